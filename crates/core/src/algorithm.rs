@@ -1,0 +1,456 @@
+//! Signing algorithms and their keys.
+//!
+//! The algorithm is fixed by the settings; keys are typed per algorithm, so a key can only
+//! be used with the algorithm it was loaded for, and a token never chooses its key.
+//! Keys load from PEM or JWK (and HMAC secrets from the raw string, as simplejwt does);
+//! weak keys are refused at load time.
+
+use core::{fmt, str::FromStr};
+
+use jwt_compact::{
+    alg::{Hs256Key, Hs384Key, Hs512Key},
+    jwk::JsonWebKey,
+};
+
+use crate::error::SettingsError;
+
+/// A JWS algorithm edgejwt signs and verifies with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC with SHA-256.
+    Hs256,
+    /// HMAC with SHA-384.
+    Hs384,
+    /// HMAC with SHA-512.
+    Hs512,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    Rs384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    Rs512,
+    /// RSASSA-PSS with SHA-256.
+    Ps256,
+    /// RSASSA-PSS with SHA-384.
+    Ps384,
+    /// RSASSA-PSS with SHA-512.
+    Ps512,
+    /// ECDSA on P-256 with SHA-256.
+    Es256,
+    /// EdDSA on Ed25519.
+    EdDsa,
+}
+
+impl Algorithm {
+    /// Every algorithm, for tests and docs.
+    pub const ALL: [Self; 11] = [
+        Self::Hs256,
+        Self::Hs384,
+        Self::Hs512,
+        Self::Rs256,
+        Self::Rs384,
+        Self::Rs512,
+        Self::Ps256,
+        Self::Ps384,
+        Self::Ps512,
+        Self::Es256,
+        Self::EdDsa,
+    ];
+
+    /// The JOSE name, as in a token's `alg` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Hs384 => "HS384",
+            Self::Hs512 => "HS512",
+            Self::Rs256 => "RS256",
+            Self::Rs384 => "RS384",
+            Self::Rs512 => "RS512",
+            Self::Ps256 => "PS256",
+            Self::Ps384 => "PS384",
+            Self::Ps512 => "PS512",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    /// HMAC algorithms share one secret for signing and verifying.
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Self::Hs256 | Self::Hs384 | Self::Hs512)
+    }
+
+    /// Whether this build of the core supports the algorithm (cargo features).
+    pub fn is_enabled(self) -> bool {
+        match self {
+            Self::Hs256 | Self::Hs384 | Self::Hs512 => true,
+            Self::Es256 => cfg!(feature = "es256"),
+            Self::EdDsa => cfg!(feature = "eddsa"),
+            _ => cfg!(feature = "rsa"),
+        }
+    }
+
+    /// Minimum HMAC secret length: the hash output size (RFC 7518 §3.2).
+    fn min_hmac_len(self) -> usize {
+        match self {
+            Self::Hs384 => 48,
+            Self::Hs512 => 64,
+            _ => 32,
+        }
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL
+            .into_iter()
+            .find(|alg| alg.as_str() == s)
+            .ok_or(())
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The keys of one algorithm: a verifying key always, a signing key unless verify-only.
+pub(crate) enum Keys {
+    Hs256(Hs256Key),
+    Hs384(Hs384Key),
+    Hs512(Hs512Key),
+    #[cfg(feature = "es256")]
+    Es256 {
+        signing: Option<p256::ecdsa::SigningKey>,
+        verifying: p256::ecdsa::VerifyingKey,
+    },
+    #[cfg(feature = "eddsa")]
+    EdDsa {
+        signing: Option<ed25519_dalek::SigningKey>,
+        verifying: ed25519_dalek::VerifyingKey,
+    },
+    #[cfg(feature = "rsa")]
+    Rsa {
+        alg: jwt_compact::alg::Rsa,
+        signing: Option<jwt_compact::alg::RsaPrivateKey>,
+        verifying: jwt_compact::alg::RsaPublicKey,
+    },
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.write_str("Keys(<redacted>)")
+    }
+}
+
+type KeyResult<T> = Result<T, SettingsError>;
+
+fn key_error(setting: &'static str, value: &str, reason: &'static str) -> SettingsError {
+    SettingsError::new(setting, value, reason)
+}
+
+/// A JWK if the value looks like one (`{...}`).
+fn as_jwk<'a>(setting: &'static str, value: &'a str) -> KeyResult<Option<JsonWebKey<'a>>> {
+    if !value.trim_start().starts_with('{') {
+        return Ok(None);
+    }
+    serde_json::from_str(value)
+        .map(Some)
+        .map_err(|_| key_error(setting, value, "not a valid JWK"))
+}
+
+impl Keys {
+    /// Loads keys for `algorithm` from `SIGNING_KEY` / `VERIFYING_KEY` values.
+    /// For asymmetric algorithms an empty `signing_key` makes a verify-only backend.
+    pub(crate) fn load(
+        algorithm: Algorithm,
+        signing_key: &str,
+        verifying_key: Option<&str>,
+    ) -> KeyResult<Self> {
+        if !algorithm.is_enabled() {
+            return Err(key_error(
+                "ALGORITHM",
+                algorithm.as_str(),
+                "not enabled in this build of edgejwt-core",
+            ));
+        }
+        if algorithm.is_hmac() {
+            return Self::load_hmac(algorithm, signing_key);
+        }
+        let signing = (!signing_key.is_empty()).then_some(signing_key);
+        if signing.is_none() && verifying_key.is_none() {
+            return Err(key_error(
+                "VERIFYING_KEY",
+                "",
+                "an asymmetric algorithm needs SIGNING_KEY or VERIFYING_KEY",
+            ));
+        }
+        match algorithm {
+            #[cfg(feature = "es256")]
+            Algorithm::Es256 => {
+                let (signing, verifying) =
+                    load_pair(signing, verifying_key, es256::private, es256::public, |k| {
+                        *k.verifying_key()
+                    })?;
+                Ok(Self::Es256 { signing, verifying })
+            }
+            #[cfg(feature = "eddsa")]
+            Algorithm::EdDsa => {
+                let (signing, verifying) = load_pair(
+                    signing,
+                    verifying_key,
+                    eddsa::private,
+                    eddsa::public,
+                    ed25519_dalek::SigningKey::verifying_key,
+                )?;
+                Ok(Self::EdDsa { signing, verifying })
+            }
+            #[cfg(feature = "rsa")]
+            _ => {
+                let (signing, verifying) = load_pair(
+                    signing,
+                    verifying_key,
+                    rsa_keys::private,
+                    rsa_keys::public,
+                    |k| k.to_public_key(),
+                )?;
+                let alg = jwt_compact::alg::Rsa::with_name(algorithm.as_str());
+                Ok(Self::Rsa {
+                    alg,
+                    signing,
+                    verifying,
+                })
+            }
+            #[cfg(not(feature = "rsa"))]
+            _ => Err(key_error(
+                "ALGORITHM",
+                algorithm.as_str(),
+                "not enabled in this build of edgejwt-core",
+            )),
+        }
+    }
+
+    fn load_hmac(algorithm: Algorithm, secret: &str) -> KeyResult<Self> {
+        const SETTING: &str = "SIGNING_KEY";
+        let jwk = as_jwk(SETTING, secret)?;
+        let bytes_len = match &jwk {
+            Some(JsonWebKey::Symmetric { secret: bytes }) => bytes.len(),
+            Some(_) => {
+                return Err(key_error(
+                    SETTING,
+                    secret,
+                    "an HMAC algorithm needs an \"oct\" JWK",
+                ))
+            }
+            None => secret.len(),
+        };
+        if bytes_len < algorithm.min_hmac_len() {
+            return Err(key_error(
+                SETTING,
+                secret,
+                match algorithm {
+                    Algorithm::Hs384 => "HMAC secret too short: HS384 needs at least 48 bytes",
+                    Algorithm::Hs512 => "HMAC secret too short: HS512 needs at least 64 bytes",
+                    _ => "HMAC secret too short: HS256 needs at least 32 bytes",
+                },
+            ));
+        }
+        let bad_jwk = |_| key_error(SETTING, secret, "not a valid oct JWK");
+        Ok(match (algorithm, jwk) {
+            (Algorithm::Hs384, Some(jwk)) => {
+                Self::Hs384(Hs384Key::try_from(&jwk).map_err(bad_jwk)?)
+            }
+            (Algorithm::Hs512, Some(jwk)) => {
+                Self::Hs512(Hs512Key::try_from(&jwk).map_err(bad_jwk)?)
+            }
+            (_, Some(jwk)) => Self::Hs256(Hs256Key::try_from(&jwk).map_err(bad_jwk)?),
+            (Algorithm::Hs384, None) => Self::Hs384(Hs384Key::new(secret)),
+            (Algorithm::Hs512, None) => Self::Hs512(Hs512Key::new(secret)),
+            (_, None) => Self::Hs256(Hs256Key::new(secret)),
+        })
+    }
+
+    pub(crate) fn can_sign(&self) -> bool {
+        match self {
+            Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => true,
+            #[cfg(feature = "es256")]
+            Self::Es256 { signing, .. } => signing.is_some(),
+            #[cfg(feature = "eddsa")]
+            Self::EdDsa { signing, .. } => signing.is_some(),
+            #[cfg(feature = "rsa")]
+            Self::Rsa { signing, .. } => signing.is_some(),
+        }
+    }
+
+    /// The public key as a JWK (for a JWKS endpoint); `None` for HMAC secrets.
+    pub(crate) fn public_jwk(&self) -> Option<JsonWebKey<'_>> {
+        match self {
+            Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => None,
+            #[cfg(feature = "es256")]
+            Self::Es256 { verifying, .. } => Some(verifying.into()),
+            #[cfg(feature = "eddsa")]
+            Self::EdDsa { verifying, .. } => Some(verifying.into()),
+            #[cfg(feature = "rsa")]
+            Self::Rsa { verifying, .. } => Some(verifying.into()),
+        }
+    }
+}
+
+/// Loads a signing key and/or a verifying key; when both are given they must match.
+#[allow(dead_code, reason = "unused when only HMAC is enabled")]
+fn load_pair<S, V: PartialEq>(
+    signing: Option<&str>,
+    verifying: Option<&str>,
+    private: fn(&str) -> Result<S, &'static str>,
+    public: fn(&str) -> Result<V, &'static str>,
+    derive: fn(&S) -> V,
+) -> KeyResult<(Option<S>, V)> {
+    let signing = signing
+        .map(|pem| private(pem).map_err(|reason| key_error("SIGNING_KEY", pem, reason)))
+        .transpose()?;
+    let verifying = verifying
+        .map(|pem| public(pem).map_err(|reason| key_error("VERIFYING_KEY", pem, reason)))
+        .transpose()?;
+    match (signing, verifying) {
+        (Some(s), Some(v)) => {
+            if derive(&s) != v {
+                return Err(key_error(
+                    "VERIFYING_KEY",
+                    "",
+                    "is not the public half of SIGNING_KEY",
+                ));
+            }
+            Ok((Some(s), v))
+        }
+        (Some(s), None) => {
+            let v = derive(&s);
+            Ok((Some(s), v))
+        }
+        (None, Some(v)) => Ok((None, v)),
+        (None, None) => Err(key_error("VERIFYING_KEY", "", "missing")),
+    }
+}
+
+fn parse_jwk_value(value: &str) -> Result<Option<JsonWebKey<'_>>, &'static str> {
+    if !value.trim_start().starts_with('{') {
+        return Ok(None);
+    }
+    serde_json::from_str(value)
+        .map(Some)
+        .map_err(|_| "not a valid JWK")
+}
+
+fn require_pem(value: &str) -> Result<&str, &'static str> {
+    if value.contains("-----BEGIN ") {
+        Ok(value.trim())
+    } else {
+        Err("expected a PEM block (-----BEGIN ...) or a JWK ({...})")
+    }
+}
+
+#[cfg(feature = "es256")]
+mod es256 {
+    use p256::{
+        ecdsa::{SigningKey, VerifyingKey},
+        pkcs8::{DecodePrivateKey, DecodePublicKey},
+    };
+
+    use super::{parse_jwk_value, require_pem};
+
+    pub(super) fn private(value: &str) -> Result<SigningKey, &'static str> {
+        if let Some(jwk) = parse_jwk_value(value)? {
+            return SigningKey::try_from(&jwk).map_err(|_| "not a P-256 private JWK");
+        }
+        let pem = require_pem(value)?;
+        if let Ok(key) = SigningKey::from_pkcs8_pem(pem) {
+            return Ok(key);
+        }
+        p256::SecretKey::from_sec1_pem(pem)
+            .map(SigningKey::from)
+            .map_err(|_| "not a P-256 private key (PKCS#8 or SEC1 PEM)")
+    }
+
+    pub(super) fn public(value: &str) -> Result<VerifyingKey, &'static str> {
+        if let Some(jwk) = parse_jwk_value(value)? {
+            return VerifyingKey::try_from(&jwk).map_err(|_| "not a P-256 public JWK");
+        }
+        VerifyingKey::from_public_key_pem(require_pem(value)?)
+            .map_err(|_| "not a P-256 public key (SPKI PEM)")
+    }
+}
+
+#[cfg(feature = "eddsa")]
+mod eddsa {
+    use ed25519_dalek::{
+        pkcs8::{DecodePrivateKey, DecodePublicKey},
+        SigningKey, VerifyingKey,
+    };
+
+    use super::{parse_jwk_value, require_pem};
+
+    pub(super) fn private(value: &str) -> Result<SigningKey, &'static str> {
+        if let Some(jwk) = parse_jwk_value(value)? {
+            return SigningKey::try_from(&jwk).map_err(|_| "not an Ed25519 private JWK");
+        }
+        SigningKey::from_pkcs8_pem(require_pem(value)?)
+            .map_err(|_| "not an Ed25519 private key (PKCS#8 PEM)")
+    }
+
+    pub(super) fn public(value: &str) -> Result<VerifyingKey, &'static str> {
+        if let Some(jwk) = parse_jwk_value(value)? {
+            return VerifyingKey::try_from(&jwk).map_err(|_| "not an Ed25519 public JWK");
+        }
+        let key = VerifyingKey::from_public_key_pem(require_pem(value)?)
+            .map_err(|_| "not an Ed25519 public key (SPKI PEM)")?;
+        // A small-order point verifies forged signatures for many messages.
+        if key.is_weak() {
+            return Err("weak Ed25519 public key (small order)");
+        }
+        Ok(key)
+    }
+}
+
+#[cfg(feature = "rsa")]
+mod rsa_keys {
+    use jwt_compact::alg::{RsaPrivateKey, RsaPublicKey, StrongKey};
+    use rsa::{
+        pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey},
+        pkcs8::{DecodePrivateKey, DecodePublicKey},
+    };
+
+    use super::{parse_jwk_value, require_pem};
+
+    const WEAK: &str = "RSA key too short: at least 2048 bits are required";
+
+    pub(super) fn private(value: &str) -> Result<RsaPrivateKey, &'static str> {
+        let key = if let Some(jwk) = parse_jwk_value(value)? {
+            RsaPrivateKey::try_from(&jwk).map_err(|_| "not an RSA private JWK")?
+        } else {
+            let pem = require_pem(value)?;
+            RsaPrivateKey::from_pkcs8_pem(pem)
+                .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+                .map_err(|_| "not an RSA private key (PKCS#8 or PKCS#1 PEM)")?
+        };
+        StrongKey::try_from(key)
+            .map(StrongKey::into_inner)
+            .map_err(|_| WEAK)
+    }
+
+    pub(super) fn public(value: &str) -> Result<RsaPublicKey, &'static str> {
+        let key = if let Some(jwk) = parse_jwk_value(value)? {
+            RsaPublicKey::try_from(&jwk).map_err(|_| "not an RSA public JWK")?
+        } else {
+            let pem = require_pem(value)?;
+            RsaPublicKey::from_public_key_pem(pem)
+                .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+                .map_err(|_| "not an RSA public key (SPKI or PKCS#1 PEM)")?
+        };
+        StrongKey::try_from(key)
+            .map(StrongKey::into_inner)
+            .map_err(|_| WEAK)
+    }
+}

@@ -1,0 +1,305 @@
+//! Errors, split by phase, each with a stable `code()` and simplejwt's exact wire text.
+//!
+//! Every host (the issuer Worker, the npm verifier) renders these the same way through
+//! [`ErrorBody`], so a client sees byte-for-byte what a Django project with simplejwt 5.5 sends.
+
+use alloc::{
+    borrow::Cow,
+    format,
+    string::{String, ToString},
+    vec::Vec,
+};
+use core::fmt;
+
+use serde::Serialize;
+
+/// simplejwt's `code` for every token error (`InvalidToken.default_code`).
+pub const TOKEN_NOT_VALID: &str = "token_not_valid";
+
+/// Why a token was refused as "Token is invalid". The wire text is the same for all
+/// reasons (as in simplejwt); the reason is for logs and tests, never for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidReason {
+    /// Not three base64url segments, or a header that is not JSON.
+    Malformed,
+    /// The header names another algorithm than the one configured (including `none`).
+    AlgorithmMismatch,
+    /// The signature does not verify, or has the wrong length or encoding.
+    Signature,
+    /// The claims are not a JSON object, or a registered claim has the wrong type.
+    Claims,
+    /// `nbf` or `iat` lies in the future (beyond `LEEWAY`).
+    Immature,
+    /// `aud` does not match `AUDIENCE` (or is present when none is configured).
+    Audience,
+    /// `iss` does not match `ISSUER`.
+    Issuer,
+}
+
+impl InvalidReason {
+    /// Lowercase text for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed token",
+            Self::AlgorithmMismatch => "algorithm mismatch",
+            Self::Signature => "bad signature",
+            Self::Claims => "malformed claims",
+            Self::Immature => "token not yet valid",
+            Self::Audience => "audience mismatch",
+            Self::Issuer => "issuer mismatch",
+        }
+    }
+}
+
+/// A token that cannot be used: simplejwt's `TokenError`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// "Token is invalid": malformed, wrong algorithm, bad signature, bad `aud`/`iss`/`nbf`.
+    Invalid(InvalidReason),
+    /// "Token is expired": `exp` has passed (beyond `LEEWAY`).
+    Expired,
+    /// "Token has no '…' claim": a time claim that must be checked is missing.
+    MissingClaim(String),
+    /// "Token '…' claim has expired": e.g. a sliding token's `refresh_exp`.
+    ClaimExpired(String),
+    /// "Token has no id": the `JTI_CLAIM` is missing.
+    NoId,
+    /// "Token has no type": the `TOKEN_TYPE_CLAIM` is missing.
+    NoType,
+    /// "Token has wrong type": e.g. an access token sent to the refresh endpoint.
+    WrongType,
+    /// "Token is blacklisted": its `jti` is in the blacklist.
+    Blacklisted,
+}
+
+impl TokenError {
+    /// Stable machine-readable code, the same in every host.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "token_invalid",
+            Self::Expired => "token_expired",
+            Self::MissingClaim(_) => "token_missing_claim",
+            Self::ClaimExpired(_) => "token_claim_expired",
+            Self::NoId => "token_no_id",
+            Self::NoType => "token_no_type",
+            Self::WrongType => "token_wrong_type",
+            Self::Blacklisted => "token_blacklisted",
+        }
+    }
+
+    /// simplejwt's message for this error, exactly.
+    pub fn detail(&self) -> Cow<'static, str> {
+        match self {
+            Self::Invalid(_) => "Token is invalid".into(),
+            Self::Expired => "Token is expired".into(),
+            Self::MissingClaim(claim) => format!("Token has no '{claim}' claim").into(),
+            Self::ClaimExpired(claim) => format!("Token '{claim}' claim has expired").into(),
+            Self::NoId => "Token has no id".into(),
+            Self::NoType => "Token has no type".into(),
+            Self::WrongType => "Token has wrong type".into(),
+            Self::Blacklisted => "Token is blacklisted".into(),
+        }
+    }
+
+    /// The body simplejwt's token views send for this error (`InvalidToken(e.args[0])`), 401.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            detail: self.detail(),
+            code: Some(TOKEN_NOT_VALID),
+            messages: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid(reason) => write!(f, "token is invalid: {}", reason.as_str()),
+            other => f.write_str(&other.detail().to_lowercase()),
+        }
+    }
+}
+
+impl core::error::Error for TokenError {}
+
+/// One entry of `messages` in "Given token not valid for any token type".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenMessage {
+    /// simplejwt's class name, e.g. `AccessToken`.
+    pub token_class: &'static str,
+    /// The token type, e.g. `access`.
+    pub token_type: &'static str,
+    /// The error's `detail`.
+    pub message: Cow<'static, str>,
+    /// The error itself, for hosts that want its stable code.
+    #[serde(skip)]
+    pub error: TokenError,
+}
+
+/// A request that cannot be authenticated: simplejwt's `JWTAuthentication` and login errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthenticationError {
+    /// No `Authorization` header, or one with another scheme (DRF's `NotAuthenticated`).
+    NotAuthenticated,
+    /// "Authorization header must contain two space-delimited values".
+    BadAuthorizationHeader,
+    /// "Given token not valid for any token type", with one message per accepted class.
+    InvalidToken(Vec<TokenMessage>),
+    /// "Token contained no recognizable user identification": no `USER_ID_CLAIM`.
+    NoUserId,
+    /// "User not found".
+    UserNotFound,
+    /// "User is inactive" (with `CHECK_USER_IS_ACTIVE`).
+    UserInactive,
+    /// "No active account found with the given credentials": wrong password, unknown or
+    /// inactive user at login. One error for all three, so none can be told apart.
+    NoActiveAccount,
+    /// "No active account found for the given token.": refresh for an inactive or missing user.
+    NoActiveAccountForToken,
+}
+
+impl AuthenticationError {
+    /// Stable machine-readable code, the same in every host.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAuthenticated => "not_authenticated",
+            Self::BadAuthorizationHeader => "bad_authorization_header",
+            Self::InvalidToken(_) => TOKEN_NOT_VALID,
+            Self::NoUserId => "token_no_user_id",
+            Self::UserNotFound => "user_not_found",
+            Self::UserInactive => "user_inactive",
+            Self::NoActiveAccount => "no_active_account",
+            Self::NoActiveAccountForToken => "no_active_account_for_token",
+        }
+    }
+
+    /// simplejwt's (or DRF's) message for this error, exactly.
+    pub fn detail(&self) -> &'static str {
+        match self {
+            Self::NotAuthenticated => "Authentication credentials were not provided.",
+            Self::BadAuthorizationHeader => {
+                "Authorization header must contain two space-delimited values"
+            }
+            Self::InvalidToken(_) => "Given token not valid for any token type",
+            Self::NoUserId => "Token contained no recognizable user identification",
+            Self::UserNotFound => "User not found",
+            Self::UserInactive => "User is inactive",
+            Self::NoActiveAccount => "No active account found with the given credentials",
+            Self::NoActiveAccountForToken => "No active account found for the given token.",
+        }
+    }
+
+    /// The 401 body simplejwt sends. Plain `AuthenticationFailed` errors carry only `detail`
+    /// (DRF drops their code); `InvalidToken` and the header/user errors carry `code`.
+    pub fn to_body(&self) -> ErrorBody {
+        let code = match self {
+            Self::NotAuthenticated | Self::NoActiveAccount | Self::NoActiveAccountForToken => None,
+            Self::NoUserId => Some(TOKEN_NOT_VALID),
+            other => Some(other.code()),
+        };
+        let messages = match self {
+            Self::InvalidToken(messages) => messages.clone(),
+            _ => Vec::new(),
+        };
+        ErrorBody {
+            detail: self.detail().into(),
+            code,
+            messages,
+        }
+    }
+}
+
+impl fmt::Display for AuthenticationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail().to_lowercase())
+    }
+}
+
+impl core::error::Error for AuthenticationError {}
+
+/// simplejwt's JSON error body: `{"detail", "code"?, "messages"?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorBody {
+    /// The human-readable message.
+    pub detail: Cow<'static, str>,
+    /// simplejwt's code, when simplejwt sends one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// Per-token-class messages (only for "Given token not valid for any token type").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<TokenMessage>,
+}
+
+impl ErrorBody {
+    /// The body as JSON text.
+    pub fn to_json(&self) -> String {
+        // Serializing plain strings into a String cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// A setting that cannot be used: names the setting and, unless it is secret, the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The setting's name, e.g. `ACCESS_TOKEN_LIFETIME`.
+    pub setting: &'static str,
+    /// The offending value, or `<redacted>` for secrets.
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: Cow<'static, str>,
+}
+
+impl SettingsError {
+    pub(crate) fn new(
+        setting: &'static str,
+        value: &str,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        let value = if crate::settings::is_secret(setting) {
+            "<redacted>".to_string()
+        } else {
+            value.to_string()
+        };
+        Self {
+            setting,
+            value,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid setting {}={:?}: {}",
+            self.setting, self.value, self.reason
+        )
+    }
+}
+
+impl core::error::Error for SettingsError {}
+
+/// A token that cannot be created (a host bug, never a client error).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The backend was built without a signing key (a verify-only configuration).
+    NoSigningKey,
+    /// Serialization or signing failed.
+    Signing(String),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSigningKey => f.write_str("no signing key configured"),
+            Self::Signing(msg) => write!(f, "cannot sign token: {msg}"),
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}

@@ -1,0 +1,81 @@
+//! # edgejwt-core
+//!
+//! The token logic of edgejwt, once: djangorestframework-simplejwt's tokens, settings,
+//! rotation rules and errors, on top of [`jwt_compact`]. `#![no_std]` + `alloc`; it builds
+//! for the host, for `wasm32-unknown-unknown` (the issuer Worker and the npm package) and
+//! for `wasm32v1-none`.
+//!
+//! ## Design choices
+//!
+//! - **The algorithm is fixed by the settings.** A token's `alg` header never selects a
+//!   key; a token naming another algorithm, or `none`, is refused before any key is used.
+//! - **Time and randomness come in.** Every function that needs the time takes `now`
+//!   (Unix seconds); new token ids are [`Jti::from_random_bytes`] of host randomness.
+//!   The core is deterministic under test and needs no clock or RNG of its own.
+//! - **simplejwt's wire text.** Every error carries simplejwt 5.5's exact `detail` and
+//!   `code` ([`TokenError::to_body`], [`AuthenticationError::to_body`]) and a stable
+//!   edgejwt `code()`, so every host renders the same body.
+//! - **Weak keys are refused at load**: HMAC secrets shorter than the hash, RSA under
+//!   2048 bits, small-order Ed25519 points; a `VERIFYING_KEY` that is not the public half
+//!   of `SIGNING_KEY`.
+//! - **The host owns storage.** The core says which `jti` to blacklist on rotation
+//!   ([`Refreshed::blacklist`]); the host makes that write atomic.
+//!
+//! ## Features
+//!
+//! | feature | algorithms | default |
+//! |---|---|---|
+//! | (always) | HS256, HS384, HS512 | yes |
+//! | `eddsa` | EdDSA (Ed25519) | yes |
+//! | `es256` | ES256 (P-256) | yes |
+//! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
+//!
+//! ## Example
+//!
+//! ```
+//! use edgejwt_core::{refresh, Jti, Settings, Token, TokenBackend, TokenType};
+//!
+//! let mut settings = Settings::default();
+//! settings.set("SIGNING_KEY", "conformance-reference-signing-key-0123456789abcdef")?;
+//! settings.set("ROTATE_REFRESH_TOKENS", "true")?;
+//! let backend = TokenBackend::from_settings(&settings)?;
+//! let now = 1_700_000_000;
+//!
+//! // Obtain a pair for user 1.
+//! let refresh_token = Token::for_user(TokenType::Refresh, "1", &settings, now, Jti::from_random_bytes([7; 16]));
+//! let encoded = backend.encode(refresh_token.payload())?;
+//!
+//! // Later: decode, verify as a refresh token, rotate.
+//! let payload = backend.decode(&encoded, now + 60)?;
+//! let verified = Token::verify(TokenType::Refresh, payload, &settings, now + 60)?;
+//! let out = refresh(&verified, &settings, now + 60, Jti::from_random_bytes([8; 16]), Jti::from_random_bytes([9; 16]));
+//! assert_eq!(out.access.user_id(&settings).as_deref(), Some("1"));
+//! assert!(out.refresh.is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+pub mod algorithm;
+pub mod authentication;
+pub mod backend;
+pub mod error;
+pub mod rotation;
+pub mod settings;
+pub mod token;
+
+pub use crate::{
+    algorithm::Algorithm,
+    authentication::{authenticate, get_raw_token, get_validated_token},
+    backend::{TokenBackend, MAX_TOKEN_LEN},
+    error::{
+        AuthenticationError, EncodeError, ErrorBody, InvalidReason, SettingsError, TokenError,
+        TokenMessage, TOKEN_NOT_VALID,
+    },
+    rotation::{refresh, refresh_sliding, Refreshed},
+    settings::{Secret, Settings, SETTING_NAMES},
+    token::{Jti, Payload, Token, TokenType},
+};

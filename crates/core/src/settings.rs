@@ -1,0 +1,464 @@
+//! simplejwt's `SIMPLE_JWT` settings, read from string values (Worker vars, env, JS objects).
+//!
+//! Names and defaults are simplejwt 5.5's. Durations are seconds (`300`) or a sum of
+//! `<n><unit>` parts with units `s`, `m`, `h`, `d`, `w` (`5m`, `1d`, `1h30m`).
+
+use alloc::{
+    borrow::ToOwned,
+    string::{String, ToString},
+    vec::Vec,
+};
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::{algorithm::Algorithm, error::SettingsError, token::TokenType};
+
+/// Every setting name the core reads, in simplejwt's spelling.
+pub const SETTING_NAMES: &[&str] = &[
+    "ACCESS_TOKEN_LIFETIME",
+    "REFRESH_TOKEN_LIFETIME",
+    "ROTATE_REFRESH_TOKENS",
+    "BLACKLIST_AFTER_ROTATION",
+    "UPDATE_LAST_LOGIN",
+    "ALGORITHM",
+    "SIGNING_KEY",
+    "VERIFYING_KEY",
+    "AUDIENCE",
+    "ISSUER",
+    "LEEWAY",
+    "AUTH_HEADER_TYPES",
+    "AUTH_HEADER_NAME",
+    "USER_ID_FIELD",
+    "USER_ID_CLAIM",
+    "TOKEN_TYPE_CLAIM",
+    "JTI_CLAIM",
+    "SLIDING_TOKEN_REFRESH_EXP_CLAIM",
+    "SLIDING_TOKEN_LIFETIME",
+    "SLIDING_TOKEN_REFRESH_LIFETIME",
+    "AUTH_TOKEN_CLASSES",
+    "CHECK_USER_IS_ACTIVE",
+];
+
+pub(crate) fn is_secret(setting: &str) -> bool {
+    setting == "SIGNING_KEY"
+}
+
+/// A secret string: zeroized on drop, redacted in `Debug`.
+#[derive(Clone, Default)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: String) -> Self {
+        Self(Zeroizing::new(value))
+    }
+
+    /// The secret itself; callers must not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// simplejwt's settings. Durations are whole seconds.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `ACCESS_TOKEN_LIFETIME` (default 5 minutes).
+    pub access_token_lifetime: u64,
+    /// `REFRESH_TOKEN_LIFETIME` (default 1 day).
+    pub refresh_token_lifetime: u64,
+    /// `ROTATE_REFRESH_TOKENS` (default false).
+    pub rotate_refresh_tokens: bool,
+    /// `BLACKLIST_AFTER_ROTATION` (default false).
+    pub blacklist_after_rotation: bool,
+    /// `UPDATE_LAST_LOGIN` (default false).
+    pub update_last_login: bool,
+    /// `ALGORITHM` (default HS256).
+    pub algorithm: Algorithm,
+    /// `SIGNING_KEY`: the HMAC secret, or a private key as PEM or JWK.
+    pub signing_key: Secret,
+    /// `VERIFYING_KEY`: for asymmetric algorithms, a public key as PEM or JWK.
+    pub verifying_key: Option<String>,
+    /// `AUDIENCE`: when set, tokens get this `aud` and must carry it.
+    pub audience: Option<String>,
+    /// `ISSUER`: when set, tokens get this `iss` and must carry it.
+    pub issuer: Option<String>,
+    /// `LEEWAY` in seconds for `exp`, `nbf` and `iat` (default 0).
+    pub leeway: u64,
+    /// `AUTH_HEADER_TYPES` (default `Bearer`); comma-separated when read from a string.
+    pub auth_header_types: Vec<String>,
+    /// `AUTH_HEADER_NAME` as an HTTP header name (default `Authorization`;
+    /// Django's `HTTP_AUTHORIZATION` spelling is accepted).
+    pub auth_header_name: String,
+    /// `USER_ID_FIELD` (default `id`).
+    pub user_id_field: String,
+    /// `USER_ID_CLAIM` (default `user_id`).
+    pub user_id_claim: String,
+    /// `TOKEN_TYPE_CLAIM` (default `token_type`).
+    pub token_type_claim: String,
+    /// `JTI_CLAIM` (default `jti`).
+    pub jti_claim: String,
+    /// `SLIDING_TOKEN_REFRESH_EXP_CLAIM` (default `refresh_exp`).
+    pub sliding_token_refresh_exp_claim: String,
+    /// `SLIDING_TOKEN_LIFETIME` (default 5 minutes).
+    pub sliding_token_lifetime: u64,
+    /// `SLIDING_TOKEN_REFRESH_LIFETIME` (default 1 day).
+    pub sliding_token_refresh_lifetime: u64,
+    /// `AUTH_TOKEN_CLASSES` (default `AccessToken`): token types accepted by authentication.
+    pub auth_token_classes: Vec<TokenType>,
+    /// `CHECK_USER_IS_ACTIVE` (default true).
+    pub check_user_is_active: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            access_token_lifetime: 5 * MINUTE,
+            refresh_token_lifetime: DAY,
+            rotate_refresh_tokens: false,
+            blacklist_after_rotation: false,
+            update_last_login: false,
+            algorithm: Algorithm::Hs256,
+            signing_key: Secret::default(),
+            verifying_key: None,
+            audience: None,
+            issuer: None,
+            leeway: 0,
+            auth_header_types: alloc::vec!["Bearer".to_owned()],
+            auth_header_name: "Authorization".to_owned(),
+            user_id_field: "id".to_owned(),
+            user_id_claim: "user_id".to_owned(),
+            token_type_claim: "token_type".to_owned(),
+            jti_claim: "jti".to_owned(),
+            sliding_token_refresh_exp_claim: "refresh_exp".to_owned(),
+            sliding_token_lifetime: 5 * MINUTE,
+            sliding_token_refresh_lifetime: DAY,
+            auth_token_classes: alloc::vec![TokenType::Access],
+            check_user_is_active: true,
+        }
+    }
+}
+
+const MINUTE: u64 = 60;
+const HOUR: u64 = 60 * MINUTE;
+const DAY: u64 = 24 * HOUR;
+const WEEK: u64 = 7 * DAY;
+
+impl Settings {
+    /// Reads settings by name from `lookup` (Worker vars, environment, a JS object).
+    /// Missing or empty values keep simplejwt's defaults.
+    ///
+    /// ```
+    /// use edgejwt_core::Settings;
+    /// let vars = [("SIGNING_KEY", "a-secret-of-at-least-thirty-two-bytes!!"), ("ACCESS_TOKEN_LIFETIME", "15m")];
+    /// let settings = Settings::from_lookup(|name| {
+    ///     vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_string())
+    /// })
+    /// .unwrap();
+    /// assert_eq!(settings.access_token_lifetime, 900);
+    /// ```
+    pub fn from_lookup<F>(lookup: F) -> Result<Self, SettingsError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let mut s = Self::default();
+        for &name in SETTING_NAMES {
+            let Some(raw) = lookup(name) else { continue };
+            let value = raw.trim();
+            if value.is_empty() {
+                continue;
+            }
+            s.set(name, value)?;
+        }
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Sets one setting from its string value. Unknown names are an error.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingsError> {
+        let Some(&name) = SETTING_NAMES.iter().find(|n| **n == name) else {
+            return Err(SettingsError {
+                setting: "<unknown>",
+                value: name.to_string(),
+                reason: "unknown setting".into(),
+            });
+        };
+        match name {
+            "ACCESS_TOKEN_LIFETIME" => self.access_token_lifetime = lifetime(name, value)?,
+            "REFRESH_TOKEN_LIFETIME" => self.refresh_token_lifetime = lifetime(name, value)?,
+            "SLIDING_TOKEN_LIFETIME" => self.sliding_token_lifetime = lifetime(name, value)?,
+            "SLIDING_TOKEN_REFRESH_LIFETIME" => {
+                self.sliding_token_refresh_lifetime = lifetime(name, value)?;
+            }
+            "LEEWAY" => self.leeway = parse_duration(name, value)?,
+            "ROTATE_REFRESH_TOKENS" => self.rotate_refresh_tokens = parse_bool(name, value)?,
+            "BLACKLIST_AFTER_ROTATION" => {
+                self.blacklist_after_rotation = parse_bool(name, value)?;
+            }
+            "UPDATE_LAST_LOGIN" => self.update_last_login = parse_bool(name, value)?,
+            "CHECK_USER_IS_ACTIVE" => self.check_user_is_active = parse_bool(name, value)?,
+            "ALGORITHM" => {
+                self.algorithm = value.parse().map_err(|()| {
+                    SettingsError::new(
+                        name,
+                        value,
+                        "unsupported algorithm (HS256/384/512, RS256/384/512, PS256/384/512, ES256, EdDSA)",
+                    )
+                })?;
+            }
+            "SIGNING_KEY" => self.signing_key = Secret::new(value.to_owned()),
+            "VERIFYING_KEY" => self.verifying_key = Some(value.to_owned()),
+            "AUDIENCE" => self.audience = Some(value.to_owned()),
+            "ISSUER" => self.issuer = Some(value.to_owned()),
+            "AUTH_HEADER_TYPES" => self.auth_header_types = parse_header_types(name, value)?,
+            "AUTH_HEADER_NAME" => self.auth_header_name = parse_header_name(name, value)?,
+            "USER_ID_FIELD" => self.user_id_field = identifier(name, value)?,
+            "USER_ID_CLAIM" => self.user_id_claim = identifier(name, value)?,
+            "TOKEN_TYPE_CLAIM" => self.token_type_claim = identifier(name, value)?,
+            "JTI_CLAIM" => self.jti_claim = identifier(name, value)?,
+            "SLIDING_TOKEN_REFRESH_EXP_CLAIM" => {
+                self.sliding_token_refresh_exp_claim = identifier(name, value)?;
+            }
+            "AUTH_TOKEN_CLASSES" => self.auth_token_classes = parse_token_classes(name, value)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks rules that span settings.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let reserved = ["exp", "iat", "nbf", "aud", "iss"];
+        for (name, claim) in [
+            ("USER_ID_CLAIM", &self.user_id_claim),
+            ("TOKEN_TYPE_CLAIM", &self.token_type_claim),
+            ("JTI_CLAIM", &self.jti_claim),
+        ] {
+            if reserved.contains(&claim.as_str()) {
+                return Err(SettingsError::new(
+                    name,
+                    claim,
+                    "collides with a registered time/audience claim",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `WWW-Authenticate` value simplejwt sends with a 401: `Bearer realm="api"`.
+    pub fn www_authenticate(&self) -> String {
+        let scheme = self
+            .auth_header_types
+            .first()
+            .map_or("Bearer", String::as_str);
+        alloc::format!("{scheme} realm=\"api\"")
+    }
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(SettingsError::new(
+            name,
+            value,
+            "expected true/false (or 1/0, yes/no, on/off)",
+        )),
+    }
+}
+
+/// A lifetime: a duration that must be positive.
+fn lifetime(name: &'static str, value: &str) -> Result<u64, SettingsError> {
+    match parse_duration(name, value)? {
+        0 => Err(SettingsError::new(name, value, "must be longer than 0s")),
+        secs => Ok(secs),
+    }
+}
+
+/// Parses `300`, `5m`, `1d`, `1h30m` (units s, m, h, d, w) into seconds.
+pub fn parse_duration(name: &'static str, value: &str) -> Result<u64, SettingsError> {
+    let bad = |reason: &'static str| SettingsError::new(name, value, reason);
+    // Durations far beyond any token's life would overflow `exp` arithmetic.
+    const MAX: u64 = 100 * 365 * DAY;
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let secs: u64 = value.parse().map_err(|_| bad("number too large"))?;
+        return if secs > MAX {
+            Err(bad("longer than 100 years"))
+        } else {
+            Ok(secs)
+        };
+    }
+    let mut total: u64 = 0;
+    let mut rest = value;
+    if rest.is_empty() {
+        return Err(bad("empty duration"));
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad(
+                "expected seconds or <number><unit> parts with units s, m, h, d, w (e.g. 5m, 1d, 1h30m)",
+            ));
+        }
+        let (number, tail) = rest.split_at(digits);
+        let n: u64 = number.parse().map_err(|_| bad("number too large"))?;
+        let mut chars = tail.chars();
+        let unit = match chars.next() {
+            Some('s') => 1,
+            Some('m') => MINUTE,
+            Some('h') => HOUR,
+            Some('d') => DAY,
+            Some('w') => WEEK,
+            _ => {
+                return Err(bad(
+                    "expected seconds or <number><unit> parts with units s, m, h, d, w (e.g. 5m, 1d, 1h30m)",
+                ))
+            }
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|part| total.checked_add(part))
+            .filter(|t| *t <= MAX)
+            .ok_or_else(|| bad("longer than 100 years"))?;
+        rest = chars.as_str();
+    }
+    Ok(total)
+}
+
+fn identifier(name: &'static str, value: &str) -> Result<String, SettingsError> {
+    let ok = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(SettingsError::new(
+            name,
+            value,
+            "expected a name of letters, digits and _-.:/",
+        ))
+    }
+}
+
+fn parse_header_types(name: &'static str, value: &str) -> Result<Vec<String>, SettingsError> {
+    let types: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(ToOwned::to_owned)
+        .collect();
+    let valid = |t: &String| t.bytes().all(|b| b.is_ascii_graphic());
+    if types.is_empty() || !types.iter().all(valid) {
+        return Err(SettingsError::new(
+            name,
+            value,
+            "expected comma-separated schemes such as Bearer,JWT",
+        ));
+    }
+    Ok(types)
+}
+
+fn parse_header_name(name: &'static str, value: &str) -> Result<String, SettingsError> {
+    // Django spells headers as WSGI keys: HTTP_AUTHORIZATION, HTTP_X_TOKEN.
+    let header = match value.strip_prefix("HTTP_") {
+        Some(rest) => rest.replace('_', "-"),
+        None => value.to_owned(),
+    };
+    let valid = !header.is_empty()
+        && header
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid {
+        Ok(header)
+    } else {
+        Err(SettingsError::new(
+            name,
+            value,
+            "expected an HTTP header name such as Authorization or HTTP_AUTHORIZATION",
+        ))
+    }
+}
+
+fn parse_token_classes(name: &'static str, value: &str) -> Result<Vec<TokenType>, SettingsError> {
+    let mut classes = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        // Accept simplejwt's dotted paths: rest_framework_simplejwt.tokens.AccessToken.
+        let class = part.rsplit('.').next().unwrap_or(part);
+        let token_type = TokenType::from_class_name(class).ok_or_else(|| {
+            SettingsError::new(
+                name,
+                value,
+                "expected AccessToken, SlidingToken or RefreshToken (comma-separated)",
+            )
+        })?;
+        if !classes.contains(&token_type) {
+            classes.push(token_type);
+        }
+    }
+    if classes.is_empty() {
+        return Err(SettingsError::new(name, value, "no token class given"));
+    }
+    Ok(classes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("LEEWAY", "0"), Ok(0));
+        assert_eq!(parse_duration("LEEWAY", "300"), Ok(300));
+        assert_eq!(parse_duration("LEEWAY", "5m"), Ok(300));
+        assert_eq!(parse_duration("LEEWAY", "1d"), Ok(86_400));
+        assert_eq!(parse_duration("LEEWAY", "1h30m"), Ok(5_400));
+        assert_eq!(parse_duration("LEEWAY", "2w1s"), Ok(1_209_601));
+        for bad in [
+            "",
+            "5 m",
+            "m",
+            "5x",
+            "-5",
+            "1.5h",
+            "5m3",
+            "99999999999999999999",
+        ] {
+            let err = parse_duration("LEEWAY", bad).unwrap_err();
+            assert_eq!(err.setting, "LEEWAY");
+            assert_eq!(err.value, bad);
+        }
+    }
+
+    #[test]
+    fn secret_values_are_redacted() {
+        let mut s = Settings::default();
+        s.set("SIGNING_KEY", "top-secret").unwrap();
+        assert!(!alloc::format!("{s:?}").contains("top-secret"));
+        let err = SettingsError::new("SIGNING_KEY", "top-secret", "weak");
+        assert!(!err.to_string().contains("top-secret"));
+    }
+
+    #[test]
+    fn django_header_name_and_classes() {
+        let mut s = Settings::default();
+        s.set("AUTH_HEADER_NAME", "HTTP_X_AUTH_TOKEN").unwrap();
+        assert_eq!(s.auth_header_name, "X-AUTH-TOKEN");
+        s.set(
+            "AUTH_TOKEN_CLASSES",
+            "rest_framework_simplejwt.tokens.AccessToken, SlidingToken",
+        )
+        .unwrap();
+        assert_eq!(
+            s.auth_token_classes,
+            [TokenType::Access, TokenType::Sliding]
+        );
+        assert!(s.set("AUTH_TOKEN_CLASSES", "UntypedToken").is_err());
+        assert!(s.set("ALGORITHM", "none").is_err());
+        assert!(s.set("NOT_A_SETTING", "1").is_err());
+    }
+}
