@@ -401,11 +401,12 @@ mod eddsa {
     }
 
     pub(super) fn public(value: &str) -> Result<VerifyingKey, &'static str> {
-        if let Some(jwk) = parse_jwk_value(value)? {
-            return VerifyingKey::try_from(&jwk).map_err(|_| "not an Ed25519 public JWK");
-        }
-        let key = VerifyingKey::from_public_key_pem(require_pem(value)?)
-            .map_err(|_| "not an Ed25519 public key (SPKI PEM)")?;
+        let key = if let Some(jwk) = parse_jwk_value(value)? {
+            VerifyingKey::try_from(&jwk).map_err(|_| "not an Ed25519 public JWK")?
+        } else {
+            VerifyingKey::from_public_key_pem(require_pem(value)?)
+                .map_err(|_| "not an Ed25519 public key (SPKI PEM)")?
+        };
         // A small-order point verifies forged signatures for many messages.
         if key.is_weak() {
             return Err("weak Ed25519 public key (small order)");

@@ -1,0 +1,140 @@
+//! Published test vectors, each naming its source.
+
+mod common;
+
+use edgejwt_core::{Algorithm, InvalidReason, Settings, TokenBackend, TokenError};
+use serde_json::json;
+
+/// RFC 7515 A.1-A.3 share this payload: `{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}`.
+const RFC7515_EXP: i64 = 1_300_819_380;
+
+fn backend(alg: &str, signing: &str, verifying: Option<&str>) -> TokenBackend {
+    let mut s = Settings::default();
+    s.set("ALGORITHM", alg).unwrap();
+    if !signing.is_empty() {
+        s.set("SIGNING_KEY", signing).unwrap();
+    }
+    if let Some(v) = verifying {
+        s.set("VERIFYING_KEY", v).unwrap();
+    }
+    TokenBackend::from_settings(&s).unwrap()
+}
+
+fn assert_rfc7515_payload(backend: &TokenBackend, token: &str) {
+    let payload = backend.decode(token, RFC7515_EXP - 1).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(payload.into_map()),
+        json!({"iss": "joe", "exp": RFC7515_EXP, "http://example.com/is_root": true})
+    );
+    assert_eq!(
+        backend.decode(token, RFC7515_EXP).unwrap_err(),
+        TokenError::Expired
+    );
+    // One changed signature character must fail.
+    let mut bad = token.to_owned();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(matches!(
+        backend.decode(&bad, RFC7515_EXP - 1),
+        Err(TokenError::Invalid(_))
+    ));
+}
+
+/// RFC 7515 Appendix A.1: HS256 with the JWK of A.1.1.
+#[test]
+fn rfc7515_a1_hs256() {
+    const TOKEN: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const JWK: &str = r#"{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#;
+    let backend = backend("HS256", JWK, None);
+    assert_rfc7515_payload(&backend, TOKEN);
+    // The same key configured for HS512 is refused at load (64 bytes is enough) and its
+    // tokens are refused by algorithm.
+    let hs512 = self::backend("HS512", JWK, None);
+    assert_eq!(
+        hs512.decode(TOKEN, RFC7515_EXP - 1).unwrap_err(),
+        TokenError::Invalid(InvalidReason::AlgorithmMismatch)
+    );
+}
+
+/// RFC 7515 Appendix A.2: RS256 with the public part (n, e) of the A.2.1 key.
+#[cfg(feature = "rsa")]
+#[test]
+fn rfc7515_a2_rs256() {
+    const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+    const JWK: &str = r#"{"kty":"RSA","e":"AQAB","n":"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ"}"#;
+    let backend = backend("RS256", "", Some(JWK));
+    assert!(!backend.can_sign());
+    assert_rfc7515_payload(&backend, TOKEN);
+    // The same key under PS256 refuses the RS256 token.
+    let ps = self::backend("PS256", "", Some(JWK));
+    assert_eq!(
+        ps.decode(TOKEN, RFC7515_EXP - 1).unwrap_err(),
+        TokenError::Invalid(InvalidReason::AlgorithmMismatch)
+    );
+}
+
+/// RFC 7515 Appendix A.3: ES256 with the JWK of A.3.1 (private and public forms).
+#[test]
+fn rfc7515_a3_es256() {
+    const TOKEN: &str = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+    const PUBLIC: &str = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+    const PRIVATE: &str = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
+    assert_rfc7515_payload(&backend("ES256", "", Some(PUBLIC)), TOKEN);
+    let both = backend("ES256", PRIVATE, Some(PUBLIC));
+    assert_rfc7515_payload(&both, TOKEN);
+    let jwk: serde_json::Value = serde_json::from_str(&both.public_jwk().unwrap()).unwrap();
+    assert_eq!(
+        jwk["x"],
+        json!("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU")
+    );
+    assert_eq!(jwk["alg"], json!("ES256"));
+}
+
+/// RFC 8037 Appendix A.1, A.2 and A.4: the Ed25519 key and the signature of
+/// "Example of Ed25519 signing" under `{"alg":"EdDSA"}`.
+#[test]
+fn rfc8037_eddsa() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+
+    const PRIVATE: &str = r#"{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    const PUBLIC: &str =
+        r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    const SIGNING_INPUT: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    const SIGNATURE: &str =
+        "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+
+    // The vector itself (A.4): the RFC's public key verifies the RFC's signature.
+    let x = Base64UrlUnpadded::decode_vec("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+    let public = VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
+    let sig = Base64UrlUnpadded::decode_vec(SIGNATURE).unwrap();
+    let sig = Signature::from_slice(&sig).unwrap();
+    public.verify(SIGNING_INPUT.as_bytes(), &sig).unwrap();
+
+    // The core loads the A.1 private JWK, derives the A.2 public key from it, and accepts
+    // it as VERIFYING_KEY (a mismatched one is refused).
+    let core = backend("EdDSA", PRIVATE, Some(PUBLIC));
+    let jwk: serde_json::Value = serde_json::from_str(&core.public_jwk().unwrap()).unwrap();
+    assert_eq!(
+        jwk["x"],
+        json!("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+    );
+    assert_eq!(jwk["crv"], json!("Ed25519"));
+
+    // A token the core signs with the RFC key verifies with the RFC public key, outside the core.
+    let mut payload = edgejwt_core::Payload::default();
+    payload.insert("sub", "rfc8037");
+    let token = core.encode(&payload).unwrap();
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    let sig = Signature::from_slice(&Base64UrlUnpadded::decode_vec(sig).unwrap()).unwrap();
+    public.verify(input.as_bytes(), &sig).unwrap();
+    // Ed25519 is deterministic: the same input signs the same.
+    assert_eq!(core.encode(&payload).unwrap(), token);
+    // And a verify-only backend with the RFC public JWK accepts it.
+    let verifier = backend("EdDSA", "", Some(PUBLIC));
+    assert_eq!(
+        verifier.decode(&token, 0).unwrap().get_str("sub"),
+        Some("rfc8037")
+    );
+    assert_eq!(verifier.algorithm(), Algorithm::EdDsa);
+}
