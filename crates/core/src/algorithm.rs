@@ -81,6 +81,10 @@ impl Algorithm {
     }
 
     /// Whether this build of the core supports the algorithm (cargo features).
+    #[allow(
+        clippy::match_like_matches_macro,
+        reason = "features make some arms constant"
+    )]
     pub fn is_enabled(self) -> bool {
         match self {
             Self::Hs256 | Self::Hs384 | Self::Hs512 => true,
@@ -118,6 +122,7 @@ impl fmt::Display for Algorithm {
 }
 
 /// The keys of one algorithm: a verifying key always, a signing key unless verify-only.
+#[allow(clippy::large_enum_variant, reason = "one per backend, built once")]
 pub(crate) enum Keys {
     Hs256(Hs256Key),
     Hs384(Hs384Key),
@@ -151,16 +156,6 @@ type KeyResult<T> = Result<T, SettingsError>;
 
 fn key_error(setting: &'static str, value: &str, reason: &'static str) -> SettingsError {
     SettingsError::new(setting, value, reason)
-}
-
-/// A JWK if the value looks like one (`{...}`).
-fn as_jwk<'a>(setting: &'static str, value: &'a str) -> KeyResult<Option<JsonWebKey<'a>>> {
-    if !value.trim_start().starts_with('{') {
-        return Ok(None);
-    }
-    serde_json::from_str(value)
-        .map(Some)
-        .map_err(|_| key_error(setting, value, "not a valid JWK"))
 }
 
 impl Keys {
@@ -236,7 +231,7 @@ impl Keys {
 
     fn load_hmac(algorithm: Algorithm, secret: &str) -> KeyResult<Self> {
         const SETTING: &str = "SIGNING_KEY";
-        let jwk = as_jwk(SETTING, secret)?;
+        let jwk = parse_jwk_value(secret).map_err(|reason| key_error(SETTING, secret, reason))?;
         let bytes_len = match &jwk {
             Some(JsonWebKey::Symmetric { secret: bytes }) => bytes.len(),
             Some(_) => {
@@ -335,6 +330,7 @@ fn load_pair<S, V: PartialEq>(
     }
 }
 
+/// A JWK if the value looks like one (`{...}`).
 fn parse_jwk_value(value: &str) -> Result<Option<JsonWebKey<'_>>, &'static str> {
     if !value.trim_start().starts_with('{') {
         return Ok(None);
@@ -344,6 +340,7 @@ fn parse_jwk_value(value: &str) -> Result<Option<JsonWebKey<'_>>, &'static str> 
         .map_err(|_| "not a valid JWK")
 }
 
+#[cfg(any(feature = "es256", feature = "eddsa", feature = "rsa"))]
 fn require_pem(value: &str) -> Result<&str, &'static str> {
     if value.contains("-----BEGIN ") {
         Ok(value.trim())

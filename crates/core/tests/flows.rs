@@ -1,6 +1,13 @@
 //! simplejwt's flows on the core: refresh with and without rotation, sliding refresh,
 //! JWTAuthentication, and the wire bodies of each error.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
 mod common;
 
 use common::{backend, jti, HMAC_KEY, NOW};
@@ -40,7 +47,10 @@ fn rotation_names_the_jti_to_blacklist() {
 
     settings.blacklist_after_rotation = true;
     let out = refresh(&old, &settings, NOW + 10, jti(2), jti(3));
-    assert_eq!(out.blacklist, Some((jti(1).as_str().to_owned(), NOW + 86_400)));
+    assert_eq!(
+        out.blacklist,
+        Some((jti(1).as_str().to_owned(), NOW + 86_400))
+    );
 }
 
 #[test]
@@ -49,12 +59,17 @@ fn sliding_refresh_keeps_jti_and_respects_refresh_exp() {
     let token = Token::for_user(TokenType::Sliding, "1", &settings, NOW, jti(4));
     assert_eq!(token.payload().get_i64("refresh_exp"), Some(NOW + 86_400));
     let later = NOW + 200;
-    let payload = backend.decode(&backend.encode(token.payload()).unwrap(), later).unwrap();
+    let payload = backend
+        .decode(&backend.encode(token.payload()).unwrap(), later)
+        .unwrap();
     let verified = Token::verify(TokenType::Sliding, payload, &settings, later).unwrap();
     let refreshed = refresh_sliding(verified, &settings, later).unwrap();
     assert_eq!(refreshed.jti(&settings), Some(jti(4).as_str()));
     assert_eq!(refreshed.exp(), Some(later + 300));
-    assert_eq!(refreshed.payload().get_i64("refresh_exp"), Some(NOW + 86_400));
+    assert_eq!(
+        refreshed.payload().get_i64("refresh_exp"),
+        Some(NOW + 86_400)
+    );
 
     // refresh_exp passed (simulated with a token whose exp is still ahead).
     let mut stale = token.clone();
@@ -80,12 +95,22 @@ fn authentication_matches_simplejwt() {
         authenticate(Some(header), &backend, settings, NOW + 1, |_| false)
     };
 
-    let (token, user) = auth(&format!("Bearer {access}"), &settings).unwrap().unwrap();
-    assert_eq!((token.token_type(), user.as_str()), (TokenType::Access, "1"));
+    let (token, user) = auth(&format!("Bearer {access}"), &settings)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (token.token_type(), user.as_str()),
+        (TokenType::Access, "1")
+    );
     // Tabs and repeated spaces are whitespace to Python's split().
-    assert!(auth(&format!("Bearer \t {access}  "), &settings).unwrap().is_some());
+    assert!(auth(&format!("Bearer \t {access}  "), &settings)
+        .unwrap()
+        .is_some());
     // Not ours: no header, another scheme, lowercase scheme.
-    assert_eq!(authenticate(None, &backend, &settings, NOW, |_| false), Ok(None));
+    assert_eq!(
+        authenticate(None, &backend, &settings, NOW, |_| false),
+        Ok(None)
+    );
     assert_eq!(auth("Token x", &settings), Ok(None));
     assert_eq!(auth(&format!("bearer {access}"), &settings), Ok(None));
     assert_eq!(auth("", &settings), Ok(None));
@@ -105,24 +130,47 @@ fn authentication_matches_simplejwt() {
                "messages": [{"token_class": "AccessToken", "token_type": "access", "message": "Token has wrong type"}]})
     );
     // Expired.
-    let err = authenticate(Some(&format!("Bearer {access}")), &backend, &settings, NOW + 300, |_| false).unwrap_err();
-    let AuthenticationError::InvalidToken(messages) = err else { panic!() };
+    let err = authenticate(
+        Some(&format!("Bearer {access}")),
+        &backend,
+        &settings,
+        NOW + 300,
+        |_| false,
+    )
+    .unwrap_err();
+    let AuthenticationError::InvalidToken(messages) = err else {
+        panic!()
+    };
     assert_eq!(messages[0].error, TokenError::Expired);
 
     // AUTH_TOKEN_CLASSES with sliding tokens consults the blacklist; one message per class.
-    settings.set("AUTH_TOKEN_CLASSES", "AccessToken,SlidingToken").unwrap();
+    settings
+        .set("AUTH_TOKEN_CLASSES", "AccessToken,SlidingToken")
+        .unwrap();
     settings.set("AUTH_HEADER_TYPES", "Bearer,JWT").unwrap();
     let sliding = backend
         .encode(Token::for_user(TokenType::Sliding, "1", &settings, NOW, jti(3)).payload())
         .unwrap();
-    assert!(auth(&format!("JWT {sliding}"), &settings).unwrap().is_some());
-    let err = authenticate(Some(&format!("JWT {sliding}")), &backend, &settings, NOW + 1, |p| {
-        p.get_str("jti") == Some(jti(3).as_str())
-    })
+    assert!(auth(&format!("JWT {sliding}"), &settings)
+        .unwrap()
+        .is_some());
+    let err = authenticate(
+        Some(&format!("JWT {sliding}")),
+        &backend,
+        &settings,
+        NOW + 1,
+        |p| p.get_str("jti") == Some(jti(3).as_str()),
+    )
     .unwrap_err();
     let body = serde_json::to_value(err.to_body()).unwrap();
-    assert_eq!(body["messages"][0]["message"], json!("Token has wrong type"));
-    assert_eq!(body["messages"][1], json!({"token_class": "SlidingToken", "token_type": "sliding", "message": "Token is blacklisted"}));
+    assert_eq!(
+        body["messages"][0]["message"],
+        json!("Token has wrong type")
+    );
+    assert_eq!(
+        body["messages"][1],
+        json!({"token_class": "SlidingToken", "token_type": "sliding", "message": "Token is blacklisted"})
+    );
 
     // No user id claim.
     let mut anonymous = Token::new(TokenType::Access, &settings, NOW, jti(5));
@@ -138,15 +186,39 @@ fn authentication_matches_simplejwt() {
 #[test]
 fn error_bodies_are_simplejwt_bodies() {
     let body = |e: TokenError| serde_json::to_value(e.to_body()).unwrap();
-    assert_eq!(body(TokenError::Blacklisted), json!({"detail": "Token is blacklisted", "code": "token_not_valid"}));
-    assert_eq!(body(TokenError::WrongType), json!({"detail": "Token has wrong type", "code": "token_not_valid"}));
-    assert_eq!(body(TokenError::NoId), json!({"detail": "Token has no id", "code": "token_not_valid"}));
+    assert_eq!(
+        body(TokenError::Blacklisted),
+        json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
+    );
+    assert_eq!(
+        body(TokenError::WrongType),
+        json!({"detail": "Token has wrong type", "code": "token_not_valid"})
+    );
+    assert_eq!(
+        body(TokenError::NoId),
+        json!({"detail": "Token has no id", "code": "token_not_valid"})
+    );
     let auth = |e: AuthenticationError| serde_json::to_value(e.to_body()).unwrap();
-    assert_eq!(auth(AuthenticationError::NoActiveAccount), json!({"detail": "No active account found with the given credentials"}));
-    assert_eq!(auth(AuthenticationError::NoActiveAccountForToken), json!({"detail": "No active account found for the given token."}));
-    assert_eq!(auth(AuthenticationError::NotAuthenticated), json!({"detail": "Authentication credentials were not provided."}));
-    assert_eq!(auth(AuthenticationError::UserInactive), json!({"detail": "User is inactive", "code": "user_inactive"}));
-    assert_eq!(auth(AuthenticationError::UserNotFound), json!({"detail": "User not found", "code": "user_not_found"}));
+    assert_eq!(
+        auth(AuthenticationError::NoActiveAccount),
+        json!({"detail": "No active account found with the given credentials"})
+    );
+    assert_eq!(
+        auth(AuthenticationError::NoActiveAccountForToken),
+        json!({"detail": "No active account found for the given token."})
+    );
+    assert_eq!(
+        auth(AuthenticationError::NotAuthenticated),
+        json!({"detail": "Authentication credentials were not provided."})
+    );
+    assert_eq!(
+        auth(AuthenticationError::UserInactive),
+        json!({"detail": "User is inactive", "code": "user_inactive"})
+    );
+    assert_eq!(
+        auth(AuthenticationError::UserNotFound),
+        json!({"detail": "User not found", "code": "user_not_found"})
+    );
 }
 
 #[test]
@@ -156,13 +228,18 @@ fn audience_issuer_and_leeway() {
     settings.set("ISSUER", "https://issuer.example").unwrap();
     settings.set("LEEWAY", "30").unwrap();
     let b = edgejwt_core::TokenBackend::from_settings(&settings).unwrap();
-    let t = b.encode(Token::for_user(TokenType::Access, "1", &settings, NOW, jti(1)).payload()).unwrap();
+    let t = b
+        .encode(Token::for_user(TokenType::Access, "1", &settings, NOW, jti(1)).payload())
+        .unwrap();
     let p = b.decode(&t, NOW + 300 + 29).unwrap();
     assert_eq!(p.get_str("aud"), Some("api.example"));
     assert_eq!(p.get_str("iss"), Some("https://issuer.example"));
     assert_eq!(b.decode(&t, NOW + 300 + 30), Err(TokenError::Expired));
     // iat in the future beyond leeway is invalid.
-    assert!(matches!(b.decode(&t, NOW - 31), Err(TokenError::Invalid(_))));
+    assert!(matches!(
+        b.decode(&t, NOW - 31),
+        Err(TokenError::Invalid(_))
+    ));
     assert!(b.decode(&t, NOW - 30).is_ok());
 
     // A backend expecting another audience or issuer refuses it; one without accepts it.
@@ -170,7 +247,10 @@ fn audience_issuer_and_leeway() {
         let mut s = settings.clone();
         s.set(name, value).unwrap();
         let other = edgejwt_core::TokenBackend::from_settings(&s).unwrap();
-        assert!(matches!(other.decode(&t, NOW), Err(TokenError::Invalid(_))), "{name}");
+        assert!(
+            matches!(other.decode(&t, NOW), Err(TokenError::Invalid(_))),
+            "{name}"
+        );
     }
     let (_, plain) = backend(Algorithm::Hs256, HMAC_KEY, None);
     assert!(plain.decode(&t, NOW).is_ok());

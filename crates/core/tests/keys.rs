@@ -1,5 +1,12 @@
 //! Key loading: formats accepted, weak and mismatched keys refused with the setting named.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
 mod common;
 
 use common::key_file;

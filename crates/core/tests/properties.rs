@@ -1,5 +1,12 @@
 //! Property tests: settings parsing, and sign → verify round trips.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail by panicking"
+)]
+
 mod common;
 
 use common::{backend, cases, NOW};
@@ -7,7 +14,13 @@ use edgejwt_core::{settings::parse_duration, Payload, Settings, TokenError, SETT
 use proptest::prelude::*;
 use serde_json::Value;
 
-const UNITS: [(char, u64); 5] = [('s', 1), ('m', 60), ('h', 3_600), ('d', 86_400), ('w', 604_800)];
+const UNITS: [(char, u64); 5] = [
+    ('s', 1),
+    ('m', 60),
+    ('h', 3_600),
+    ('d', 86_400),
+    ('w', 604_800),
+];
 
 proptest! {
     #[test]
