@@ -223,6 +223,20 @@ impl Token {
         })
     }
 
+    /// Checks a decoded payload of any type (simplejwt's `UntypedToken`, used by the verify
+    /// view): `exp` present and not passed, `jti` present; the type is not checked.
+    pub fn verify_untyped(
+        payload: Payload,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<Payload, TokenError> {
+        check_exp(&payload, "exp", settings, now)?;
+        if payload.get(&settings.jti_claim).is_none() {
+            return Err(TokenError::NoId);
+        }
+        Ok(payload)
+    }
+
     /// [`Token::verify`] preceded by simplejwt's blacklist check, for blacklistable types.
     /// `blacklisted` is the host's answer for this payload's `jti`.
     pub fn verify_with_blacklist(

@@ -1,0 +1,295 @@
+//! One handler per simplejwt view. Each takes the parsed request and returns the JSON body
+//! of a 200, or an [`ApiError`]; token rules come from edgejwt-core, storage from
+//! [`crate::storage`].
+
+use std::rc::Rc;
+
+use edgejwt_core::{
+    get_raw_token, get_validated_token, refresh, refresh_sliding, AuthenticationError, Jti,
+    Payload, Token, TokenError, TokenType,
+};
+use serde_json::{json, Map, Value};
+
+use crate::{
+    config::Config,
+    error::ApiError,
+    password,
+    request::char_fields,
+    storage::{Revocations, Store, User},
+};
+
+/// What a request works with.
+pub struct App {
+    pub config: Rc<Config>,
+    pub store: Store,
+    pub revocations: Revocations,
+    /// Unix seconds, from the runtime's clock.
+    pub now: i64,
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    Ok(bytes)
+}
+
+fn new_jti() -> Result<Jti> {
+    Ok(Jti::from_random_bytes(random()?))
+}
+
+impl App {
+    fn encode(&self, token: &Token) -> Result<String> {
+        self.config
+            .backend
+            .encode(token.payload())
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
+    /// `USER_ID_FIELD` of a user, as the user id claim carries it.
+    fn user_id_of(&self, user: &User) -> String {
+        match self.config.settings.user_id_field.as_str() {
+            "username" => user.username.clone(),
+            _ => user.id.to_string(),
+        }
+    }
+
+    async fn user_by_claim(&self, user_id: &str) -> Result<Option<User>> {
+        match self.config.settings.user_id_field.as_str() {
+            "username" => self.store.user_by_username(user_id).await,
+            _ => self.store.user_by_id(user_id).await,
+        }
+    }
+
+    /// Django's `authenticate()` for the obtain views: one password check whatever the
+    /// outcome, one error for unknown, wrong and inactive.
+    async fn authenticate_credentials(&self, data: &Map<String, Value>) -> Result<User> {
+        let [username, password] = char_fields(data, ["username", "password"])?;
+        let iterations = self.config.password_hash_iterations;
+        let Some(user) = self.store.user_by_username(&username).await? else {
+            password::check_dummy(&password, iterations);
+            return Err(AuthenticationError::NoActiveAccount.into());
+        };
+        let checked = password::check_password(&password, &user.password, iterations);
+        if !checked.valid || !user.is_active() {
+            return Err(AuthenticationError::NoActiveAccount.into());
+        }
+        if checked.needs_rehash {
+            let salt = password::salt_from_random(&random()?);
+            let encoded = password::make_password(&password, &salt, iterations);
+            self.store.set_password(user.id, &encoded).await?;
+        }
+        if self.config.settings.update_last_login {
+            self.store.set_last_login(user.id, self.now).await?;
+        }
+        Ok(user)
+    }
+
+    /// simplejwt's `Token.for_user`, plus the configured user claims (`TOKEN_CLAIMS`).
+    fn token_for_user(&self, token_type: TokenType, user: &User) -> Result<Token> {
+        let settings = &self.config.settings;
+        let mut token = Token::for_user(
+            token_type,
+            &self.user_id_of(user),
+            settings,
+            self.now,
+            new_jti()?,
+        );
+        for claim in &self.config.token_claims {
+            if let Some(value) = user.claim(claim) {
+                token.payload_mut().insert(claim.as_str(), value);
+            }
+        }
+        Ok(token)
+    }
+
+    /// Decodes `raw` and applies simplejwt's `BlacklistMixin.verify` + `Token.verify` for a
+    /// blacklistable type: the blacklist is consulted before the claims are checked.
+    async fn validated(&self, raw: &str, token_type: TokenType) -> Result<Token> {
+        let settings = &self.config.settings;
+        let payload = self.config.backend.decode(raw, self.now)?;
+        let blacklisted = self.is_blacklisted(&payload).await?;
+        Ok(Token::verify_with_blacklist(
+            token_type,
+            payload,
+            blacklisted,
+            settings,
+            self.now,
+        )?)
+    }
+
+    async fn is_blacklisted(&self, payload: &Payload) -> Result<bool> {
+        match payload.get_str(&self.config.settings.jti_claim) {
+            Some(jti) => self.store.is_blacklisted(jti).await,
+            None => Ok(false),
+        }
+    }
+
+    fn expiry(token: &Token) -> Result<i64> {
+        token
+            .exp()
+            .ok_or_else(|| ApiError::Internal("token without exp".into()))
+    }
+
+    fn jti<'t>(&self, token: &'t Token) -> Result<&'t str> {
+        token
+            .jti(&self.config.settings)
+            .ok_or_else(|| ApiError::Internal("token without jti".into()))
+    }
+}
+
+/// `POST /api/token/`: credentials → `{"refresh", "access"}`.
+pub async fn obtain_pair(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let user = app.authenticate_credentials(&data).await?;
+    let refresh_token = app.token_for_user(TokenType::Refresh, &user)?;
+    let user_id = app.user_id_of(&user);
+    app.store
+        .outstand(
+            app.jti(&refresh_token)?,
+            Some(&user_id),
+            app.now,
+            App::expiry(&refresh_token)?,
+        )
+        .await?;
+    let access = refresh_token.access_token(&app.config.settings, app.now, new_jti()?);
+    Ok(json!({ "refresh": app.encode(&refresh_token)?, "access": app.encode(&access)? }))
+}
+
+/// `POST /api/token/refresh/`: refresh token → `{"access"}` (+ `"refresh"` when rotating).
+/// With `BLACKLIST_AFTER_ROTATION`, of concurrent refreshes of one token exactly one wins.
+pub async fn refresh_pair(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let settings = &app.config.settings;
+    let [raw] = char_fields(&data, ["refresh"])?;
+    let token = app.validated(&raw, TokenType::Refresh).await?;
+    let user_id = token.user_id(settings);
+    if let Some(user_id) = user_id.as_deref().filter(|id| !id.is_empty()) {
+        // simplejwt answers 500 for a user that no longer exists; that is no active account.
+        match app.user_by_claim(user_id).await? {
+            Some(user) if user.is_active() => {}
+            _ => return Err(AuthenticationError::NoActiveAccountForToken.into()),
+        }
+    }
+    let out = refresh(&token, settings, app.now, new_jti()?, new_jti()?);
+    let mut body = json!({ "access": app.encode(&out.access)? });
+    if let Some(rotated) = &out.refresh {
+        let new = (app.jti(rotated)?, App::expiry(rotated)?);
+        match &out.blacklist {
+            Some((old_jti, old_exp)) => {
+                let won = app
+                    .store
+                    .rotate((old_jti, *old_exp), Some(new), user_id.as_deref(), app.now)
+                    .await?;
+                if !won {
+                    return Err(TokenError::Blacklisted.into());
+                }
+                app.revocations.revoke(old_jti, *old_exp, app.now).await?;
+            }
+            None => {
+                app.store
+                    .outstand(new.0, user_id.as_deref(), app.now, new.1)
+                    .await?
+            }
+        }
+        body["refresh"] = app.encode(rotated)?.into();
+    }
+    Ok(body)
+}
+
+/// `POST /api/token/verify/`: any token → `{}`; a blacklisted one is a 400 (as simplejwt).
+pub async fn verify(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let settings = &app.config.settings;
+    let [raw] = char_fields(&data, ["token"])?;
+    let payload = app.config.backend.decode(&raw, app.now)?;
+    let payload = Token::verify_untyped(payload, settings, app.now)?;
+    if settings.blacklist_after_rotation && app.is_blacklisted(&payload).await? {
+        return Err(ApiError::non_field("Token is blacklisted"));
+    }
+    Ok(json!({}))
+}
+
+/// `POST /api/token/blacklist/`: blacklists a refresh token (logout) → `{}`.
+pub async fn blacklist(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let [raw] = char_fields(&data, ["refresh"])?;
+    let token = app.validated(&raw, TokenType::Refresh).await?;
+    let (jti, exp) = (app.jti(&token)?, App::expiry(&token)?);
+    let user_id = token.user_id(&app.config.settings);
+    if !app
+        .store
+        .blacklist(jti, user_id.as_deref(), app.now, exp)
+        .await?
+    {
+        return Err(TokenError::Blacklisted.into());
+    }
+    app.revocations.revoke(jti, exp, app.now).await?;
+    Ok(json!({}))
+}
+
+/// `POST /api/token/sliding/`: credentials → `{"token"}`.
+pub async fn obtain_sliding(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let user = app.authenticate_credentials(&data).await?;
+    let token = app.token_for_user(TokenType::Sliding, &user)?;
+    let user_id = app.user_id_of(&user);
+    app.store
+        .outstand(
+            app.jti(&token)?,
+            Some(&user_id),
+            app.now,
+            App::expiry(&token)?,
+        )
+        .await?;
+    Ok(json!({ "token": app.encode(&token)? }))
+}
+
+/// `POST /api/token/sliding/refresh/`: sliding token → the same token re-stamped.
+pub async fn refresh_sliding_token(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let [raw] = char_fields(&data, ["token"])?;
+    let token = app.validated(&raw, TokenType::Sliding).await?;
+    let token = refresh_sliding(token, &app.config.settings, app.now)?;
+    Ok(json!({ "token": app.encode(&token)? }))
+}
+
+/// `GET /api/protected/`: simplejwt's `JWTAuthentication` + `IsAuthenticated`.
+pub async fn protected(app: &App, header: Option<String>) -> Result<Value> {
+    let settings = &app.config.settings;
+    let raw = match header
+        .as_deref()
+        .map(|h| get_raw_token(h, settings))
+        .transpose()?
+    {
+        Some(Some(raw)) => raw,
+        _ => return Err(AuthenticationError::NotAuthenticated.into()),
+    };
+    let decoded = app.config.backend.decode(raw, app.now);
+    let needs_blacklist = settings
+        .auth_token_classes
+        .iter()
+        .any(|t| t.is_blacklistable());
+    let blacklisted = match &decoded {
+        Ok(payload) if needs_blacklist => app.is_blacklisted(payload).await?,
+        _ => false,
+    };
+    let token = get_validated_token(decoded, blacklisted, settings, app.now)?;
+    let user_id = token
+        .user_id(settings)
+        .ok_or(AuthenticationError::NoUserId)?;
+    let user = app
+        .user_by_claim(&user_id)
+        .await?
+        .ok_or(AuthenticationError::UserNotFound)?;
+    if settings.check_user_is_active && !user.is_active() {
+        return Err(AuthenticationError::UserInactive.into());
+    }
+    Ok(json!({ "user_id": user.id, "username": user.username }))
+}
+
+/// `GET /api/token/jwks/`: the public signing key as a JWK Set (empty for HMAC).
+pub fn jwks(config: &Config) -> Value {
+    let keys: Vec<Value> = config
+        .backend
+        .public_jwk()
+        .and_then(|jwk| serde_json::from_str(&jwk).ok())
+        .into_iter()
+        .collect();
+    json!({ "keys": keys })
+}

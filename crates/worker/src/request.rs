@@ -1,0 +1,179 @@
+//! Request bodies as Django REST framework parses and validates them: JSON, form-encoded
+//! and multipart bodies; 415 for other types; `CharField` rules for each field.
+
+use serde_json::{json, Map, Value};
+use worker::Request;
+
+use crate::error::ApiError;
+
+/// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
+/// few hundred bytes; the cap keeps parsing cost bounded.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Reads the body into a JSON object of fields (simplejwt's `request.data`).
+pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError> {
+    let content_type = req
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if let Some(len) = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.trim().parse::<usize>().ok())
+    {
+        if len > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media_type.as_str() {
+        // No body and no type: DRF sees empty data (and reports required fields).
+        "" if bytes.is_empty() => Ok(Map::new()),
+        "application/json" => parse_json(&bytes),
+        "application/x-www-form-urlencoded" => Ok(form_urlencoded::parse(&bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect()),
+        "multipart/form-data" => parse_multipart(&content_type, bytes).await,
+        _ => Err(ApiError::UnsupportedMediaType(content_type)),
+    }
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::Parse("'utf-8' codec can't decode the request body".into()))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| ApiError::Parse(python_json_error(text, &e)))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(ApiError::non_field(&format!(
+            "Invalid data. Expected a dictionary, but got {}.",
+            python_type(&other)
+        ))),
+    }
+}
+
+async fn parse_multipart(
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<Map<String, Value>, ApiError> {
+    // Rebuild a Request to use the runtime's multipart parser.
+    let headers = worker::Headers::new();
+    let _ = headers.set("Content-Type", content_type);
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_headers(headers)
+        .with_body(Some(js_sys::Uint8Array::from(bytes.as_slice()).into()));
+    let mut req = Request::new_with_init("http://multipart.invalid/", &init)?;
+    let form = req
+        .form_data()
+        .await
+        .map_err(|_| ApiError::Parse("Multipart form parse error".into()))?;
+    // FormData has no iterator in workers-rs; the views read only these fields.
+    Ok(["username", "password", "refresh", "token"]
+        .into_iter()
+        .filter_map(|name| Some((name.to_owned(), Value::String(form.get_field(name)?))))
+        .collect())
+}
+
+/// The Python type name DRF reports for a non-object body.
+fn python_type(value: &Value) -> &'static str {
+    match value {
+        Value::Array(_) => "list",
+        Value::String(_) => "str",
+        Value::Bool(_) => "bool",
+        Value::Null => "NoneType",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// serde_json's error in the words of Python's `json` module, which DRF reports.
+fn python_json_error(text: &str, err: &serde_json::Error) -> String {
+    let msg = err.to_string();
+    let what = if msg.starts_with("key must be a string") {
+        "Expecting property name enclosed in double quotes"
+    } else if msg.starts_with("expected `:`") {
+        "Expecting ':' delimiter"
+    } else if msg.starts_with("expected `,`") {
+        "Expecting ',' delimiter"
+    } else if msg.starts_with("trailing characters") {
+        "Extra data"
+    } else if msg.starts_with("EOF while parsing a string") {
+        "Unterminated string starting at"
+    } else if msg.starts_with("invalid escape") {
+        "Invalid \\escape"
+    } else if msg.starts_with("control character") {
+        "Invalid control character at"
+    } else {
+        "Expecting value"
+    };
+    let (line, column) = (err.line().max(1), err.column().max(1));
+    // Python counts characters from 0; serde reports 1-based columns.
+    let line_start: usize = text
+        .split('\n')
+        .take(line - 1)
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    let column = column.min(
+        text.split('\n')
+            .nth(line - 1)
+            .map_or(1, |l| l.chars().count() + 1),
+    );
+    format!(
+        "{what}: line {line} column {column} (char {})",
+        line_start + column - 1
+    )
+}
+
+/// A `CharField` value: required, not null, a string (numbers become strings), trimmed,
+/// not blank. Returns DRF's message on failure.
+fn char_field(data: &Map<String, Value>, name: &str) -> Result<String, &'static str> {
+    let value = match data.get(name) {
+        None => return Err("This field is required."),
+        Some(Value::Null) => return Err("This field may not be null."),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err("Not a valid string."),
+    };
+    if value.is_empty() {
+        return Err("This field may not be blank.");
+    }
+    Ok(value)
+}
+
+/// Validates `fields` as `CharField`s, reporting every failing field at once (in order).
+pub fn char_fields<const N: usize>(
+    data: &Map<String, Value>,
+    fields: [&str; N],
+) -> Result<[String; N], ApiError> {
+    let mut errors = Map::new();
+    let values = fields.map(|name| match char_field(data, name) {
+        Ok(v) => v,
+        Err(msg) => {
+            errors.insert(name.to_owned(), json!([msg]));
+            String::new()
+        }
+    });
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::Validation(Value::Object(errors)))
+    }
+}

@@ -1,0 +1,258 @@
+//! Storage behind two small services: [`Store`] (users and simplejwt's outstanding and
+//! blacklisted tokens, in D1) and [`Revocations`] (a KV key per revoked `jti`, readable by
+//! other Workers, expiring with the token).
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, KvStore};
+
+use crate::error::ApiError;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// A row of `users`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: i64,
+    pub is_staff: i64,
+    pub is_superuser: i64,
+    pub claims: String,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.is_active != 0
+    }
+
+    /// The value of a configured token claim (`TOKEN_CLAIMS`) for this user.
+    pub fn claim(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "username" => self.username.clone().into(),
+            "email" => self.email.clone().into(),
+            "first_name" => self.first_name.clone().into(),
+            "last_name" => self.last_name.clone().into(),
+            "is_staff" => (self.is_staff != 0).into(),
+            "is_superuser" => (self.is_superuser != 0).into(),
+            other => serde_json::from_str::<Map<String, Value>>(&self.claims)
+                .ok()?
+                .remove(other)?,
+        })
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, username, password, email, first_name, last_name, is_active, is_staff, is_superuser, claims";
+
+fn num(n: i64) -> JsValue {
+    // D1 takes JS numbers; every value here (ids, Unix seconds) is far below 2^53.
+    JsValue::from_f64(n as f64)
+}
+
+/// Users and tokens in D1.
+pub struct Store {
+    db: D1Database,
+}
+
+impl Store {
+    pub fn new(db: D1Database) -> Self {
+        Self { db }
+    }
+
+    fn stmt(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement> {
+        Ok(self.db.prepare(sql).bind(args)?)
+    }
+
+    /// Django's `get_by_natural_key`: an exact, case-sensitive username match.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
+        Ok(self.stmt(&sql, &[username.into()])?.first(None).await?)
+    }
+
+    /// The user a token's user id claim names; `None` when it is not a user id at all.
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let Ok(id) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        Ok(self.stmt(&sql, &[num(id)])?.first(None).await?)
+    }
+
+    pub async fn set_password(&self, user_id: i64, encoded: &str) -> Result<()> {
+        self.stmt(
+            "UPDATE users SET password = ?2 WHERE id = ?1",
+            &[num(user_id), encoded.into()],
+        )?
+        .run()
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_last_login(&self, user_id: i64, now: i64) -> Result<()> {
+        self.stmt(
+            "UPDATE users SET last_login = ?2 WHERE id = ?1",
+            &[num(user_id), num(now)],
+        )?
+        .run()
+        .await?;
+        Ok(())
+    }
+
+    fn outstand_stmt(
+        &self,
+        jti: &str,
+        user_id: Option<&str>,
+        now: i64,
+        exp: i64,
+    ) -> Result<D1PreparedStatement> {
+        // The user may not exist (tokens from elsewhere): then the row has no user.
+        let user = user_id
+            .and_then(|u| u.parse::<i64>().ok())
+            .map_or(JsValue::NULL, num);
+        self.stmt(
+            "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+             VALUES (?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4)",
+            &[jti.into(), user, num(now), num(exp)],
+        )
+    }
+
+    /// Records an issued refresh or sliding token (simplejwt's `OutstandingToken`).
+    pub async fn outstand(
+        &self,
+        jti: &str,
+        user_id: Option<&str>,
+        now: i64,
+        exp: i64,
+    ) -> Result<()> {
+        self.outstand_stmt(jti, user_id, now, exp)?.run().await?;
+        Ok(())
+    }
+
+    pub async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
+        let row: Option<Value> = self
+            .stmt(
+                "SELECT 1 AS hit FROM blacklisted_tokens WHERE jti = ?1",
+                &[jti.into()],
+            )?
+            .first(None)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    fn blacklist_stmt(&self, jti: &str, now: i64, exp: i64) -> Result<D1PreparedStatement> {
+        // One conditional statement: it inserts for exactly one caller per jti.
+        self.stmt(
+            "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (jti) DO NOTHING RETURNING jti",
+            &[jti.into(), num(now), num(exp)],
+        )
+    }
+
+    /// Blacklists a token; `false` when it already was (someone else won).
+    pub async fn blacklist(
+        &self,
+        jti: &str,
+        user_id: Option<&str>,
+        now: i64,
+        exp: i64,
+    ) -> Result<bool> {
+        let results = self
+            .db
+            .batch(vec![
+                self.outstand_stmt(jti, user_id, now, exp)?,
+                self.blacklist_stmt(jti, now, exp)?,
+            ])
+            .await?;
+        won(results.get(1))
+    }
+
+    /// Rotation: blacklists `old` and records `new` as outstanding in one transaction, only
+    /// if this call is the one that blacklisted `old`. `false` means another refresh of the
+    /// same token won, and nothing was written.
+    pub async fn rotate(
+        &self,
+        old: (&str, i64),
+        new: Option<(&str, i64)>,
+        user_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut batch = vec![
+            self.outstand_stmt(old.0, user_id, now, old.1)?,
+            self.blacklist_stmt(old.0, now, old.1)?,
+        ];
+        if let Some((jti, exp)) = new {
+            let user = user_id
+                .and_then(|u| u.parse::<i64>().ok())
+                .map_or(JsValue::NULL, num);
+            // `changes()` is the row count of the blacklist insert just before, in this
+            // transaction: the new token is recorded only by the winner.
+            batch.push(self.stmt(
+                "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+                 SELECT ?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4 WHERE changes() = 1",
+                &[jti.into(), user, num(now), num(exp)],
+            )?);
+        }
+        let results = self.db.batch(batch).await?;
+        won(results.get(1))
+    }
+
+    /// simplejwt's `flushexpiredtokens`: deletes outstanding (and, by cascade, blacklisted)
+    /// tokens that have expired. Returns the number of outstanding rows deleted.
+    pub async fn flush_expired(&self, now: i64) -> Result<usize> {
+        let results = self
+            .db
+            .batch(vec![
+                self.stmt(
+                    "DELETE FROM blacklisted_tokens WHERE expires_at < ?1",
+                    &[num(now)],
+                )?,
+                self.stmt(
+                    "DELETE FROM outstanding_tokens WHERE expires_at < ?1",
+                    &[num(now)],
+                )?,
+            ])
+            .await?;
+        Ok(results
+            .get(1)
+            .and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0))
+    }
+}
+
+fn won(result: Option<&worker::D1Result>) -> Result<bool> {
+    let result =
+        result.ok_or_else(|| ApiError::Internal("D1 batch returned too few results".into()))?;
+    Ok(!result.results::<Value>()?.is_empty())
+}
+
+/// Revoked token ids in KV, for every Worker that verifies edgejwt tokens.
+pub struct Revocations {
+    kv: KvStore,
+}
+
+/// KV key prefix of a revoked `jti`.
+pub const REVOKED_PREFIX: &str = "revoked:";
+
+impl Revocations {
+    pub fn new(kv: KvStore) -> Self {
+        Self { kv }
+    }
+
+    /// Marks `jti` revoked until `exp` (KV's expirations must be at least 60 s ahead).
+    pub async fn revoke(&self, jti: &str, exp: i64, now: i64) -> Result<()> {
+        let expiration = u64::try_from(exp.max(now + 60)).unwrap_or(u64::MAX);
+        self.kv
+            .put(&format!("{REVOKED_PREFIX}{jti}"), "1")?
+            .expiration(expiration)
+            .execute()
+            .await?;
+        Ok(())
+    }
+}

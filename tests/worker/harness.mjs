@@ -1,0 +1,110 @@
+// Runs the built issuer (build/worker) in workerd through Miniflare, with real local D1
+// and KV, and seeds the reference's demo users. Shared by the worker tests.
+import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { Miniflare } from "miniflare";
+
+const ROOT = new URL("../../", import.meta.url);
+export const REFERENCE_KEY = "conformance-reference-signing-key-0123456789abcdef";
+export const TEST_ITERATIONS = 20_000;
+
+/** Django's pbkdf2_sha256 format, made with node:crypto (an implementation independent of ours). */
+export function djangoHash(password, iterations = TEST_ITERATIONS, salt = randomBytes(16).toString("hex").slice(0, 22)) {
+  const hash = pbkdf2Sync(password, salt, iterations, 32, "sha256").toString("base64");
+  return `pbkdf2_sha256$${iterations}$${salt}$${hash}`;
+}
+
+/** The statements of migrations/*.sql, in order. */
+export function migrationStatements() {
+  const dir = new URL("migrations/", ROOT);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) =>
+      readFileSync(new URL(f, dir), "utf8")
+        .split("\n")
+        .filter((line) => !line.trim().startsWith("--"))
+        .map((line) => line.replace(/\s+--.*$/, ""))
+        .join("\n")
+        .split(";")
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+}
+
+export const DEMO_USERS = [
+  { id: 1, username: "alice", password: "alice-password-1", is_active: 1, email: "alice@example.com" },
+  { id: 2, username: "bob", password: "bob-password-1", is_active: 0, email: "bob@example.com" },
+];
+
+/**
+ * Starts the issuer. `vars` override settings; `persist` is a directory for D1/KV state
+ * (in memory without it); `migrate`/`seed` prepare the database.
+ */
+export async function startIssuer({ vars = {}, persist, migrate = true, seed = true } = {}) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2025-06-01",
+    d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+    kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" },
+    ...(persist ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv` } : {}),
+    bindings: {
+      SIGNING_KEY: REFERENCE_KEY,
+      ROTATE_REFRESH_TOKENS: "true",
+      BLACKLIST_AFTER_ROTATION: "true",
+      PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
+      ...vars,
+    },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const url = await mf.ready;
+  const db = await mf.getD1Database("DB");
+  const kv = await mf.getKVNamespace("REVOCATIONS");
+  if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  if (seed) {
+    for (const u of DEMO_USERS) {
+      await db
+        .prepare("INSERT INTO users (id, username, password, email, is_active) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .bind(u.id, u.username, djangoHash(u.password), u.email, u.is_active)
+        .run();
+    }
+  }
+  const base = url.href.replace(/\/$/, "");
+  return {
+    mf,
+    db,
+    kv,
+    base,
+    /** fetch against the issuer; `json` sends a JSON body. */
+    async call(method, path, { json, body, headers = {}, token } = {}) {
+      const init = { method, headers: { ...headers } };
+      if (json !== undefined) {
+        init.body = JSON.stringify(json);
+        init.headers["Content-Type"] ??= "application/json";
+      } else if (body !== undefined) init.body = body;
+      if (token) init.headers.Authorization = `Bearer ${token}`;
+      const res = await fetch(base + path, init);
+      const text = await res.text();
+      let data;
+      try { data = JSON.parse(text); } catch { data = text; }
+      return { status: res.status, headers: res.headers, json: data };
+    },
+    async login(username = "alice", password = "alice-password-1") {
+      const r = await this.call("POST", "/api/token/", { json: { username, password } });
+      if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.json)}`);
+      return r.json;
+    },
+    stop: () => mf.dispose(),
+  };
+}
+
+/** The claims of a JWT, decoded without verification (for assertions only). */
+export function claims(token) {
+  return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
+}
