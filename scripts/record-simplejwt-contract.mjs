@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Records the simplejwt wire contract for the issuer's tests, from the real
+// djangorestframework-simplejwt 5.5.1 reference (../shared/simplejwt-reference, or
+// SIMPLEJWT_REFERENCE=DIR):
+//
+//   tests/fixtures/simplejwt-contract.json   the reference's contract.json (requests and
+//                                            recorded responses), copied as is
+//   tests/fixtures/simplejwt-observed.json   what the reference answers when the same
+//                                            runner (tests/worker/contract-runner.mjs)
+//                                            replays it, for every combination of
+//                                            ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION
+//
+// Tests read only these files. Usage: node scripts/record-simplejwt-contract.mjs
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { runContract } from "../tests/worker/contract-runner.mjs";
+
+const ROOT = new URL("../", import.meta.url);
+const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? new URL("../shared/simplejwt-reference/", ROOT).pathname;
+const KEY = "conformance-reference-signing-key-0123456789abcdef";
+export const CONFIGS = [
+  { ROTATE_REFRESH_TOKENS: "true", BLACKLIST_AFTER_ROTATION: "true" },
+  { ROTATE_REFRESH_TOKENS: "true", BLACKLIST_AFTER_ROTATION: "false" },
+  { ROTATE_REFRESH_TOKENS: "false", BLACKLIST_AFTER_ROTATION: "false" },
+  { ROTATE_REFRESH_TOKENS: "false", BLACKLIST_AFTER_ROTATION: "true" },
+];
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function withReference(env, fn) {
+  const port = await freePort();
+  const child = spawn(`${REFERENCE}/reference/run.sh`, [String(port)], {
+    env: { ...process.env, ...env, SIGNING_KEY: KEY },
+    stdio: "ignore",
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await fetch(`${base}/api/protected/`);
+        break;
+      } catch {
+        if (i > 300) throw new Error("reference did not start");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    return await fn(base);
+  } finally {
+    process.kill(-child.pid, "SIGTERM");
+  }
+}
+
+const contract = JSON.parse(readFileSync(`${REFERENCE}/contract.json`, "utf8"));
+writeFileSync(new URL("tests/fixtures/simplejwt-contract.json", ROOT), JSON.stringify(contract, null, 1) + "\n");
+
+const observed = {};
+for (const config of CONFIGS) {
+  const name = `rotate=${config.ROTATE_REFRESH_TOKENS} blacklist_after_rotation=${config.BLACKLIST_AFTER_ROTATION}`;
+  observed[name] = await withReference(config, (base) => runContract(base, contract, KEY));
+  console.log(`recorded ${Object.keys(observed[name]).length} examples: ${name}`);
+}
+writeFileSync(
+  new URL("tests/fixtures/simplejwt-observed.json", ROOT),
+  JSON.stringify({ about: "Recorded from djangorestframework-simplejwt 5.5.1 by scripts/record-simplejwt-contract.mjs", observed }, null, 1) + "\n",
+);
