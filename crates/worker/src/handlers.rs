@@ -163,6 +163,10 @@ pub async fn refresh_pair(app: &App, data: Map<String, Value>) -> Result<Value> 
     let [raw] = char_fields(&data, ["refresh"])?;
     let token = app.validated(&raw, TokenType::Refresh).await?;
     let user_id = token.user_id(settings);
+    // A user id claim that is not a string or number names no user.
+    if user_id.is_none() && token.payload().get(&settings.user_id_claim).is_some() {
+        return Err(AuthenticationError::NoActiveAccountForToken.into());
+    }
     if let Some(user_id) = user_id.as_deref().filter(|id| !id.is_empty()) {
         // simplejwt answers 500 for a user that no longer exists; that is no active account.
         match app.user_by_claim(user_id).await? {
@@ -171,7 +175,8 @@ pub async fn refresh_pair(app: &App, data: Map<String, Value>) -> Result<Value> 
         }
     }
     let out = refresh(&token, settings, app.now, new_jti()?, new_jti()?);
-    let mut body = json!({ "access": app.encode(&out.access)? });
+    let mut body = Map::new();
+    body.insert("access".into(), app.encode(&out.access)?.into());
     if let Some(rotated) = &out.refresh {
         let new = (app.jti(rotated)?, App::expiry(rotated)?);
         match &out.blacklist {
@@ -191,9 +196,9 @@ pub async fn refresh_pair(app: &App, data: Map<String, Value>) -> Result<Value> 
                     .await?
             }
         }
-        body["refresh"] = app.encode(rotated)?.into();
+        body.insert("refresh".into(), app.encode(rotated)?.into());
     }
-    Ok(body)
+    Ok(Value::Object(body))
 }
 
 /// `POST /api/token/verify/`: any token → `{}`; a blacklisted one is a 400 (as simplejwt).

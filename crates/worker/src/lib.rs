@@ -160,6 +160,10 @@ async fn jwks_view(req: Request, ctx: RouteContext<()>) -> worker::Result<Respon
     })
 }
 
+fn not_found() -> Response {
+    ApiError::NotFound.into_response(TOKEN_VIEW_ALLOW, "")
+}
+
 macro_rules! token_route {
     ($router:expr, $path:literal, $name:literal, $view:path) => {
         $router.on_async($path, |req, ctx| async move {
@@ -213,9 +217,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     router
         .on_async("/api/protected/", protected_view)
         .on_async("/api/token/jwks/", jwks_view)
-        .or_else_any_method_async("/*path", |_, _| async {
-            Ok(ApiError::NotFound.into_response(TOKEN_VIEW_ALLOW, ""))
-        })
+        .or_else_any_method_async("/", |_, _| async { Ok(not_found()) })
+        .or_else_any_method_async("/*path", |_, _| async { Ok(not_found()) })
         .run(req, env)
         .await
 }

@@ -36,7 +36,12 @@ pub fn salt_from_random(random: &[u8; 32]) -> String {
         .iter()
         .filter(|b| **b < 248)
         .take(22)
-        .map(|b| char::from(SALT_CHARS[usize::from(*b % 62)]))
+        .filter_map(|b| {
+            SALT_CHARS
+                .get(usize::from(*b % 62))
+                .copied()
+                .map(char::from)
+        })
         .collect()
 }
 
