@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Runs every edgejwt test. This is the README's test command and what CI runs (.ci/run).
-# Installs what a fresh machine lacks (rustup targets) and skips what is already there.
+# Installs what a fresh machine lacks (rustup targets, the pinned wasm-bindgen CLI, npm
+# packages) and skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain"
-installed=$(rustup target list --installed)
-for target in wasm32-unknown-unknown wasm32v1-none; do
-  grep -qx "$target" <<<"$installed" || rustup target add "$target"
-done
+ensure_rust_targets wasm32-unknown-unknown wasm32v1-none
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+ensure_wasm_bindgen
+ensure_npm
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -21,13 +22,19 @@ step "clippy (host, every feature set of the core)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy -p edgejwt-core --all-targets --no-default-features -- -D warnings
 step "clippy (wasm32-unknown-unknown, wasm32v1-none)"
-cargo clippy -p edgejwt-core -p edgejwt-size-probe --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p edgejwt-core -p edgejwt-size-probe -p edgejwt-worker --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p edgejwt-core --target wasm32v1-none -- -D warnings
 
-step "edgejwt-core tests (unit, integration, doctests)"
+step "Rust tests (edgejwt-core: unit, integration, doctests; worker: unit)"
 cargo test -p edgejwt-core --all-features
+cargo test -p edgejwt-worker --lib
 
 step "edgejwt-core builds without std (wasm32v1-none)"
 cargo build -p edgejwt-core --release --target wasm32v1-none
+
+step "issuer Worker in workerd (Miniflare, local D1 and KV)"
+bash scripts/build-worker.sh
+node --test --test-concurrency=1 \
+  tests/worker/contract.test.mjs tests/worker/issuer.test.mjs tests/worker/dev-command.test.mjs
 
 printf '\nall tests passed\n'

@@ -1,0 +1,51 @@
+// The README's run command (scripts/dev.sh): wrangler applies the migrations to a local
+// D1, seeds the demo users and serves the issuer; a simplejwt client can log in.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { REFERENCE_KEY } from "./harness.mjs";
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 240_000 }, async () => {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), "edgejwt-dev-"));
+  const child = spawn("bash", ["scripts/dev.sh"], {
+    cwd: new URL("../../", import.meta.url).pathname,
+    env: { ...process.env, PORT: String(port), EDGEJWT_STATE: state, SIGNING_KEY: REFERENCE_KEY, ACCESS_TOKEN_LIFETIME: "2m" },
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  let log = "";
+  child.stderr.on("data", (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  const login = (username, password) =>
+    fetch(`${base}/api/token/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username, password }) });
+  try {
+    let res;
+    for (let i = 0; i < 900 && !res; i++) {
+      try { res = await login("alice", "alice-password-1"); } catch { await new Promise((r) => setTimeout(r, 200)); }
+    }
+    assert.ok(res, `dev.sh did not serve: ${log.slice(-2000)}`);
+    assert.equal(res.status, 200);
+    const { access } = await res.json();
+    const claims = JSON.parse(Buffer.from(access.split(".")[1], "base64url"));
+    assert.equal(claims.exp - claims.iat, 120, "ACCESS_TOKEN_LIFETIME override");
+    const me = await fetch(`${base}/api/protected/`, { headers: { Authorization: `Bearer ${access}` } });
+    assert.deepEqual(await me.json(), { user_id: 1, username: "alice" });
+    assert.equal((await login("bob", "bob-password-1")).status, 401);
+  } finally {
+    process.kill(-child.pid, "SIGTERM");
+    rmSync(state, { recursive: true, force: true });
+  }
+});
