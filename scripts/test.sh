@@ -35,6 +35,7 @@ cargo build -p edgejwt-core --release --target wasm32v1-none
 step "issuer Worker in workerd (Miniflare, local D1 and KV)"
 bash scripts/build-worker.sh
 node --test --test-concurrency=1 \
-  tests/worker/contract.test.mjs tests/worker/issuer.test.mjs tests/worker/dev-command.test.mjs
+  tests/worker/contract.test.mjs tests/worker/issuer.test.mjs tests/worker/interop.test.mjs \
+  tests/worker/dev-command.test.mjs
 
 printf '\nall tests passed\n'

@@ -245,9 +245,11 @@ impl Revocations {
         Self { kv }
     }
 
-    /// Marks `jti` revoked until `exp` (KV's expirations must be at least 60 s ahead).
+    /// Marks `jti` revoked until `exp`. KV takes expirations at least 60 s ahead and no
+    /// later than 2^31 - 1 (2038); D1's blacklist covers tokens that outlive that.
     pub async fn revoke(&self, jti: &str, exp: i64, now: i64) -> Result<()> {
-        let expiration = u64::try_from(exp.max(now + 60)).unwrap_or(u64::MAX);
+        let expiration = exp.max(now + 60).min(i64::from(i32::MAX));
+        let expiration = u64::try_from(expiration).unwrap_or_default();
         self.kv
             .put(&format!("{REVOKED_PREFIX}{jti}"), "1")?
             .expiration(expiration)
