@@ -25,6 +25,17 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// The registered time claims, carried outside the custom claims by jwt-compact.
 const TIME_CLAIMS: [&str; 3] = ["exp", "nbf", "iat"];
 
+/// What a host needs to check a token's signature itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedParts<'t> {
+    /// `base64url(header) "." base64url(claims)`: the signed bytes.
+    pub signing_input: &'t str,
+    /// The decoded signature (for ES256, `r || s` as WebCrypto expects).
+    pub signature: alloc::vec::Vec<u8>,
+    /// The header's `kid`, to pick a key from a JWK Set.
+    pub key_id: Option<String>,
+}
+
 /// Signs and verifies tokens with one algorithm and its keys.
 #[derive(Debug)]
 pub struct TokenBackend {
@@ -116,15 +127,9 @@ impl TokenBackend {
     /// (simplejwt's `TokenBackend.decode`). Checks, in PyJWT's order: structure, algorithm,
     /// signature, `iat` and `nbf` not in the future, `exp`, `iss`, `aud`, `jti`/`sub` types.
     pub fn decode(&self, token: &str, now: i64) -> Result<Payload, TokenError> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenError::Invalid(InvalidReason::Malformed));
-        }
-        let untrusted = UntrustedToken::new(token)
-            .map_err(|_| TokenError::Invalid(InvalidReason::Malformed))?;
-        // jwt-compact checks this too; doing it first keeps `alg: none` away from any key.
-        if untrusted.algorithm() != self.algorithm.as_str() {
-            return Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch));
-        }
+        // The algorithm is checked first (jwt-compact checks it too): `alg: none` and
+        // algorithm swaps never reach a key.
+        let untrusted = self.untrusted(token)?;
         let claims = match &self.keys {
             Keys::Hs256(key) => verify(&Hs256, key, &untrusted),
             Keys::Hs384(key) => verify(&Hs384, key, &untrusted),
@@ -141,6 +146,53 @@ impl TokenBackend {
             Keys::Rsa { alg, verifying, .. } => verify(alg, verifying, &untrusted),
         }?;
         self.validate_claims(claims, now)
+    }
+
+    /// The parts of `token` whose signature a host checks itself (e.g. with WebCrypto, far
+    /// faster than pure-Rust ECDSA and RSA in wasm), after the same structure, size and
+    /// algorithm checks as [`TokenBackend::decode`]. Finish with
+    /// [`TokenBackend::decode_with_checked_signature`].
+    pub fn signed_parts<'t>(&self, token: &'t str) -> Result<SignedParts<'t>, TokenError> {
+        let untrusted = self.untrusted(token)?;
+        let signing_input = token
+            .rsplit_once('.')
+            .map(|(input, _)| input)
+            .ok_or(TokenError::Invalid(InvalidReason::Malformed))?;
+        Ok(SignedParts {
+            signing_input,
+            signature: untrusted.signature_bytes().to_vec(),
+            key_id: untrusted.header().key_id.clone(),
+        })
+    }
+
+    /// [`TokenBackend::decode`] for a token whose signature the host has checked over
+    /// [`SignedParts`]: `signature_valid` is its verdict. Claims are checked as in `decode`.
+    pub fn decode_with_checked_signature(
+        &self,
+        token: &str,
+        signature_valid: bool,
+        now: i64,
+    ) -> Result<Payload, TokenError> {
+        let untrusted = self.untrusted(token)?;
+        let claims = untrusted
+            .deserialize_claims_unchecked::<Map<String, Value>>()
+            .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
+        if !signature_valid {
+            return Err(TokenError::Invalid(InvalidReason::Signature));
+        }
+        self.validate_claims(claims, now)
+    }
+
+    fn untrusted<'t>(&self, token: &'t str) -> Result<UntrustedToken<'t>, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Invalid(InvalidReason::Malformed));
+        }
+        let untrusted = UntrustedToken::new(token)
+            .map_err(|_| TokenError::Invalid(InvalidReason::Malformed))?;
+        if untrusted.algorithm() != self.algorithm.as_str() {
+            return Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch));
+        }
+        Ok(untrusted)
     }
 
     fn validate_claims(

@@ -290,3 +290,43 @@ fn token_verify_checks_id_and_type() {
     let err = Token::verify(TokenType::Refresh, payload, &settings, NOW).unwrap_err();
     assert_eq!(err.detail(), "Token has no 'exp' claim");
 }
+
+/// The external-signature path (WebCrypto in JS hosts) applies the same structure,
+/// algorithm and claim checks, and refuses whatever the host says is badly signed.
+#[test]
+fn external_signature_check_path() {
+    for case in cases() {
+        let (_, backend) = backend(case.alg, case.signing, case.verifying);
+        let (settings, _) = common::backend(case.alg, case.signing, case.verifying);
+        let token = access_token(&settings, &backend);
+        let parts = backend.signed_parts(&token).unwrap();
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        assert_eq!(parts.signing_input, input);
+        assert_eq!(Base64UrlUnpadded::encode_string(&parts.signature), sig);
+        assert_eq!(
+            backend.decode_with_checked_signature(&token, true, NOW + 1),
+            backend.decode(&token, NOW + 1)
+        );
+        assert_eq!(
+            backend.decode_with_checked_signature(&token, false, NOW + 1),
+            Err(TokenError::Invalid(InvalidReason::Signature))
+        );
+        assert_eq!(
+            backend.decode_with_checked_signature(&token, true, NOW + 300),
+            Err(TokenError::Expired)
+        );
+        let none = format!(
+            "{}.{}.",
+            encode_json(&json!({"alg": "none"})),
+            parts.signing_input.split_once('.').unwrap().1
+        );
+        assert_eq!(
+            backend.signed_parts(&none).unwrap_err(),
+            TokenError::Invalid(InvalidReason::AlgorithmMismatch)
+        );
+        assert_eq!(
+            backend.decode_with_checked_signature(&none, true, NOW),
+            Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch))
+        );
+    }
+}
