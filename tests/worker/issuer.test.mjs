@@ -43,6 +43,21 @@ describe("rotation under concurrency", () => {
     });
   }
 
+  test("logout revokes the whole session in KV: its access tokens die too", async () => {
+    const pair = await issuer.login();
+    const sid = claims(pair.refresh).sid;
+    assert.match(sid, /^[0-9a-f]{32}$/);
+    assert.notEqual(sid, claims(pair.refresh).jti);
+    assert.equal(claims(pair.access).sid, sid);
+    const rotated = (await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } })).json;
+    assert.equal(claims(rotated.refresh).sid, sid, "rotation keeps the session");
+    assert.equal(claims(rotated.access).sid, sid);
+    assert.equal(await issuer.kv.get(`revoked:${claims(pair.refresh).jti}`), "1", "the rotated-out token is revoked");
+    assert.equal(await issuer.kv.get(`revoked:${sid}`), null, "the session is not");
+    assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: rotated.refresh } })).status, 200);
+    assert.equal(await issuer.kv.get(`revoked:${sid}`), "1", "logout revokes the session");
+  });
+
   test("blacklist (logout) is also single-winner and revokes in KV", async () => {
     const { refresh } = await issuer.login();
     const results = await Promise.all(Array.from({ length: 10 }, () => issuer.call("POST", "/api/token/blacklist/", { json: { refresh } })));

@@ -22,6 +22,11 @@ pub struct Config {
     /// key of the user's `claims` JSON (e.g. `roles`).
     pub token_claims: Vec<String>,
     pub password_hash_iterations: u32,
+    /// `SESSION_CLAIM` (default `sid`; empty to disable): a claim naming the login session,
+    /// set on refresh and sliding tokens at login and copied into every token derived from
+    /// them. Logout revokes it in KV, so verifiers with the KV binding refuse every token of
+    /// the session, access tokens included.
+    pub session_claim: Option<String>,
     /// `WWW-Authenticate` for 401s.
     pub www_authenticate: String,
 }
@@ -82,12 +87,18 @@ impl Config {
                     reason: "expected a whole number of at least 10000".into(),
                 })?,
         };
+        let session_claim = match lookup(env, "SESSION_CLAIM") {
+            None => Some("sid".to_owned()),
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) => Some(v.trim().to_owned()),
+        };
         let www_authenticate = settings.www_authenticate();
         Ok(Self {
             settings,
             backend,
             token_claims,
             password_hash_iterations,
+            session_claim,
             www_authenticate,
         })
     }

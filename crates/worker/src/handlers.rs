@@ -101,6 +101,12 @@ impl App {
                 token.payload_mut().insert(claim.as_str(), value);
             }
         }
+        // A session id of its own: rotation revokes token ids, never the session's.
+        if let Some(claim) = &self.config.session_claim {
+            token
+                .payload_mut()
+                .insert(claim.as_str(), new_jti()?.as_str());
+        }
         Ok(token)
     }
 
@@ -227,6 +233,15 @@ pub async fn blacklist(app: &App, data: Map<String, Value>) -> Result<Value> {
         return Err(TokenError::Blacklisted.into());
     }
     app.revocations.revoke(jti, exp, app.now).await?;
+    // Logout ends the session: every token carrying its id is revoked for verifiers.
+    let session = app
+        .config
+        .session_claim
+        .as_deref()
+        .and_then(|c| token.payload().get_str(c));
+    if let Some(sid) = session.filter(|sid| *sid != jti) {
+        app.revocations.revoke(sid, exp, app.now).await?;
+    }
     Ok(json!({}))
 }
 

@@ -1,0 +1,67 @@
+/** Stable error codes: the same in every runtime and in the issuer's logs. */
+export type ErrorCode =
+  | "token_invalid"
+  | "token_expired"
+  | "token_missing_claim"
+  | "token_claim_expired"
+  | "token_no_id"
+  | "token_no_type"
+  | "token_wrong_type"
+  | "token_blacklisted"
+  | "token_no_user_id"
+  | "not_authenticated"
+  | "bad_authorization_header"
+  | "improperly_configured"
+  | "jwks_unavailable";
+
+/** simplejwt's JSON error body: `{detail, code?, messages?}`. */
+export interface ErrorBody {
+  detail: string;
+  code?: string;
+  messages?: { token_class: string; token_type: string; message: string }[];
+}
+
+/**
+ * Every error edgejwt throws: `message`/`detail` is simplejwt's text, `code` a stable
+ * {@link ErrorCode}, `status` the HTTP status and `body` simplejwt's JSON body.
+ *
+ * @example
+ * try { await verifier.verify(token) } catch (e) {
+ *   if (e instanceof EdgeJwtError && e.code === "token_expired") refresh();
+ * }
+ */
+export class EdgeJwtError extends Error {
+  override readonly name = "EdgeJwtError";
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string;
+  readonly body: ErrorBody;
+  /** `WWW-Authenticate` to send with a 401 (`Bearer realm="api"`). */
+  readonly wwwAuthenticate: string;
+
+  constructor(code: ErrorCode, detail: string, status = 401, body?: ErrorBody, wwwAuthenticate = 'Bearer realm="api"') {
+    super(detail);
+    this.code = code;
+    this.detail = detail;
+    this.status = status;
+    this.body = body ?? { detail };
+    this.wwwAuthenticate = wwwAuthenticate;
+  }
+
+  /** The response simplejwt would send for this error. */
+  toResponse(): Response {
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (this.status === 401) headers["WWW-Authenticate"] = this.wwwAuthenticate;
+    return new Response(JSON.stringify(this.body), { status: this.status, headers });
+  }
+}
+
+/** Converts an error thrown by the wasm core (an Error with code/detail/status/body). */
+export function fromCore(error: unknown, wwwAuthenticate?: string): EdgeJwtError {
+  const e = error as { code?: ErrorCode; detail?: string; status?: number; body?: ErrorBody; message?: string };
+  if (error instanceof EdgeJwtError) return error;
+  if (e && typeof e.code === "string") {
+    return new EdgeJwtError(e.code, e.detail ?? e.message ?? "", e.status ?? 401, e.body ?? undefined, wwwAuthenticate);
+  }
+  throw error;
+}
