@@ -60,10 +60,12 @@ export interface VerifierOptions {
   /** A KV namespace that keeps the JWK Set across short-lived isolates. */
   jwksKv?: KVNamespaceLike;
   /**
-   * The issuer's `REVOCATIONS` KV namespace: a token whose `jti` is revoked there is
-   * refused, so tokens die at logout.
+   * The issuer's `REVOCATIONS` KV namespace: a token whose `jti`, or whose session
+   * (`sessionClaim`), is revoked there is refused, so access tokens die at logout.
    */
   revocations?: KVNamespaceLike;
+  /** The issuer's `SESSION_CLAIM` (default `sid`). */
+  sessionClaim?: string;
   /** Check ES/RS/PS/EdDSA signatures with WebCrypto (default true; far faster than wasm). */
   webCrypto?: boolean;
   /** The clock, in Unix seconds (tests). */
@@ -247,9 +249,10 @@ export class Verifier {
     }
     const claims = JSON.parse(json) as Claims;
     const revocations = this.#options.revocations;
-    const jti = claims[key.wasm.jtiClaim];
-    if (revocations && typeof jti === "string" && (await revocations.get(REVOKED_PREFIX + jti)) !== null) {
-      throw fromCore(key.wasm.revoked(), key.wasm.wwwAuthenticate);
+    if (revocations) {
+      const ids = [claims[key.wasm.jtiClaim], claims[this.#options.sessionClaim ?? "sid"]].filter((id): id is string => typeof id === "string");
+      const hits = await Promise.all(ids.map((id) => revocations.get(REVOKED_PREFIX + id)));
+      if (hits.some((hit) => hit !== null)) throw fromCore(key.wasm.revoked(), key.wasm.wwwAuthenticate);
     }
     return claims;
   }

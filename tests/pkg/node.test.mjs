@@ -1,0 +1,171 @@
+// The npm package in Node, installed from `npm pack`: verifies the issuer's tokens with
+// simplejwt's errors, refuses revoked ones, and cross-checks with jose in both directions
+// for every algorithm.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import * as jose from "jose";
+import { signHS256 } from "../worker/contract-runner.mjs";
+import { REFERENCE_KEY, claims, startIssuer } from "../worker/harness.mjs";
+import { installPacked } from "./packed.mjs";
+
+let consumer;
+let edgejwt;
+before(async () => {
+  consumer = installPacked();
+  edgejwt = await import(join(consumer, "entry.mjs"));
+});
+
+const bearer = (token) => new Request("http://x/", { headers: { Authorization: `Bearer ${token}` } });
+
+async function rejects(promise, code, body) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof edgejwt.EdgeJwtError, String(e));
+    assert.equal(e.code, code, `${e.code}: ${e.message}`);
+    if (body) assert.deepEqual(e.body, body);
+    return true;
+  });
+}
+
+describe("the package against the issuer's tokens (HS256)", () => {
+  let issuer;
+  let verifier;
+  before(async () => {
+    issuer = await startIssuer();
+    verifier = await edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY }, { revocations: issuer.kv });
+  });
+  after(() => issuer.stop());
+
+  test("verify and authenticate", async () => {
+    const pair = await issuer.login();
+    const c = await verifier.verify(pair.access);
+    assert.deepEqual(c, claims(pair.access));
+    const auth = await verifier.authenticate(bearer(pair.access));
+    assert.equal(auth.userId, "1");
+    assert.equal(auth.token, pair.access);
+  });
+
+  test("simplejwt's errors, with stable codes", async () => {
+    const pair = await issuer.login();
+    const now = Math.floor(Date.now() / 1000);
+    const notValid = (message) => ({ detail: "Given token not valid for any token type", code: "token_not_valid", messages: [{ token_class: "AccessToken", token_type: "access", message }] });
+    await rejects(verifier.verify(pair.refresh), "token_wrong_type", notValid("Token has wrong type"));
+    await rejects(verifier.verify("garbage"), "token_invalid", notValid("Token is invalid"));
+    const expired = signHS256({ token_type: "access", exp: now - 1, iat: now - 301, jti: "a".repeat(32), user_id: "1" }, REFERENCE_KEY);
+    await rejects(verifier.verify(expired), "token_expired", notValid("Token is expired"));
+    const none = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "a".repeat(32), user_id: "1" }, REFERENCE_KEY, { alg: "none" });
+    await rejects(verifier.verify(none), "token_invalid");
+    const otherKey = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "a".repeat(32), user_id: "1" }, "x".repeat(40));
+    await rejects(verifier.verify(otherKey), "token_invalid");
+    await rejects(verifier.authenticate(new Request("http://x/")), "not_authenticated", { detail: "Authentication credentials were not provided." });
+    await rejects(verifier.authenticate(new Request("http://x/", { headers: { Authorization: "Bearer a b" } })), "bad_authorization_header");
+    const noUser = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "a".repeat(32) }, REFERENCE_KEY);
+    await rejects(verifier.authenticate(bearer(noUser)), "token_no_user_id", { detail: "Token contained no recognizable user identification", code: "token_not_valid" });
+  });
+
+  test("an access token dies at logout (revocations from the issuer's KV)", async () => {
+    const pair = await issuer.login();
+    await verifier.verify(pair.access);
+    // Without the KV binding, simplejwt's semantics: still valid.
+    const plain = await edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY });
+    assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } })).status, 200);
+    await rejects(verifier.verify(pair.access), "token_blacklisted");
+    await plain.verify(pair.access);
+    // A session that did not log out is unaffected.
+    const other = await issuer.login();
+    await verifier.verify(other.access);
+  });
+
+  test("fetch middleware answers 401 in simplejwt's shape", async () => {
+    const handler = edgejwt.withAuth(verifier, (req, env, ctx, auth) => Response.json({ user: auth.userId }));
+    const ok = await handler(bearer((await issuer.login()).access), {}, {});
+    assert.deepEqual(await ok.json(), { user: "1" });
+    const denied = await handler(new Request("http://x/"), {}, {});
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers.get("www-authenticate"), 'Bearer realm="api"');
+    assert.deepEqual(await denied.json(), { detail: "Authentication credentials were not provided." });
+  });
+
+  test("settings are checked when the verifier is made", async () => {
+    await rejects(edgejwt.createVerifier({ SIGNING_KEY: "short" }), "improperly_configured");
+    await rejects(edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, ALGORITHM: "none" }), "improperly_configured");
+    await rejects(edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, NOT_A_SETTING: "1" }), "improperly_configured");
+  });
+});
+
+const ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "EdDSA"];
+
+async function keysFor(alg) {
+  if (alg.startsWith("HS")) {
+    const secret = randomBytes(48).toString("base64url"); // 64 characters
+    return { settings: { ALGORITHM: alg, SIGNING_KEY: secret }, verifySettings: { ALGORITHM: alg, SIGNING_KEY: secret }, signKey: new TextEncoder().encode(secret), verifyKey: new TextEncoder().encode(secret) };
+  }
+  const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
+  return {
+    settings: { ALGORITHM: alg, SIGNING_KEY: await jose.exportPKCS8(privateKey) },
+    verifySettings: { ALGORITHM: alg, VERIFYING_KEY: await jose.exportSPKI(publicKey) },
+    signKey: privateKey,
+    verifyKey: publicKey,
+  };
+}
+
+describe("cross-checked with jose, both directions, every algorithm", () => {
+  for (const alg of ALGORITHMS) {
+    test(alg, async () => {
+      const keys = await keysFor(alg);
+      // jose signs; the package verifies (wasm for HMAC, WebCrypto + wasm claims otherwise).
+      const now = Math.floor(Date.now() / 1000);
+      const payload = { token_type: "access", jti: randomBytes(16).toString("hex"), user_id: "42", roles: ["a"] };
+      const signed = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt(now).setExpirationTime(now + 60).sign(keys.signKey);
+      for (const webCrypto of [true, false]) {
+        const verifier = await edgejwt.createVerifier(keys.verifySettings, { webCrypto });
+        assert.deepEqual(await verifier.verify(signed), { ...payload, iat: now, exp: now + 60 });
+        // One flipped signature bit is refused on both paths.
+        const [h, c, s] = signed.split(".");
+        const sig = Buffer.from(s, "base64url");
+        sig[sig.length >> 1] ^= 1;
+        await rejects(verifier.verify(`${h}.${c}.${sig.toString("base64url")}`), "token_invalid");
+      }
+
+      // The issuer signs with this algorithm; jose verifies, with the PEM and via the JWKS endpoint.
+      const issuer = await startIssuer({ vars: keys.settings });
+      try {
+        const pair = await issuer.login();
+        const { payload: p, protectedHeader } = await jose.jwtVerify(pair.access, keys.verifyKey, { algorithms: [alg] });
+        assert.equal(protectedHeader.alg, alg);
+        assert.equal(p.user_id, "1");
+        if (!alg.startsWith("HS")) {
+          const jwks = jose.createLocalJWKSet((await issuer.call("GET", "/api/token/jwks/")).json);
+          await jose.jwtVerify(pair.access, jwks, { algorithms: [alg] });
+          // And the package verifies the issuer's token from its JWK Set URL.
+          const fromJwks = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: `${issuer.base}/api/token/jwks/` });
+          assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
+        }
+      } finally {
+        await issuer.stop();
+      }
+    });
+  }
+});
+
+describe("types", () => {
+  test("a consumer's TypeScript compiles against the published types", () => {
+    writeFileSync(
+      join(consumer, "check.ts"),
+      `import { createVerifier, EdgeJwtError, withAuth, type Claims, type ErrorCode } from "edgejwt";
+const v = await createVerifier({ SIGNING_KEY: "x", AUTH_HEADER_TYPES: ["Bearer", "JWT"], LEEWAY: 5 }, { jwksCacheTtl: 60 });
+const claims: Claims = await v.verify("t");
+const code: ErrorCode = new EdgeJwtError("token_expired", "Token is expired").code;
+const h = withAuth(v, async (req, env, ctx, auth) => new Response(auth.userId + String(claims.exp) + code));
+void h;
+// @ts-expect-error: not a setting
+await createVerifier({ SIGNING_KEYS: "x" });
+`,
+    );
+    const tsc = new URL("../../node_modules/typescript/bin/tsc", import.meta.url).pathname;
+    execFileSync("node", [tsc, "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022,dom", "--types", "node", "--typeRoots", new URL("../../node_modules/@types", import.meta.url).pathname, "check.ts"], { cwd: consumer, stdio: "inherit" });
+  });
+});
