@@ -1,0 +1,105 @@
+// The npm package inside workerd: a second Worker, bundled by wrangler from a project that
+// installed the packed package, verifies the issuer's tokens and refuses a revoked one,
+// reading the issuer's REVOCATIONS KV namespace.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { Miniflare } from "miniflare";
+import { DEMO_USERS, REFERENCE_KEY, djangoHash, migrationStatements, TEST_ITERATIONS } from "../worker/harness.mjs";
+import { installPacked } from "./packed.mjs";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const KV_ID = "00000000000000000000000000000000";
+const rules = [
+  { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+  { type: "CompiledWasm", include: ["**/*.wasm"] },
+];
+
+let mf;
+let issuer;
+let consumer;
+before(async () => {
+  const dir = installPacked();
+  writeFileSync(
+    join(dir, "worker.mjs"),
+    `import { createVerifier, withAuth } from "edgejwt";
+let verifier;
+const get = async (env) => (verifier ??= await createVerifier({ SIGNING_KEY: env.SIGNING_KEY }, { revocations: env.REVOCATIONS }));
+export default {
+  fetch: withAuth(get, (request, env, ctx, auth) => Response.json({ userId: auth.userId, sid: auth.claims.sid })),
+};
+`,
+  );
+  writeFileSync(join(dir, "wrangler.toml"), `name = "consumer"\nmain = "worker.mjs"\ncompatibility_date = "2025-06-01"\n`);
+  execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const main = readdirSync(join(dir, "dist")).find((f) => f.endsWith(".js"));
+  mf = new Miniflare({
+    workers: [
+      {
+        name: "issuer",
+        modules: true,
+        scriptPath: join(ROOT, "build/worker/shim.mjs"),
+        modulesRoot: join(ROOT, "build/worker"),
+        modulesRules: rules,
+        compatibilityDate: "2025-06-01",
+        d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+        kvNamespaces: { REVOCATIONS: KV_ID },
+        bindings: { SIGNING_KEY: REFERENCE_KEY, PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS) },
+      },
+      {
+        name: "consumer",
+        modules: true,
+        scriptPath: join(dir, "dist", main),
+        modulesRoot: join(dir, "dist"),
+        modulesRules: rules,
+        compatibilityDate: "2025-06-01",
+        kvNamespaces: { REVOCATIONS: KV_ID },
+        bindings: { SIGNING_KEY: REFERENCE_KEY },
+      },
+    ],
+  });
+  await mf.ready;
+  const db = await mf.getD1Database("DB", "issuer");
+  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  for (const u of DEMO_USERS) {
+    await db.prepare("INSERT INTO users (id, username, password, is_active) VALUES (?1, ?2, ?3, ?4)").bind(u.id, u.username, djangoHash(u.password), u.is_active).run();
+  }
+  issuer = await mf.getWorker("issuer");
+  consumer = await mf.getWorker("consumer");
+});
+after(() => mf?.dispose());
+
+const post = async (path, json) => {
+  const r = await issuer.fetch(`http://issuer${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(json) });
+  return { status: r.status, json: await r.json() };
+};
+const me = async (token) => {
+  const r = await consumer.fetch("http://consumer/", token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  return { status: r.status, json: await r.json(), www: r.headers.get("www-authenticate") };
+};
+
+test("a Worker with the package verifies the issuer's tokens; logout kills the access token", async () => {
+  const pair = (await post("/api/token/", { username: "alice", password: "alice-password-1" })).json;
+  const ok = await me(pair.access);
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.userId, "1");
+
+  const denied = await me();
+  assert.deepEqual([denied.status, denied.json, denied.www], [401, { detail: "Authentication credentials were not provided." }, 'Bearer realm="api"']);
+  const wrongType = await me(pair.refresh);
+  assert.equal(wrongType.json.messages[0].message, "Token has wrong type");
+
+  assert.equal((await post("/api/token/blacklist/", { refresh: pair.refresh })).status, 200);
+  const revoked = await me(pair.access);
+  assert.equal(revoked.status, 401);
+  assert.equal(revoked.json.messages[0].message, "Token is blacklisted");
+
+  const other = (await post("/api/token/", { username: "alice", password: "alice-password-1" })).json;
+  assert.equal((await me(other.access)).status, 200);
+});
