@@ -22,7 +22,7 @@ step "clippy (host, every feature set of the core)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo clippy -p edgejwt-core --all-targets --no-default-features -- -D warnings
 step "clippy (wasm32-unknown-unknown, wasm32v1-none)"
-cargo clippy -p edgejwt-core -p edgejwt-size-probe -p edgejwt-worker --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p edgejwt-core -p edgejwt-size-probe -p edgejwt-worker -p edgejwt-wasm --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p edgejwt-core --target wasm32v1-none -- -D warnings
 
 step "Rust tests (edgejwt-core: unit, integration, doctests; worker: unit)"
@@ -37,5 +37,9 @@ bash scripts/build-worker.sh
 node --test --test-concurrency=1 \
   tests/worker/contract.test.mjs tests/worker/issuer.test.mjs tests/worker/interop.test.mjs \
   tests/worker/dev-command.test.mjs
+
+step "npm package: Node and workerd (installed from npm pack)"
+bash scripts/build-pkg.sh
+node --test --test-concurrency=1 tests/pkg/node.test.mjs tests/pkg/workerd.test.mjs
 
 printf '\nall tests passed\n'
