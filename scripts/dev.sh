@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs edgejwt locally: the README's run command.
 #
-# Builds the issuer Worker, applies the D1 migrations to the embedded local D1, seeds the
+# Builds the issuer Worker, the npm package and the demo SPA, applies the D1 migrations to the embedded local D1, seeds the
 # demo users (alice / alice-password-1, id 1, active; bob / bob-password-1, id 2, inactive)
 # and serves on http://127.0.0.1:$PORT with `wrangler dev` (workerd, local D1 and KV; state
-# kept in .wrangler/state across restarts).
+# kept in .wrangler/state across restarts), with the demo SPA (www/) at /.
 #
 # Overrides from the environment: PORT (8787), SIGNING_KEY (else a random key kept in
 # .dev.vars), ROTATE_REFRESH_TOKENS, BLACKLIST_AFTER_ROTATION, ACCESS_TOKEN_LIFETIME,
@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_npm
 bash scripts/build-worker.sh
+bash scripts/build-pkg.sh
+bash scripts/build-www.sh
 
 if [ ! -f .dev.vars ]; then
   echo "SIGNING_KEY=\"$(node -e 'console.log(require("crypto").randomBytes(48).toString("base64url"))')\"" > .dev.vars
@@ -34,5 +36,6 @@ for name in SIGNING_KEY ROTATE_REFRESH_TOKENS BLACKLIST_AFTER_ROTATION ACCESS_TO
   if [ -n "${!name:-}" ]; then vars+=(--var "$name:${!name}"); fi
 done
 port="${PORT:-8787}"
-echo "dev: edgejwt issuer on http://127.0.0.1:$port (POST /api/token/ with alice / alice-password-1)" >&2
-exec npx wrangler dev --ip 127.0.0.1 --port "$port" --local --persist-to "$state" "${vars[@]}"
+echo "dev: edgejwt demo on http://127.0.0.1:$port/ (sign in as alice / alice-password-1); API under /api/" >&2
+# The demo SPA (www/) is served next to the API, same origin, in local runs only.
+exec npx wrangler dev --ip 127.0.0.1 --port "$port" --local --persist-to "$state" --assets www/dist "${vars[@]}"

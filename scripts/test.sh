@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every edgejwt test. This is the README's test command and what CI runs (.ci/run).
 # Installs what a fresh machine lacks (rustup targets, the pinned wasm-bindgen CLI, npm
-# packages) and skips what is already there.
+# packages, Debian's chromium) and skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -41,5 +41,10 @@ node --test --test-concurrency=1 \
 step "npm package: Node and workerd (installed from npm pack)"
 bash scripts/build-pkg.sh
 node --test --test-concurrency=1 tests/pkg/node.test.mjs tests/pkg/workerd.test.mjs
+
+step "SPA client and demo SPA in headless Chromium"
+bash scripts/ensure-chromium.sh
+bash scripts/build-www.sh
+node --test --test-concurrency=1 tests/pkg/browser/client.test.mjs tests/www/e2e.test.mjs
 
 printf '\nall tests passed\n'
