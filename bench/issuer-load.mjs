@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Issuer throughput and latency under a bounded loopback load (wrk), against the simplejwt
+// reference (gunicorn, one worker per core) in the same run. The issuer is served by
+// workerd through Miniflare directly (wrangler dev's proxy costs ~5×), with real local D1
+// and KV. Each product runs with its own defaults (edgejwt: PBKDF2 100,000 iterations;
+// Django 6.1: 1,500,000). Part of bench/run.sh.
+import { execFileSync, spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { REFERENCE_KEY, djangoHash, startIssuer } from "../tests/worker/harness.mjs";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
+const DURATION = process.env.BENCH_SECONDS ?? "8";
+const dir = mkdtempSync(join(tmpdir(), "edgejwt-load-"));
+
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+function refreshToken() {
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ token_type: "refresh", exp: now + 86400, iat: now, jti: randomBytes(16).toString("hex"), user_id: "1" })}`;
+  return `${input}.${createHmac("sha256", REFERENCE_KEY).update(input).digest("base64url")}`;
+}
+
+/** A wrk Lua script: `bodies` cycle one per request (each refresh token used once). */
+function script(name, { method = "POST", path, bodies = [], headers = {} }) {
+  const file = join(dir, `${name}.lua`);
+  const lua = [
+    `wrk.method = "${method}"`,
+    `wrk.path = "${path}"`,
+    `wrk.headers["Content-Type"] = "application/json"`,
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+    `local bodies = {${bodies.map((b) => JSON.stringify(JSON.stringify(b))).join(",\n")}}`,
+    // Each wrk thread has its own Lua state: interleave them so no body is sent twice.
+    `local threads = 0`,
+    `function setup(thread) thread:set("id", threads); threads = threads + 1 end`,
+    `local i = 0`,
+    `request = function()`,
+    `  if #bodies == 0 then return wrk.format() end`,
+    `  local n = i * 2 + (id or 0)`,
+    `  i = i + 1`,
+    `  return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1])`,
+    `end`,
+  ].join("\n");
+  writeFileSync(file, lua);
+  return file;
+}
+
+function wrk(base, scriptFile, connections) {
+  const out = execFileSync("wrk", ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", scriptFile, base], { encoding: "utf8" });
+  const num = (re) => Number((out.match(re) ?? [])[1] ?? NaN);
+  const ms = (re) => {
+    const m = out.match(re);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0,
+    total: num(/(\d+) requests in/),
+  };
+}
+
+async function startReference() {
+  if (!existsSync(join(REFERENCE, "reference/run.sh"))) return null;
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const child = spawn(join(REFERENCE, "reference/run.sh"), [String(port)], {
+    env: { ...process.env, SIGNING_KEY: REFERENCE_KEY, GUNICORN_WORKERS: String(cpus().length) },
+    stdio: "ignore",
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    try {
+      await fetch(`${base}/api/protected/`);
+      return { base, stop: () => process.kill(-child.pid, "SIGTERM") };
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error("reference did not start");
+}
+
+async function login(base) {
+  const r = await fetch(`${base}/api/token/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-password-1" }) });
+  return r.json();
+}
+
+async function run(name, base) {
+  const { access } = await login(base);
+  const refreshes = Array.from({ length: 40000 }, () => ({ refresh: refreshToken() }));
+  return {
+    name,
+    verify: wrk(base, script(`${name}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16),
+    protected: wrk(base, script(`${name}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16),
+    refresh: wrk(base, script(`${name}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16),
+    obtain: wrk(base, script(`${name}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4),
+  };
+}
+
+export async function benchIssuerLoad() {
+  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000" }, seed: false });
+  await issuer.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+  const results = [];
+  try {
+    results.push(await run("edgejwt (workerd)", issuer.base));
+  } finally {
+    await issuer.stop();
+  }
+  const reference = await startReference();
+  if (reference) {
+    try {
+      results.push(await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base));
+    } finally {
+      reference.stop();
+    }
+  }
+  const [ours, ref] = results;
+  let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token).\n\n`;
+  md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms`).join(" | ") + " | req/s ratio |\n";
+  md += "|---|" + results.map(() => "---:|---:|---:").join("|") + "|---:|\n";
+  for (const ep of ["verify", "protected", "refresh", "obtain"]) {
+    const cells = results.map((r) => {
+      const x = r[ep];
+      const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
+      return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)}`;
+    });
+    const ratio = ref ? `${(ours[ep].rps / ref[ep].rps).toFixed(2)}×` : "n/a";
+    md += `| ${ep} | ${cells.join(" | ")} | ${ratio} |\n`;
+  }
+  return md;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchIssuerLoad());

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The `bench` command: measures edgejwt against the tools people would pick instead, in
+# one run on this machine, and writes bench/RESULTS.md. Not part of the test command.
+#
+#   bash bench/run.sh            # BENCH_SECONDS=8 per load cell by default
+#
+# Needs the simplejwt reference for the issuer comparison (../shared/simplejwt-reference or
+# SIMPLEJWT_REFERENCE=DIR; its column is left out without it) and wrk (installed from Debian).
+# Run it on a quiet machine: figures are ratios measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+ensure_npm
+command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk >/dev/null; }
+bash scripts/build-worker.sh
+bash scripts/build-pkg.sh
+
+out=bench/RESULTS.md
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+{
+  echo "# edgejwt benchmarks"
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), $(node --version), $(rustc --version | cut -d' ' -f1-2)."
+  echo "Reproduce: \`bash bench/run.sh\` (see its header). Ratios compare tools measured in the same run."
+  echo
+  echo "## Verify in Node (ops/s, same process, same tokens)"
+  echo
+  node bench/verify-node.mjs
+  echo
+  echo "## Size and cold start"
+  echo
+  node bench/sizes.mjs
+  echo
+  echo "## Issuer under load: edgejwt in workerd vs simplejwt"
+  echo
+  node bench/issuer-load.mjs
+  echo
+  echo "## Native core (criterion, ns per operation)"
+  echo
+  echo "| operation | ns |"
+  echo "|---|---:|"
+  cargo bench -q -p edgejwt-core --all-features --bench tokens -- --output-format bencher 2>/dev/null \
+    | sed -n 's/^test \(.*\) \.\.\. bench: *\([0-9,]*\) ns\/iter.*/| \1 | \2 |/p'
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "wrote $out" >&2
