@@ -138,11 +138,31 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
         assert.equal(protectedHeader.alg, alg);
         assert.equal(p.user_id, "1");
         if (!alg.startsWith("HS")) {
-          const jwks = jose.createLocalJWKSet((await issuer.call("GET", "/api/token/jwks/")).json);
-          await jose.jwtVerify(pair.access, jwks, { algorithms: [alg] });
-          // And the package verifies the issuer's token from its JWK Set URL.
-          const fromJwks = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: `${issuer.base}/api/token/jwks/` });
+          const set = (await issuer.call("GET", "/api/token/jwks/")).json;
+          await jose.jwtVerify(pair.access, jose.createLocalJWKSet(set), { algorithms: [alg] });
+          // kid is the RFC 7638 thumbprint, as jose computes it.
+          assert.equal(set.keys[0].kid, await jose.calculateJwkThumbprint(set.keys[0]));
+          assert.equal(protectedHeader.kid, set.keys[0].kid);
+          // The package verifies the issuer's token from its JWK Set URL, chosen by kid;
+          // an unknown kid refetches once per cooldown and is refused.
+          let fetches = 0;
+          const counting = (...args) => (fetches++, fetch(...args));
+          const fromJwks = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: `${issuer.base}/api/token/jwks/`, fetch: counting });
           assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
+          assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
+          assert.equal(fetches, 1);
+          const [h, c, sig] = pair.access.split(".");
+          const otherKid = `${Buffer.from(JSON.stringify({ ...protectedHeader, kid: "rotated-away" })).toString("base64url")}.${c}.${sig}`;
+          await rejects(fromJwks.verify(otherKid), "token_invalid");
+          assert.equal(fetches, 1, "within the cooldown an unknown kid does not refetch");
+          let refetches = 0;
+          const eager = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: `${issuer.base}/api/token/jwks/`, jwksCooldown: 0, fetch: (...a) => (refetches++, fetch(...a)) });
+          assert.equal((await eager.verify(pair.access)).user_id, "1");
+          assert.equal(refetches, 0, "the JWK Set is cached per isolate");
+          await rejects(eager.verify(otherKid), "token_invalid");
+          await rejects(eager.verify(otherKid), "token_invalid");
+          assert.equal(refetches, 2, "an unknown kid refetches (cooldown 0)");
+          void h;
         }
       } finally {
         await issuer.stop();

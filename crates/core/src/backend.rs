@@ -3,6 +3,7 @@
 
 use alloc::string::{String, ToString};
 
+use base64ct::{Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Utc};
 use jwt_compact::{
     alg::{Hs256, Hs384, Hs512},
@@ -41,6 +42,8 @@ pub struct SignedParts<'t> {
 pub struct TokenBackend {
     algorithm: Algorithm,
     keys: Keys,
+    /// RFC 7638 thumbprint of the public key (asymmetric only), the `kid` of tokens and JWKS.
+    key_id: Option<String>,
     audience: Option<String>,
     issuer: Option<String>,
     leeway: i64,
@@ -55,9 +58,13 @@ impl TokenBackend {
             settings.signing_key.expose(),
             settings.verifying_key.as_deref(),
         )?;
+        let key_id = keys
+            .public_jwk()
+            .map(|jwk| Base64UrlUnpadded::encode_string(&jwk.thumbprint::<sha2::Sha256>()));
         Ok(Self {
             algorithm: settings.algorithm,
             keys,
+            key_id,
             audience: settings.audience.clone(),
             issuer: settings.issuer.clone(),
             leeway: i64::try_from(settings.leeway).unwrap_or(i64::MAX),
@@ -74,13 +81,22 @@ impl TokenBackend {
         self.keys.can_sign()
     }
 
-    /// The public key as a JWK JSON object (for JWKS); `None` for HMAC.
+    /// The `kid` of this backend's key: the RFC 7638 SHA-256 thumbprint of the public key;
+    /// `None` for HMAC (a secret has no public id).
+    pub fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
+    /// The public key as a JWK JSON object (for JWKS), with `alg`, `use` and `kid`; `None` for HMAC.
     pub fn public_jwk(&self) -> Option<String> {
         let jwk: JsonWebKey<'_> = self.keys.public_jwk()?;
         let mut value = serde_json::to_value(&jwk).ok()?;
         if let Value::Object(map) = &mut value {
             map.insert("alg".into(), self.algorithm.as_str().into());
             map.insert("use".into(), "sig".into());
+            if let Some(kid) = &self.key_id {
+                map.insert("kid".into(), kid.as_str().into());
+            }
         }
         serde_json::to_string(&value).ok()
     }
@@ -99,7 +115,10 @@ impl TokenBackend {
         claims.not_before = take_time(&mut custom, "nbf")?;
         claims.issued_at = take_time(&mut custom, "iat")?;
         claims.custom = custom;
-        let header = Header::empty().with_token_type("JWT");
+        let mut header = Header::empty().with_token_type("JWT");
+        if let Some(kid) = &self.key_id {
+            header = header.with_key_id(kid.as_str());
+        }
         match &self.keys {
             Keys::Hs256(key) => sign(&Hs256, key, &header, &claims),
             Keys::Hs384(key) => sign(&Hs384, key, &header, &claims),
