@@ -163,6 +163,21 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
           await rejects(eager.verify(otherKid), "token_invalid");
           assert.equal(refetches, 2, "an unknown kid refetches (cooldown 0)");
           void h;
+          if (alg === "ES256") {
+            // A KV namespace keeps the JWK Set for isolates whose memory is empty or stale.
+            const store = new Map();
+            const kv = { get: async (k) => store.get(k) ?? null, put: async (k, v) => void store.set(k, v) };
+            const url = `${issuer.base}/api/token/jwks/?kv`;
+            let netFetches = 0;
+            const count = (...a) => (netFetches++, fetch(...a));
+            const first = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: url, jwksKv: kv, fetch: count });
+            await first.verify(pair.access);
+            assert.equal(netFetches, 1);
+            assert.equal(JSON.parse(store.get(`jwks:${url}`)).keys[0].kid, set.keys[0].kid);
+            const stale = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: url, jwksKv: kv, jwksCacheTtl: 0, fetch: count });
+            await stale.verify(pair.access);
+            assert.equal(netFetches, 1, "served from KV, not the network");
+          }
         }
       } finally {
         await issuer.stop();
