@@ -27,6 +27,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   node bench/verify-node.mjs
   echo
+  echo "## Verify inside workerd"
+  echo
+  node bench/verify-workerd.mjs
+  echo
   echo "## Size and cold start"
   echo
   node bench/sizes.mjs
