@@ -13,8 +13,8 @@
 // Tests read only these files. Usage: node scripts/record-simplejwt-contract.mjs
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { runContract } from "../tests/worker/contract-runner.mjs";
+import { freePort } from "../tests/worker/harness.mjs";
 
 const ROOT = new URL("../", import.meta.url);
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? new URL("../shared/simplejwt-reference/", ROOT).pathname;
@@ -26,13 +26,6 @@ export const CONFIGS = [
   { ROTATE_REFRESH_TOKENS: "false", BLACKLIST_AFTER_ROTATION: "true" },
 ];
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function withReference(env, fn) {
   const port = await freePort();

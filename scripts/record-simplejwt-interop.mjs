@@ -10,22 +10,14 @@
 // built worker (scripts/build-worker.sh). Writes tests/fixtures/simplejwt-interop-worker.json.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REFERENCE_KEY, startIssuer } from "../tests/worker/harness.mjs";
+import { REFERENCE_KEY, freePort, startIssuer } from "../tests/worker/harness.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
 const CENTURY = "36500d";
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function startReference() {
   execFileSync(join(REFERENCE, "setup.sh"), { stdio: "inherit" });

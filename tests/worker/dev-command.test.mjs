@@ -3,19 +3,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { REFERENCE_KEY } from "./harness.mjs";
+import { REFERENCE_KEY, freePort } from "./harness.mjs";
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 240_000 }, async () => {
   const port = await freePort();

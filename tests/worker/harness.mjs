@@ -2,6 +2,7 @@
 // and KV, and seeds the reference's demo users. Shared by the worker tests.
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -103,6 +104,15 @@ export async function startIssuer({ vars = {}, persist, migrate = true, seed = t
     stop: () => mf.dispose(),
   };
 }
+
+/** A free loopback port, for servers the tests start themselves. */
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 
 /** The claims of a JWT, decoded without verification (for assertions only). */
 export function claims(token) {

@@ -206,10 +206,7 @@ impl Token {
         settings: &Settings,
         now: i64,
     ) -> Result<Self, TokenError> {
-        check_exp(&payload, "exp", settings, now)?;
-        if payload.get(&settings.jti_claim).is_none() {
-            return Err(TokenError::NoId);
-        }
+        let payload = Self::verify_untyped(payload, settings, now)?;
         match payload.get(&settings.token_type_claim) {
             None => return Err(TokenError::NoType),
             Some(t) if t.as_str() != Some(token_type.as_str()) => {

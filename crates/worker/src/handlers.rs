@@ -145,19 +145,26 @@ impl App {
     }
 }
 
-/// `POST /api/token/`: credentials → `{"refresh", "access"}`.
-pub async fn obtain_pair(app: &App, data: Map<String, Value>) -> Result<Value> {
-    let user = app.authenticate_credentials(&data).await?;
-    let refresh_token = app.token_for_user(TokenType::Refresh, &user)?;
+/// Django's `authenticate()` then simplejwt's `for_user` for a blacklistable type: the new
+/// token is recorded as outstanding.
+async fn obtain(app: &App, data: &Map<String, Value>, token_type: TokenType) -> Result<Token> {
+    let user = app.authenticate_credentials(data).await?;
+    let token = app.token_for_user(token_type, &user)?;
     let user_id = app.user_id_of(&user);
     app.store
         .outstand(
-            app.jti(&refresh_token)?,
+            app.jti(&token)?,
             Some(&user_id),
             app.now,
-            App::expiry(&refresh_token)?,
+            App::expiry(&token)?,
         )
         .await?;
+    Ok(token)
+}
+
+/// `POST /api/token/`: credentials → `{"refresh", "access"}`.
+pub async fn obtain_pair(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let refresh_token = obtain(app, &data, TokenType::Refresh).await?;
     let access = refresh_token.access_token(&app.config.settings, app.now, new_jti()?);
     Ok(json!({ "refresh": app.encode(&refresh_token)?, "access": app.encode(&access)? }))
 }
@@ -247,17 +254,7 @@ pub async fn blacklist(app: &App, data: Map<String, Value>) -> Result<Value> {
 
 /// `POST /api/token/sliding/`: credentials → `{"token"}`.
 pub async fn obtain_sliding(app: &App, data: Map<String, Value>) -> Result<Value> {
-    let user = app.authenticate_credentials(&data).await?;
-    let token = app.token_for_user(TokenType::Sliding, &user)?;
-    let user_id = app.user_id_of(&user);
-    app.store
-        .outstand(
-            app.jti(&token)?,
-            Some(&user_id),
-            app.now,
-            App::expiry(&token)?,
-        )
-        .await?;
+    let token = obtain(app, &data, TokenType::Sliding).await?;
     Ok(json!({ "token": app.encode(&token)? }))
 }
 
