@@ -56,9 +56,18 @@ pub fn get_validated_token(
     settings: &Settings,
     now: i64,
 ) -> Result<Token, AuthenticationError> {
-    let mut messages = Vec::with_capacity(settings.auth_token_classes.len());
-    for &token_type in &settings.auth_token_classes {
-        let result = decoded.clone().and_then(|payload| {
+    let classes = &settings.auth_token_classes;
+    let mut messages = Vec::with_capacity(classes.len());
+    let mut decoded = Some(decoded);
+    for (i, &token_type) in classes.iter().enumerate() {
+        // Only a class that may fail before the last needs its own copy of the payload.
+        let attempt = if i + 1 == classes.len() {
+            decoded.take()
+        } else {
+            decoded.clone()
+        };
+        let Some(attempt) = attempt else { break };
+        let result = attempt.and_then(|payload| {
             Token::verify_with_blacklist(token_type, payload, blacklisted, settings, now)
         });
         match result {

@@ -3,14 +3,21 @@
 
 use alloc::string::{String, ToString};
 
+use alloc::{borrow::Cow, vec::Vec};
+use core::fmt;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 use jwt_compact::{
     alg::{Hs256, Hs384, Hs512},
     jwk::JsonWebKey,
-    Algorithm as JwtAlgorithm, AlgorithmExt, Claims, Header, UntrustedToken, ValidationError,
+    Algorithm as JwtAlgorithm, AlgorithmExt, AlgorithmSignature, Claims, Header,
 };
+use serde::Deserialize;
 use serde_json::{Map, Value};
+use sha2::{Sha256, Sha384, Sha512};
 
 use crate::{
     algorithm::{Algorithm, Keys},
@@ -37,11 +44,83 @@ pub struct SignedParts<'t> {
     pub key_id: Option<String>,
 }
 
+/// A verified token: its payload, and its claims JSON exactly as signed (what a JS host
+/// parses itself, cheaper than serialising the payload again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The checked claims.
+    pub payload: Payload,
+    /// The claims as the token carries them (UTF-8 JSON, an object).
+    pub claims_json: String,
+}
+
+/// The header fields decoding reads; others are ignored, as PyJWT ignores them.
+#[derive(Deserialize)]
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    cty: Option<Cow<'a, str>>,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// A token taken apart, its signature not yet checked.
+struct Parts<'t> {
+    signing_input: &'t str,
+    claims: Vec<u8>,
+    signature: Vec<u8>,
+    key_id: Option<String>,
+}
+
+/// An HMAC key hashed into its inner and outer states once; each token clones the state
+/// instead of hashing the key again (two compressions of the three or four per token).
+#[derive(Clone)]
+enum MacKey {
+    Hs256(Hmac<Sha256>),
+    Hs384(Hmac<Sha384>),
+    Hs512(Hmac<Sha512>),
+}
+
+impl MacKey {
+    fn new(keys: &Keys) -> Option<Self> {
+        match keys {
+            Keys::Hs256(k) => Hmac::new_from_slice(k.as_ref()).ok().map(Self::Hs256),
+            Keys::Hs384(k) => Hmac::new_from_slice(k.as_ref()).ok().map(Self::Hs384),
+            Keys::Hs512(k) => Hmac::new_from_slice(k.as_ref()).ok().map(Self::Hs512),
+            #[allow(unreachable_patterns, reason = "asymmetric variants are feature-gated")]
+            _ => None,
+        }
+    }
+
+    /// Constant-time comparison (`verify_slice` uses `subtle`).
+    fn verify(&self, input: &[u8], signature: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(mac: &M, input: &[u8], signature: &[u8]) -> bool {
+            let mut mac = mac.clone();
+            mac.update(input);
+            mac.verify_slice(signature).is_ok()
+        }
+        match self {
+            Self::Hs256(m) => check(m, input, signature),
+            Self::Hs384(m) => check(m, input, signature),
+            Self::Hs512(m) => check(m, input, signature),
+        }
+    }
+}
+
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacKey(<redacted>)")
+    }
+}
+
 /// Signs and verifies tokens with one algorithm and its keys.
 #[derive(Debug)]
 pub struct TokenBackend {
     algorithm: Algorithm,
     keys: Keys,
+    /// The HMAC key, pre-hashed for verification (HS* only).
+    mac: Option<MacKey>,
     /// RFC 7638 thumbprint of the public key (asymmetric only), the `kid` of tokens and JWKS.
     key_id: Option<String>,
     audience: Option<String>,
@@ -63,6 +142,7 @@ impl TokenBackend {
             .map(|jwk| Base64UrlUnpadded::encode_string(&jwk.thumbprint::<sha2::Sha256>()));
         Ok(Self {
             algorithm: settings.algorithm,
+            mac: MacKey::new(&keys),
             keys,
             key_id,
             audience: settings.audience.clone(),
@@ -146,25 +226,34 @@ impl TokenBackend {
     /// (simplejwt's `TokenBackend.decode`). Checks, in PyJWT's order: structure, algorithm,
     /// signature, `iat` and `nbf` not in the future, `exp`, `iss`, `aud`, `jti`/`sub` types.
     pub fn decode(&self, token: &str, now: i64) -> Result<Payload, TokenError> {
-        // The algorithm is checked first (jwt-compact checks it too): `alg: none` and
-        // algorithm swaps never reach a key.
-        let untrusted = self.untrusted(token)?;
-        let claims = match &self.keys {
-            Keys::Hs256(key) => verify(&Hs256, key, &untrusted),
-            Keys::Hs384(key) => verify(&Hs384, key, &untrusted),
-            Keys::Hs512(key) => verify(&Hs512, key, &untrusted),
-            #[cfg(feature = "es256")]
-            Keys::Es256 { verifying, .. } => {
-                verify(&jwt_compact::alg::Es256, verifying, &untrusted)
-            }
-            #[cfg(feature = "eddsa")]
-            Keys::EdDsa { verifying, .. } => {
-                verify(&jwt_compact::alg::Ed25519, verifying, &untrusted)
-            }
-            #[cfg(feature = "rsa")]
-            Keys::Rsa { alg, verifying, .. } => verify(alg, verifying, &untrusted),
-        }?;
-        self.validate_claims(claims, now)
+        self.decode_verbatim(token, None, now).map(|d| d.payload)
+    }
+
+    /// As [`TokenBackend::decode`], keeping the claims JSON as signed. With
+    /// `checked_signature`, the host has checked the signature over [`SignedParts`] itself
+    /// and that is its verdict; without, the backend checks it.
+    pub fn decode_verbatim(
+        &self,
+        token: &str,
+        checked_signature: Option<bool>,
+        now: i64,
+    ) -> Result<Decoded, TokenError> {
+        // Structure and algorithm first: `alg: none` and algorithm swaps never reach a key.
+        let parts = self.parts(token)?;
+        let valid = checked_signature.unwrap_or_else(|| self.signature_valid(&parts));
+        if !valid {
+            return Err(TokenError::Invalid(InvalidReason::Signature));
+        }
+        // As PyJWT: the claims are parsed only once the signature holds.
+        let claims: Map<String, Value> = serde_json::from_slice(&parts.claims)
+            .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
+        let payload = self.validate_claims(claims, now)?;
+        let claims_json = String::from_utf8(parts.claims)
+            .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
+        Ok(Decoded {
+            payload,
+            claims_json,
+        })
     }
 
     /// The parts of `token` whose signature a host checks itself (e.g. with WebCrypto, far
@@ -172,15 +261,11 @@ impl TokenBackend {
     /// algorithm checks as [`TokenBackend::decode`]. Finish with
     /// [`TokenBackend::decode_with_checked_signature`].
     pub fn signed_parts<'t>(&self, token: &'t str) -> Result<SignedParts<'t>, TokenError> {
-        let untrusted = self.untrusted(token)?;
-        let signing_input = token
-            .rsplit_once('.')
-            .map(|(input, _)| input)
-            .ok_or(TokenError::Invalid(InvalidReason::Malformed))?;
+        let parts = self.parts(token)?;
         Ok(SignedParts {
-            signing_input,
-            signature: untrusted.signature_bytes().to_vec(),
-            key_id: untrusted.header().key_id.clone(),
+            signing_input: parts.signing_input,
+            signature: parts.signature,
+            key_id: parts.key_id,
         })
     }
 
@@ -192,40 +277,75 @@ impl TokenBackend {
         signature_valid: bool,
         now: i64,
     ) -> Result<Payload, TokenError> {
-        let untrusted = self.untrusted(token)?;
-        let claims = untrusted
-            .deserialize_claims_unchecked::<Map<String, Value>>()
-            .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
-        if !signature_valid {
-            return Err(TokenError::Invalid(InvalidReason::Signature));
-        }
-        self.validate_claims(claims, now)
+        self.decode_verbatim(token, Some(signature_valid), now)
+            .map(|d| d.payload)
     }
 
-    fn untrusted<'t>(&self, token: &'t str) -> Result<UntrustedToken<'t>, TokenError> {
+    /// Splits and decodes a compact JWS: three base64url segments, a JSON header naming
+    /// the configured algorithm. Token bytes are public, so a table-driven (not
+    /// constant-time) base64 decoder is safe here and several times faster.
+    fn parts<'t>(&self, token: &'t str) -> Result<Parts<'t>, TokenError> {
+        const MALFORMED: TokenError = TokenError::Invalid(InvalidReason::Malformed);
         if token.len() > MAX_TOKEN_LEN {
-            return Err(TokenError::Invalid(InvalidReason::Malformed));
+            return Err(MALFORMED);
         }
-        let untrusted = UntrustedToken::new(token)
-            .map_err(|_| TokenError::Invalid(InvalidReason::Malformed))?;
-        if untrusted.algorithm() != self.algorithm.as_str() {
+        let (signing_input, signature) = token.rsplit_once('.').ok_or(MALFORMED)?;
+        let (header, claims) = signing_input.split_once('.').ok_or(MALFORMED)?;
+        if claims.contains('.') {
+            return Err(MALFORMED);
+        }
+        let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| MALFORMED)?;
+        let claims = URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?;
+        let header: RawHeader<'_> = serde_json::from_slice(&header).map_err(|_| MALFORMED)?;
+        if header.alg != self.algorithm.as_str() {
             return Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch));
         }
-        Ok(untrusted)
+        if header
+            .cty
+            .is_some_and(|cty| !cty.eq_ignore_ascii_case("json"))
+        {
+            return Err(MALFORMED);
+        }
+        Ok(Parts {
+            signing_input,
+            claims,
+            signature,
+            key_id: header.kid,
+        })
+    }
+
+    fn signature_valid(&self, parts: &Parts<'_>) -> bool {
+        let input = parts.signing_input.as_bytes();
+        let signature = parts.signature.as_slice();
+        if let Some(mac) = &self.mac {
+            return mac.verify(input, signature);
+        }
+        match &self.keys {
+            #[cfg(feature = "es256")]
+            Keys::Es256 { verifying, .. } => {
+                check(&jwt_compact::alg::Es256, verifying, input, signature)
+            }
+            #[cfg(feature = "eddsa")]
+            Keys::EdDsa { verifying, .. } => {
+                check(&jwt_compact::alg::Ed25519, verifying, input, signature)
+            }
+            #[cfg(feature = "rsa")]
+            Keys::Rsa { alg, verifying, .. } => check(alg, verifying, input, signature),
+            // HMAC keys always have a `mac`.
+            _ => false,
+        }
     }
 
     fn validate_claims(
         &self,
-        claims: Claims<Map<String, Value>>,
+        mut map: Map<String, Value>,
         now: i64,
     ) -> Result<Payload, TokenError> {
         let invalid = TokenError::Invalid;
-        let seconds = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp());
-        let (exp, nbf, iat) = (
-            seconds(claims.expiration),
-            seconds(claims.not_before),
-            seconds(claims.issued_at),
-        );
+        let exp = timestamp(&map, "exp")?;
+        let nbf = timestamp(&map, "nbf")?;
+        let iat = timestamp(&map, "iat")?;
         let leeway = self.leeway;
         if iat.is_some_and(|iat| iat > now.saturating_add(leeway))
             || nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway))
@@ -235,7 +355,6 @@ impl TokenBackend {
         if exp.is_some_and(|exp| exp <= now.saturating_sub(leeway)) {
             return Err(TokenError::Expired);
         }
-        let mut map = claims.custom;
         if let Some(expected) = &self.issuer {
             if map.get("iss").and_then(Value::as_str) != Some(expected.as_str()) {
                 return Err(invalid(InvalidReason::Issuer));
@@ -275,24 +394,30 @@ fn sign<A: JwtAlgorithm>(
         .map_err(|err| EncodeError::Signing(err.to_string()))
 }
 
-fn verify<A: JwtAlgorithm>(
-    alg: &A,
-    key: &A::VerifyingKey,
-    token: &UntrustedToken<'_>,
-) -> Result<Claims<Map<String, Value>>, TokenError> {
-    let token = alg
-        .validator::<Map<String, Value>>(key)
-        .validate(token)
-        .map_err(|err| {
-            TokenError::Invalid(match err {
-                ValidationError::AlgorithmMismatch { .. } => InvalidReason::AlgorithmMismatch,
-                ValidationError::InvalidSignatureLen { .. }
-                | ValidationError::MalformedSignature(_)
-                | ValidationError::InvalidSignature => InvalidReason::Signature,
-                _ => InvalidReason::Claims,
-            })
-        })?;
-    Ok(token.into_parts().1)
+#[allow(dead_code, reason = "unused when only HMAC is enabled")]
+fn check<A: JwtAlgorithm>(alg: &A, key: &A::VerifyingKey, input: &[u8], signature: &[u8]) -> bool {
+    A::Signature::try_from_slice(signature)
+        .is_ok_and(|signature| alg.verify_signature(&signature, key, input))
+}
+
+/// A registered time claim as jwt-compact reads it: an integer, or a float truncated, in
+/// chrono's range; anything else is malformed claims.
+fn timestamp(map: &Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
+    let Some(value) = map.get(name) else {
+        return Ok(None);
+    };
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "Python's int() truncates too"
+    )]
+    let seconds = match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        _ => None,
+    };
+    seconds
+        .filter(|&s| DateTime::<Utc>::from_timestamp(s, 0).is_some())
+        .map(Some)
+        .ok_or(TokenError::Invalid(InvalidReason::Claims))
 }
 
 #[allow(dead_code, reason = "unused when only HMAC is enabled")]

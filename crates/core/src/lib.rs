@@ -72,7 +72,7 @@ pub mod token;
 pub use crate::{
     algorithm::Algorithm,
     authentication::{authenticate, get_raw_token, get_validated_token},
-    backend::{SignedParts, TokenBackend, MAX_TOKEN_LEN},
+    backend::{Decoded, SignedParts, TokenBackend, MAX_TOKEN_LEN},
     error::{
         AuthenticationError, EncodeError, ErrorBody, InvalidReason, SettingsError, TokenError,
         TokenMessage, TOKEN_NOT_VALID,

@@ -204,11 +204,40 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
             "{header}.{}.{signature}",
             Base64UrlUnpadded::encode_string(b"[1,2]")
         );
+        // As PyJWT: the signature is checked before the claims are parsed.
         assert_eq!(
             check(&backend, &t),
-            invalid(InvalidReason::Claims),
-            "{ctx} array claims"
+            invalid(InvalidReason::Signature),
+            "{ctx} array claims, unsigned"
         );
+        assert_eq!(
+            backend
+                .decode_with_checked_signature(&t, true, NOW + 1)
+                .map(|_| ()),
+            invalid(InvalidReason::Claims),
+            "{ctx} array claims, signature held"
+        );
+        // Registered time claims of the wrong type, or outside any calendar.
+        for exp in [json!("soon"), json!(null), json!(1e300), json!(u64::MAX)] {
+            let mut c = decode_json(&claims);
+            c["exp"] = exp.clone();
+            let t = format!("{header}.{}.{signature}", encode_json(&c));
+            assert_eq!(
+                backend
+                    .decode_with_checked_signature(&t, true, NOW + 1)
+                    .map(|_| ()),
+                invalid(InvalidReason::Claims),
+                "{ctx} exp {exp}"
+            );
+        }
+        // A float exp is truncated, as Python's int() does.
+        let mut c = decode_json(&claims);
+        c["exp"] = json!(NOW as f64 + 10.9);
+        let t = format!("{header}.{}.{signature}", encode_json(&c));
+        let payload = backend
+            .decode_with_checked_signature(&t, true, NOW + 1)
+            .unwrap();
+        assert_eq!(payload.get_i64("exp"), Some(NOW + 10), "{ctx} float exp");
     }
 }
 

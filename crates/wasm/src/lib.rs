@@ -5,8 +5,8 @@
 //! errors become JS errors. No token logic lives here.
 
 use edgejwt_core::{
-    get_raw_token, get_validated_token, AuthenticationError, Payload, Settings, SettingsError,
-    Token, TokenBackend, TokenError, SETTING_NAMES,
+    get_raw_token, get_validated_token, AuthenticationError, Decoded, Settings, SettingsError,
+    TokenBackend, TokenError, SETTING_NAMES,
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -103,7 +103,7 @@ impl Verifier {
     /// Verifies a token accepted by `AUTH_TOKEN_CLASSES` at `now` (Unix seconds) and returns
     /// its claims as JSON text.
     pub fn verify(&self, token: &str, now: f64) -> Result<String, JsValue> {
-        let decoded = self.backend.decode(token, now as i64);
+        let decoded = self.backend.decode_verbatim(token, None, now as i64);
         self.accept(decoded, now)
     }
 
@@ -116,15 +116,21 @@ impl Verifier {
         signature_valid: bool,
         now: f64,
     ) -> Result<String, JsValue> {
-        let decoded =
-            self.backend
-                .decode_with_checked_signature(token, signature_valid, now as i64);
+        let decoded = self
+            .backend
+            .decode_verbatim(token, Some(signature_valid), now as i64);
         self.accept(decoded, now)
     }
 
-    fn accept(&self, decoded: Result<Payload, TokenError>, now: f64) -> Result<String, JsValue> {
-        get_validated_token(decoded, false, &self.settings, now as i64)
-            .map(|token: Token| token.payload().to_json())
+    /// The claims JSON as signed once the token passes simplejwt's checks: JS parses it
+    /// with `JSON.parse`, cheaper than building an object across the boundary.
+    fn accept(&self, decoded: Result<Decoded, TokenError>, now: f64) -> Result<String, JsValue> {
+        let (payload, json) = match decoded {
+            Ok(d) => (Ok(d.payload), d.claims_json),
+            Err(e) => (Err(e), String::new()),
+        };
+        get_validated_token(payload, false, &self.settings, now as i64)
+            .map(|_| json)
             .map_err(|e| auth_error(&e))
     }
 
