@@ -2,7 +2,7 @@
 import { constants, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { initSync, Verifier as WasmVerifier } from "./wasm/edgejwt.js";
-import { createVerifierWith, type Settings, type SignatureCheck, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
+import { createVerifierWith, type Settings, type SyncSignatureCheck, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
 
 export * from "./verifier.js";
 
@@ -19,7 +19,7 @@ function load(): Promise<WasmApi> {
  * ES/RS/PS with node:crypto: synchronous, unlike WebCrypto, whose every call is a promise
  * settled from the thread pool (measured 2-3× slower per token in bench/).
  */
-function hostCheck(alg: string, jwk: JsonWebKey): SignatureCheck | null {
+function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
   const m = /^(RS|PS|ES)(256|384|512)$/.exec(alg);
   if (!m) return null;
   const [, family, bits] = m;

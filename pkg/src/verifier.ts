@@ -11,11 +11,13 @@ export type { ErrorBody, ErrorCode } from "./errors.js";
 export interface WasmApi {
   Verifier: new (settings: object) => WasmVerifier;
   /** The runtime's own signature check for `alg` (node:crypto in Node); WebCrypto otherwise. */
-  hostCheck?: (alg: string, jwk: JsonWebKey) => SignatureCheck | null;
+  hostCheck?: (alg: string, jwk: JsonWebKey) => SyncSignatureCheck | null;
 }
 
-/** Checks a signature over the signed part of a token: synchronously where the runtime can. */
-export type SignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => boolean | Promise<boolean>;
+/** Checks a signature over the signed part of a token. */
+export type SignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => Promise<boolean>;
+/** A synchronous check (node:crypto): the core calls it in the same pass over the token. */
+export type SyncSignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => boolean;
 
 /** simplejwt setting names the verifier reads (the same names as the issuer's). */
 export type SettingName =
@@ -76,6 +78,8 @@ export interface VerifierOptions {
    * elsewhere; default true, 5-10× faster than wasm).
    */
   webCrypto?: boolean;
+  /** Node: check with node:crypto, synchronously (default true); `false` uses WebCrypto. */
+  nodeCrypto?: boolean;
   /** The clock, in Unix seconds (tests). */
   now?: () => number;
   /** `fetch` for the JWK Set. */
@@ -114,21 +118,22 @@ function webCryptoParams(alg: string): [AlgorithmIdentifier | RsaHashedImportPar
 interface Key {
   wasm: WasmVerifier;
   check?: SignatureCheck;
+  checkSync?: SyncSignatureCheck;
 }
 
-async function makeKey(api: WasmApi, settings: Settings, webCrypto: boolean): Promise<Key> {
+async function makeKey(api: WasmApi, settings: Settings, options: VerifierOptions): Promise<Key> {
   let wasm: WasmVerifier;
   try {
     wasm = new api.Verifier(settings);
   } catch (e) {
     throw fromCore(e);
   }
-  const params = webCrypto ? webCryptoParams(wasm.algorithm) : null;
+  const params = (options.webCrypto ?? true) ? webCryptoParams(wasm.algorithm) : null;
   const jwk = wasm.publicJwk();
   if (!params || !jwk) return { wasm };
   try {
-    const host = api.hostCheck?.(wasm.algorithm, JSON.parse(jwk));
-    if (host) return { wasm, check: host };
+    const host = options.nodeCrypto === false ? null : api.hostCheck?.(wasm.algorithm, JSON.parse(jwk));
+    if (host) return { wasm, checkSync: host };
     if (!globalThis.crypto?.subtle) return { wasm };
     const key = await crypto.subtle.importKey("jwk", JSON.parse(jwk), params[0], false, ["verify"]);
     return { wasm, check: (input, signature) => crypto.subtle.verify(params[1], key, signature, encoder.encode(input)) };
@@ -211,7 +216,7 @@ export class Verifier {
       const settings: Settings = { ...this.#settings, VERIFYING_KEY: JSON.stringify(jwk) };
       if (jwk.alg) settings.ALGORITHM = jwk.alg;
       try {
-        keys.set(jwk.kid ?? "", await makeKey(this.#api, settings, this.#options.webCrypto ?? true));
+        keys.set(jwk.kid ?? "", await makeKey(this.#api, settings, this.#options));
       } catch {
         // A key of another kind in the set is not an error for the others.
       }
@@ -254,13 +259,13 @@ export class Verifier {
     const now = this.#now();
     let json: string;
     try {
-      if (!key.check) {
-        json = key.wasm.verify(token, now);
-      } else {
+      if (key.checkSync) {
+        json = key.wasm.verifyWith(token, now, key.checkSync);
+      } else if (key.check) {
         const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer> };
-        const valid = key.check(parts.signingInput, parts.signature);
-        if (typeof valid !== "boolean") return valid.then((ok) => this.#accept(key, this.#checked(key, token, ok, now)));
-        json = key.wasm.verifyWithCheckedSignature(token, valid, now);
+        return key.check(parts.signingInput, parts.signature).then((ok) => this.#accept(key, this.#checked(key, token, ok, now)));
+      } else {
+        json = key.wasm.verify(token, now);
       }
     } catch (e) {
       return Promise.reject(fromCore(e, key.wasm.wwwAuthenticate));
@@ -312,7 +317,7 @@ export class Verifier {
 /** @internal Shared by the entry files, which differ only in how they load the wasm. */
 export async function createVerifierWith(load: () => Promise<WasmApi>, settings: Settings, options: VerifierOptions = {}): Promise<Verifier> {
   const api = await load();
-  const key = options.jwksUrl ? null : await makeKey(api, settings, options.webCrypto ?? true);
+  const key = options.jwksUrl ? null : await makeKey(api, settings, options);
   const verifier = new Verifier(api, settings, options, key);
   return verifier;
 }

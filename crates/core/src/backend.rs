@@ -238,10 +238,25 @@ impl TokenBackend {
         checked_signature: Option<bool>,
         now: i64,
     ) -> Result<Decoded, TokenError> {
+        match checked_signature {
+            Some(valid) => self.decode_checked_by(token, now, |_, _| valid),
+            None => self.decode_checked_by(token, now, |input, signature| {
+                self.signature_valid(input.as_bytes(), signature)
+            }),
+        }
+    }
+
+    /// As [`TokenBackend::decode_verbatim`], the signature checked by `check(signing_input,
+    /// signature)`: a synchronous host check (e.g. node:crypto) in one pass over the token.
+    pub fn decode_checked_by(
+        &self,
+        token: &str,
+        now: i64,
+        check: impl FnOnce(&str, &[u8]) -> bool,
+    ) -> Result<Decoded, TokenError> {
         // Structure and algorithm first: `alg: none` and algorithm swaps never reach a key.
         let parts = self.parts(token)?;
-        let valid = checked_signature.unwrap_or_else(|| self.signature_valid(&parts));
-        if !valid {
+        if !check(parts.signing_input, &parts.signature) {
             return Err(TokenError::Invalid(InvalidReason::Signature));
         }
         // As PyJWT: the claims are parsed only once the signature holds.
@@ -315,9 +330,7 @@ impl TokenBackend {
         })
     }
 
-    fn signature_valid(&self, parts: &Parts<'_>) -> bool {
-        let input = parts.signing_input.as_bytes();
-        let signature = parts.signature.as_slice();
+    fn signature_valid(&self, input: &[u8], signature: &[u8]) -> bool {
         if let Some(mac) = &self.mac {
             return mac.verify(input, signature);
         }

@@ -134,6 +134,30 @@ impl Verifier {
             .map_err(|e| auth_error(&e))
     }
 
+    /// As `verify`, the signature checked by `check(signingInput, signature)`, a synchronous
+    /// host function (node:crypto) returning a boolean: one pass over the token.
+    #[wasm_bindgen(js_name = verifyWith)]
+    pub fn verify_with(
+        &self,
+        token: &str,
+        now: f64,
+        check: &js_sys::Function,
+    ) -> Result<String, JsValue> {
+        let decoded = self
+            .backend
+            .decode_checked_by(token, now as i64, |input, signature| {
+                // A throwing or non-boolean check is a failed check, never a pass.
+                check
+                    .call2(
+                        &JsValue::NULL,
+                        &JsValue::from_str(input),
+                        &Uint8Array::from(signature),
+                    )
+                    .is_ok_and(|ok| ok.as_bool() == Some(true))
+            });
+        self.accept(decoded, now)
+    }
+
     /// The signed bytes, signature and `kid` of `token`, after structure and algorithm
     /// checks: `{ signingInput, signature, kid }`.
     #[wasm_bindgen(js_name = signedParts)]
