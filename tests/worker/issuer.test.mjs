@@ -164,6 +164,22 @@ describe("passwords and users", () => {
     assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } })).status, 401);
     assert.deepEqual((await issuer.call("GET", "/api/protected/", { token: pair.access })).json, { detail: "User not found", code: "user_not_found" });
   });
+
+  test("a blacklisted refresh token of a deactivated user is reported blacklisted, as simplejwt checks the blacklist first", async () => {
+    await issuer.db.prepare("INSERT INTO users (username, password) VALUES ('erin', ?1)").bind(djangoHash("erin-pw-1")).run();
+    const pair = await issuer.login("erin", "erin-pw-1");
+    assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } })).status, 200);
+    await issuer.db.prepare("UPDATE users SET is_active = 0 WHERE username = 'erin'").run();
+    const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, { detail: "Token is blacklisted", code: "token_not_valid" });
+    // An access token is never outstanding, so never blacklisted: verify accepts it
+    // without a lookup; the blacklisted refresh token is refused there.
+    assert.deepEqual((await issuer.call("POST", "/api/token/verify/", { json: { token: pair.access } })).json, {});
+    const v = await issuer.call("POST", "/api/token/verify/", { json: { token: pair.refresh } });
+    assert.equal(v.status, 400);
+    assert.deepEqual(v.json, { non_field_errors: ["Token is blacklisted"] });
+  });
 });
 
 describe("bad input is a 4xx in simplejwt's shape, never a 500", () => {
