@@ -324,4 +324,27 @@ describe("settings", () => {
       await issuer.stop();
     }
   });
+
+  test("USER_ID_FIELD=username: tokens name the username; refresh rotates and checks that user", async () => {
+    const issuer = await startIssuer({ vars: { USER_ID_FIELD: "username" } });
+    try {
+      const pair = await issuer.login();
+      assert.equal(claims(pair.access).user_id, "alice");
+      assert.deepEqual((await issuer.call("GET", "/api/protected/", { token: pair.access })).json, { user_id: 1, username: "alice" });
+      const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.equal(r.status, 200);
+      assert.equal(claims(r.json.refresh).user_id, "alice");
+      const reuse = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.deepEqual(reuse.json, { detail: "Token is blacklisted", code: "token_not_valid" });
+      await issuer.db.prepare("UPDATE users SET is_active = 0 WHERE username = 'alice'").run();
+      const inactive = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: r.json.refresh } });
+      assert.equal(inactive.status, 401);
+      assert.deepEqual(inactive.json, { detail: "No active account found for the given token." });
+      // The refused refresh wrote no blacklist row: reactivated, the token works once.
+      await issuer.db.prepare("UPDATE users SET is_active = 1 WHERE username = 'alice'").run();
+      assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: r.json.refresh } })).status, 200);
+    } finally {
+      await issuer.stop();
+    }
+  });
 });

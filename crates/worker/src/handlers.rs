@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     password,
     request::char_fields,
-    storage::{Revocations, Store, User},
+    storage::{Revocations, Rotation, Store, User, UserRef},
 };
 
 /// What a request works with.
@@ -143,6 +143,16 @@ impl App {
         }
     }
 
+    /// "No active account" for a refresh token, unless it is blacklisted: simplejwt checks
+    /// the blacklist first.
+    async fn no_active_account(&self, token: &Token) -> ApiError {
+        match self.is_blacklisted(token.payload()).await {
+            Ok(true) => TokenError::Blacklisted.into(),
+            Ok(false) => AuthenticationError::NoActiveAccountForToken.into(),
+            Err(e) => e,
+        }
+    }
+
     async fn is_blacklisted(&self, payload: &Payload) -> Result<bool> {
         match payload.get_str(&self.config.settings.jti_claim) {
             Some(jti) => self.store.is_blacklisted(jti).await,
@@ -192,54 +202,75 @@ pub async fn obtain_pair(app: &App, data: Map<String, Value>) -> Result<Value> {
 pub async fn refresh_pair(app: &App, data: Map<String, Value>) -> Result<Value> {
     let settings = &app.config.settings;
     let [raw] = char_fields(&data, ["refresh"])?;
-    // With rotation and blacklisting, the rotation's conditional insert is the blacklist
-    // check (it fails for a blacklisted token): the lookup before it is needed only to
-    // report simplejwt's error when something else fails too. One D1 round trip fewer.
-    let guarded = settings.rotate_refresh_tokens && settings.blacklist_after_rotation;
-    let token = if guarded {
-        app.validated_blacklist_last(&raw, TokenType::Refresh)
-            .await?
-    } else {
-        app.validated(&raw, TokenType::Refresh).await?
-    };
+    if settings.rotate_refresh_tokens && settings.blacklist_after_rotation {
+        return refresh_rotating(app, &raw).await;
+    }
+    let token = app.validated(&raw, TokenType::Refresh).await?;
     let user_id = token.user_id(settings);
     // A user id claim that is not a string or number names no user.
-    let mut active = !(user_id.is_none() && token.payload().get(&settings.user_id_claim).is_some());
-    if let Some(user_id) = user_id.as_deref().filter(|id| active && !id.is_empty()) {
-        // simplejwt answers 500 for a user that no longer exists; that is no active account.
-        active = matches!(app.user_by_claim(user_id).await?, Some(user) if user.is_active());
-    }
-    if !active {
-        if guarded && app.is_blacklisted(token.payload()).await? {
-            return Err(TokenError::Blacklisted.into());
-        }
+    if user_id.is_none() && token.payload().get(&settings.user_id_claim).is_some() {
         return Err(AuthenticationError::NoActiveAccountForToken.into());
+    }
+    if let Some(user_id) = user_id.as_deref().filter(|id| !id.is_empty()) {
+        // simplejwt answers 500 for a user that no longer exists; that is no active account.
+        match app.user_by_claim(user_id).await? {
+            Some(user) if user.is_active() => {}
+            _ => return Err(AuthenticationError::NoActiveAccountForToken.into()),
+        }
     }
     let out = refresh(&token, settings, app.now, new_jti()?, new_jti()?);
     let mut body = Map::new();
     body.insert("access".into(), app.encode(&out.access)?.into());
     if let Some(rotated) = &out.refresh {
-        let new = (app.jti(rotated)?, App::expiry(rotated)?);
-        match &out.blacklist {
-            Some((old_jti, old_exp)) => {
-                let won = app
-                    .store
-                    .rotate((old_jti, *old_exp), Some(new), user_id.as_deref(), app.now)
-                    .await?;
-                if !won {
-                    return Err(TokenError::Blacklisted.into());
-                }
-                app.revocations.revoke(old_jti, *old_exp, app.now).await?;
-            }
-            None => {
-                app.store
-                    .outstand(new.0, user_id.as_deref(), app.now, new.1)
-                    .await?
-            }
-        }
+        // Rotation without blacklisting: the new token is recorded, the old one stays valid.
+        let (jti, exp) = (app.jti(rotated)?, App::expiry(rotated)?);
+        app.store
+            .outstand(jti, user_id.as_deref(), app.now, exp)
+            .await?;
         body.insert("refresh".into(), app.encode(rotated)?.into());
     }
     Ok(Value::Object(body))
+}
+
+/// Refresh with rotation and blacklisting (the default worth having): the blacklist check,
+/// the user check and the rotation are one D1 transaction, so two concurrent refreshes of
+/// one token cannot both win and a user deactivated meanwhile gets no new token.
+async fn refresh_rotating(app: &App, raw: &str) -> Result<Value> {
+    let settings = &app.config.settings;
+    let token = app
+        .validated_blacklist_last(raw, TokenType::Refresh)
+        .await?;
+    let user_id = token.user_id(settings);
+    let user = match user_id.as_deref() {
+        // A user id claim that is not a string or number names no user.
+        None if token.payload().get(&settings.user_id_claim).is_some() => {
+            return Err(app.no_active_account(&token).await);
+        }
+        None | Some("") => None,
+        Some(id) if settings.user_id_field == "username" => Some(UserRef::Username(id.into())),
+        Some(id) => match id.parse() {
+            Ok(id) => Some(UserRef::Id(id)),
+            Err(_) => return Err(app.no_active_account(&token).await),
+        },
+    };
+    let out = refresh(&token, settings, app.now, new_jti()?, new_jti()?);
+    let (Some(rotated), Some((old_jti, old_exp))) = (&out.refresh, &out.blacklist) else {
+        return Err(ApiError::Internal(
+            "rotation without a token to blacklist".into(),
+        ));
+    };
+    let new = (app.jti(rotated)?, App::expiry(rotated)?);
+    match app
+        .store
+        .rotate((old_jti, *old_exp), new, user.as_ref(), app.now)
+        .await?
+    {
+        Rotation::Rotated => {}
+        Rotation::Blacklisted => return Err(TokenError::Blacklisted.into()),
+        Rotation::NoActiveUser => return Err(AuthenticationError::NoActiveAccountForToken.into()),
+    }
+    app.revocations.revoke(old_jti, *old_exp, app.now).await?;
+    Ok(json!({ "access": app.encode(&out.access)?, "refresh": app.encode(rotated)? }))
 }
 
 /// `POST /api/token/verify/`: any token → `{}`; a blacklisted one is a 400 (as simplejwt).

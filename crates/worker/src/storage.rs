@@ -55,6 +55,47 @@ fn num(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
+/// The user a token's user id claim names, by `USER_ID_FIELD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserRef {
+    Id(i64),
+    Username(String),
+}
+
+impl UserRef {
+    fn column(&self) -> &'static str {
+        match self {
+            Self::Id(_) => "id",
+            Self::Username(_) => "username",
+        }
+    }
+
+    fn value(&self) -> JsValue {
+        match self {
+            Self::Id(id) => num(*id),
+            Self::Username(name) => name.as_str().into(),
+        }
+    }
+
+    fn id(&self) -> Option<i64> {
+        match self {
+            Self::Id(id) => Some(*id),
+            Self::Username(_) => None,
+        }
+    }
+}
+
+/// How a rotation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// This call blacklisted the old token and recorded the new one.
+    Rotated,
+    /// The old token was blacklisted already (before, or by a concurrent refresh).
+    Blacklisted,
+    /// The token's user does not exist or is inactive; nothing was blacklisted.
+    NoActiveUser,
+}
+
 /// Users and tokens in D1.
 pub struct Store {
     db: D1Database,
@@ -172,34 +213,76 @@ impl Store {
         won(results.get(1))
     }
 
-    /// Rotation: blacklists `old` and records `new` as outstanding in one transaction, only
-    /// if this call is the one that blacklisted `old`. `false` means another refresh of the
-    /// same token won, and nothing was written.
+    /// Rotation in one D1 transaction (one round trip): blacklists `old` and records `new`
+    /// as outstanding, only if this call is the one that blacklisted `old` and, when the
+    /// token names a `user`, that user exists and is active.
     pub async fn rotate(
         &self,
         old: (&str, i64),
-        new: Option<(&str, i64)>,
-        user_id: Option<&str>,
+        new: (&str, i64),
+        user: Option<&UserRef>,
         now: i64,
-    ) -> Result<bool> {
-        let mut batch = vec![
-            self.outstand_stmt(old.0, user_id, now, old.1)?,
-            self.blacklist_stmt(old.0, now, old.1)?,
-        ];
-        if let Some((jti, exp)) = new {
-            let user = user_id
-                .and_then(|u| u.parse::<i64>().ok())
-                .map_or(JsValue::NULL, num);
-            // `changes()` is the row count of the blacklist insert just before, in this
-            // transaction: the new token is recorded only by the winner.
+    ) -> Result<Rotation> {
+        let outstanding_user = user.and_then(UserRef::id).map_or(JsValue::NULL, num);
+        let mut batch = Vec::with_capacity(5);
+        if let Some(user) = user {
             batch.push(self.stmt(
-                "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-                 SELECT ?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4 WHERE changes() = 1",
-                &[jti.into(), user, num(now), num(exp)],
+                &format!("SELECT is_active FROM users WHERE {} = ?1", user.column()),
+                &[user.value()],
             )?);
         }
+        batch.push(self.stmt(
+            "SELECT 1 AS hit FROM blacklisted_tokens WHERE jti = ?1",
+            &[old.0.into()],
+        )?);
+        batch.push(self.stmt(
+            "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+             VALUES (?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4)",
+            &[old.0.into(), outstanding_user.clone(), num(now), num(old.1)],
+        )?);
+        batch.push(match user {
+            // Only for an active user; ON CONFLICT makes exactly one caller per jti win.
+            Some(user) => self.stmt(
+                &format!(
+                    "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                     SELECT ?1, ?2, ?3 WHERE EXISTS \
+                     (SELECT 1 FROM users WHERE {} = ?4 AND is_active <> 0) \
+                     ON CONFLICT (jti) DO NOTHING RETURNING jti",
+                    user.column()
+                ),
+                &[old.0.into(), num(now), num(old.1), user.value()],
+            )?,
+            None => self.blacklist_stmt(old.0, now, old.1)?,
+        });
+        // `changes()` is the row count of the blacklist insert just before, in this
+        // transaction: the new token is recorded only by the winner.
+        batch.push(self.stmt(
+            "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+             SELECT ?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4 WHERE changes() = 1",
+            &[new.0.into(), outstanding_user, num(now), num(new.1)],
+        )?);
         let results = self.db.batch(batch).await?;
-        won(results.get(1))
+        let row = |i: usize| -> Result<bool> { won(results.get(i)) };
+        let offset = usize::from(user.is_some());
+        let active = if user.is_some() {
+            let first = results.first().map(|r| r.results::<Value>()).transpose()?;
+            first
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|row| row.get("is_active").and_then(Value::as_i64))
+                .is_some_and(|a| a != 0)
+        } else {
+            true
+        };
+        // simplejwt's order: the blacklist, then the user.
+        Ok(if row(offset)? {
+            Rotation::Blacklisted
+        } else if !active {
+            Rotation::NoActiveUser
+        } else if row(offset + 2)? {
+            Rotation::Rotated
+        } else {
+            Rotation::Blacklisted
+        })
     }
 
     /// simplejwt's `flushexpiredtokens`: deletes outstanding (and, by cascade, blacklisted)
