@@ -8,9 +8,9 @@ ensure_rust_targets wasm32-unknown-unknown
 ensure_wasm_bindgen
 ensure_npm
 
-cargo build -q --release --target wasm32-unknown-unknown -p edgejwt-wasm
+cargo build -q --profile release-pkg --target wasm32-unknown-unknown -p edgejwt-wasm
 rm -rf pkg/src/wasm pkg/dist
-wasm-bindgen target/wasm32-unknown-unknown/release/edgejwt_wasm.wasm \
+wasm-bindgen target/wasm32-unknown-unknown/release-pkg/edgejwt_wasm.wasm \
   --target web --out-dir pkg/src/wasm --out-name edgejwt \
   --remove-name-section --remove-producers-section
 npx tsc -p pkg/tsconfig.json
