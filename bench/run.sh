@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_npm
+ensure_wasm_bindgen
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk >/dev/null; }
 bash scripts/build-worker.sh
 bash scripts/build-pkg.sh
@@ -34,6 +35,14 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "## Size and cold start"
   echo
   node bench/sizes.mjs
+  echo
+  echo "### What the verifier \`.wasm\` is made of"
+  echo
+  names=$(mktemp -d)
+  wasm-bindgen target/wasm32-unknown-unknown/release-pkg/edgejwt_wasm.wasm --target web \
+    --out-dir "$names" --out-name edgejwt
+  node bench/wasm-breakdown.mjs "$names/edgejwt_bg.wasm"
+  rm -rf "$names"
   echo
   echo "## Issuer under load: edgejwt in workerd vs simplejwt"
   echo

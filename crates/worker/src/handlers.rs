@@ -21,6 +21,8 @@ use crate::{
 /// What a request works with.
 pub struct App {
     pub config: Rc<Config>,
+    /// The request's context: work that need not delay the response (`waitUntil`).
+    pub ctx: Rc<worker::Context>,
     pub store: Store,
     pub revocations: Revocations,
     /// Unix seconds, from the runtime's clock.
@@ -269,7 +271,10 @@ async fn refresh_rotating(app: &App, raw: &str) -> Result<Value> {
         Rotation::Blacklisted => return Err(TokenError::Blacklisted.into()),
         Rotation::NoActiveUser => return Err(AuthenticationError::NoActiveAccountForToken.into()),
     }
-    app.revocations.revoke(old_jti, *old_exp, app.now).await?;
+    // D1 holds the rotation; the KV entry only tells other verifiers, and a failure to
+    // write it must not cost the client the new pair it already owns: after the response.
+    app.revocations
+        .revoke_after_response(&app.ctx, old_jti, *old_exp, app.now);
     Ok(json!({ "access": app.encode(&out.access)?, "refresh": app.encode(rotated)? }))
 }
 

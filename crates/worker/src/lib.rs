@@ -14,7 +14,7 @@ mod password;
 mod request;
 mod storage;
 
-use std::future::Future;
+use std::{future::Future, rc::Rc};
 
 use serde_json::{json, Value};
 use worker::{
@@ -62,10 +62,11 @@ fn now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
-fn app(env: &Env) -> Result<App, ApiError> {
+fn app(env: &Env, ctx: &Rc<Context>) -> Result<App, ApiError> {
     let config = Config::get(env).map_err(ApiError::Config)?;
     Ok(App {
         config,
+        ctx: Rc::clone(ctx),
         store: Store::new(env.d1("DB")?),
         revocations: Revocations::new(env.kv("REVOCATIONS")?),
         now: now(),
@@ -92,7 +93,7 @@ fn options(name: &str, allow: &'static str) -> Response {
 /// A simplejwt token view: POST only, a parsed body in, a JSON object out.
 async fn token_view<F, Fut>(
     mut req: Request,
-    ctx: RouteContext<()>,
+    ctx: RouteContext<Rc<Context>>,
     name: &str,
     view: F,
 ) -> worker::Result<Response>
@@ -102,7 +103,7 @@ where
 {
     let method = req.method();
     let result = match method {
-        Method::Post => match (app(&ctx.env), request::read_data(&mut req).await) {
+        Method::Post => match (app(&ctx.env, &ctx.data), request::read_data(&mut req).await) {
             (Ok(app), Ok(data)) => view(app, data).await,
             (Err(e), _) | (_, Err(e)) => Err(e),
         },
@@ -118,9 +119,9 @@ where
     })
 }
 
-async fn protected_view(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+async fn protected_view(req: Request, ctx: RouteContext<Rc<Context>>) -> worker::Result<Response> {
     let result = match req.method() {
-        Method::Get | Method::Head => match app(&ctx.env) {
+        Method::Get | Method::Head => match app(&ctx.env, &ctx.data) {
             Ok(app) => {
                 let header = req
                     .headers()
@@ -143,7 +144,7 @@ async fn protected_view(req: Request, ctx: RouteContext<()>) -> worker::Result<R
     })
 }
 
-async fn jwks_view(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+async fn jwks_view(req: Request, ctx: RouteContext<Rc<Context>>) -> worker::Result<Response> {
     Ok(match (req.method(), Config::get(&ctx.env)) {
         (Method::Get | Method::Head, Ok(config)) => {
             respond(200, &handlers::jwks(&config), READ_VIEW_ALLOW, &[])
@@ -176,8 +177,9 @@ macro_rules! token_route {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let router = Router::new();
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    // The request's context (waitUntil) reaches the views as the router's data.
+    let router = Router::with_data(Rc::new(ctx));
     let router = token_route!(
         router,
         "/api/token/",

@@ -330,6 +330,21 @@ impl Revocations {
 
     /// Marks `jti` revoked until `exp`. KV takes expirations at least 60 s ahead and no
     /// later than 2^31 - 1 (2038); D1's blacklist covers tokens that outlive that.
+    /// [`Revocations::revoke`] in the request's `waitUntil`: failures are logged.
+    pub fn revoke_after_response(&self, ctx: &worker::Context, jti: &str, exp: i64, now: i64) {
+        let (this, jti) = (
+            Self {
+                kv: self.kv.clone(),
+            },
+            jti.to_owned(),
+        );
+        ctx.wait_until(async move {
+            if let Err(e) = this.revoke(&jti, exp, now).await {
+                worker::console_error!("edgejwt: revocation of a rotated token not written: {e:?}");
+            }
+        });
+    }
+
     pub async fn revoke(&self, jti: &str, exp: i64, now: i64) -> Result<()> {
         let expiration = exp.max(now + 60).min(i64::from(i32::MAX));
         let expiration = u64::try_from(expiration).unwrap_or_default();
