@@ -9,6 +9,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Miniflare } from "miniflare";
 import { REFERENCE_KEY, djangoHash, startIssuer } from "../tests/worker/harness.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -90,6 +91,20 @@ async function login(base) {
   return r.json();
 }
 
+/** The runtime's own floor: an empty JS Worker, and the issuer's cheapest route. */
+async function runFloors(issuerBase) {
+  const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response("") } }', compatibilityDate: "2025-06-01", host: "127.0.0.1", port: 0 });
+  try {
+    const bare = (await mf.ready).href.replace(/\/$/, "");
+    return {
+      bare: wrk(bare, script("floor-bare", { method: "GET", path: "/", bodies: [] }), 16),
+      notFound: wrk(issuerBase, script("floor-404", { method: "GET", path: "/nothing/", bodies: [] }), 16),
+    };
+  } finally {
+    await mf.dispose();
+  }
+}
+
 async function run(name, base) {
   const { access } = await login(base);
   const refreshes = Array.from({ length: 40000 }, () => ({ refresh: refreshToken() }));
@@ -106,8 +121,10 @@ export async function benchIssuerLoad() {
   const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000" }, seed: false });
   await issuer.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
   const results = [];
+  let floors;
   try {
     results.push(await run("edgejwt (workerd)", issuer.base));
+    floors = await runFloors(issuer.base);
   } finally {
     await issuer.stop();
   }
@@ -120,6 +137,7 @@ export async function benchIssuerLoad() {
     }
   }
   const [ours, ref] = results;
+  const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |\n`;
   let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token).\n\n`;
   md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms`).join(" | ") + " | req/s ratio |\n";
   md += "|---|" + results.map(() => "---:|---:|---:").join("|") + "|---:|\n";
@@ -132,6 +150,10 @@ export async function benchIssuerLoad() {
     const ratio = ref ? `${(ours[ep].rps / ref[ep].rps).toFixed(2)}×` : "n/a";
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio} |\n`;
   }
+  md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
+  md += "| request | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n";
+  md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
+  md += row("the issuer's 404 (workers-rs router, wasm, DRF headers; no token, no storage)", floors.notFound);
   return md;
 }
 
