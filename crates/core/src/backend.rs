@@ -312,6 +312,10 @@ impl TokenBackend {
         let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| MALFORMED)?;
         let claims = URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?;
         let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?;
+        // A JSON object, as PyJWT requires: serde would also read the struct from an array.
+        if header.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(MALFORMED);
+        }
         let header: RawHeader<'_> = serde_json::from_slice(&header).map_err(|_| MALFORMED)?;
         if header.alg != self.algorithm.as_str() {
             return Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch));

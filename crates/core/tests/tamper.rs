@@ -151,6 +151,15 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
                 );
             }
         }
+        // A header that is not a JSON object, though it names the algorithm.
+        for h in [json!([alg.as_str()]), json!(alg.as_str())] {
+            let t = format!("{}.{claims}.{signature}", encode_json(&h));
+            assert_eq!(
+                check(&backend, &t),
+                invalid(InvalidReason::Malformed),
+                "{ctx} header {h}"
+            );
+        }
         // No alg at all.
         let t = format!(
             "{}.{claims}.{signature}",
