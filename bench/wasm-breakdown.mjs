@@ -5,65 +5,65 @@
 // names it. Prints markdown. Part of bench/run.sh:  node bench/wasm-breakdown.mjs FILE.wasm
 import { readFileSync } from "node:fs";
 
+/** A cursor over `bytes` that reads unsigned LEB128 numbers, as wasm encodes sizes. */
+function reader(bytes, pos) {
+  return {
+    get pos() {
+      return pos;
+    },
+    set pos(p) {
+      pos = p;
+    },
+    byte: () => bytes[pos++],
+    leb() {
+      let result = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = bytes[pos++];
+        result += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) return result;
+      }
+    },
+  };
+}
+
 export function wasmBreakdown(file, top = 14) {
   const bytes = readFileSync(file);
   const module = new WebAssembly.Module(bytes);
   const imported = WebAssembly.Module.imports(module).filter((i) => i.kind === "function").length;
-  let pos = 8;
-  const leb = () => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = bytes[pos++];
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (b < 0x80) return result;
-    }
-  };
+  const r = reader(bytes, 8);
   const sections = {};
   const bodies = [];
-  while (pos < bytes.length) {
-    const id = bytes[pos++];
-    const size = leb();
-    const end = pos + size;
+  while (r.pos < bytes.length) {
+    const id = r.byte();
+    const size = r.leb();
+    const end = r.pos + size;
     sections[id] = (sections[id] ?? 0) + size;
     if (id === 10) {
-      for (let n = leb(); n > 0; n--) {
-        const start = pos;
-        const len = leb();
-        pos += len;
-        bodies.push(pos - start);
+      for (let n = r.leb(); n > 0; n--) {
+        const start = r.pos;
+        const len = r.leb();
+        r.pos += len;
+        bodies.push(r.pos - start);
       }
     }
-    pos = end;
+    r.pos = end;
   }
   const names = new Map();
   for (const section of WebAssembly.Module.customSections(module, "name")) {
     const b = new Uint8Array(section);
-    let p = 0;
-    const l = () => {
-      let r = 0;
-      let s = 0;
-      for (;;) {
-        const x = b[p++];
-        r += (x & 0x7f) * 2 ** s;
-        s += 7;
-        if (x < 0x80) return r;
-      }
-    };
-    while (p < b.length) {
-      const sub = b[p++];
-      const size = l();
-      const end = p + size;
+    const n = reader(b, 0);
+    while (n.pos < b.length) {
+      const sub = n.byte();
+      const end = n.leb() + n.pos;
       if (sub === 1) {
-        for (let n = l(); n > 0; n--) {
-          const index = l();
-          const len = l();
-          names.set(index, new TextDecoder().decode(b.subarray(p, p + len)));
-          p += len;
+        for (let count = n.leb(); count > 0; count--) {
+          const index = n.leb();
+          const len = n.leb();
+          names.set(index, new TextDecoder().decode(b.subarray(n.pos, n.pos + len)));
+          n.pos += len;
         }
       }
-      p = end;
+      n.pos = end;
     }
   }
   const groups = new Map();

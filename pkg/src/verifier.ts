@@ -255,15 +255,18 @@ export class Verifier {
     return this.#keyFor(token).then((key) => this.#check(key, token));
   }
 
-  #check(key: Key, token: string): Promise<Claims> {
+  /** `verdict`: an asynchronous check's result, for the second half of that path. */
+  #check(key: Key, token: string, verdict?: boolean): Promise<Claims> {
     const now = this.#now();
     let json: string;
     try {
-      if (key.checkSync) {
+      if (verdict !== undefined) {
+        json = key.wasm.verifyWithCheckedSignature(token, verdict, now);
+      } else if (key.checkSync) {
         json = key.wasm.verifyWith(token, now, key.checkSync);
       } else if (key.check) {
         const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer> };
-        return key.check(parts.signingInput, parts.signature).then((ok) => this.#accept(key, this.#checked(key, token, ok, now)));
+        return key.check(parts.signingInput, parts.signature).then((ok) => this.#check(key, token, ok));
       } else {
         json = key.wasm.verify(token, now);
       }
@@ -271,14 +274,6 @@ export class Verifier {
       return Promise.reject(fromCore(e, key.wasm.wwwAuthenticate));
     }
     return this.#accept(key, json);
-  }
-
-  #checked(key: Key, token: string, valid: boolean, now: number): string {
-    try {
-      return key.wasm.verifyWithCheckedSignature(token, valid, now);
-    } catch (e) {
-      throw fromCore(e, key.wasm.wwwAuthenticate);
-    }
   }
 
   /** The claims of a token the core accepted, unless revoked at the issuer. */

@@ -226,28 +226,19 @@ impl TokenBackend {
     /// (simplejwt's `TokenBackend.decode`). Checks, in PyJWT's order: structure, algorithm,
     /// signature, `iat` and `nbf` not in the future, `exp`, `iss`, `aud`, `jti`/`sub` types.
     pub fn decode(&self, token: &str, now: i64) -> Result<Payload, TokenError> {
-        self.decode_verbatim(token, None, now).map(|d| d.payload)
+        self.decode_verbatim(token, now).map(|d| d.payload)
     }
 
-    /// As [`TokenBackend::decode`], keeping the claims JSON as signed. With
-    /// `checked_signature`, the host has checked the signature over [`SignedParts`] itself
-    /// and that is its verdict; without, the backend checks it.
-    pub fn decode_verbatim(
-        &self,
-        token: &str,
-        checked_signature: Option<bool>,
-        now: i64,
-    ) -> Result<Decoded, TokenError> {
-        match checked_signature {
-            Some(valid) => self.decode_checked_by(token, now, |_, _| valid),
-            None => self.decode_checked_by(token, now, |input, signature| {
-                self.signature_valid(input.as_bytes(), signature)
-            }),
-        }
+    /// As [`TokenBackend::decode`], keeping the claims JSON as signed.
+    pub fn decode_verbatim(&self, token: &str, now: i64) -> Result<Decoded, TokenError> {
+        self.decode_checked_by(token, now, |input, signature| {
+            self.signature_valid(input.as_bytes(), signature)
+        })
     }
 
     /// As [`TokenBackend::decode_verbatim`], the signature checked by `check(signing_input,
-    /// signature)`: a synchronous host check (e.g. node:crypto) in one pass over the token.
+    /// signature)`: a synchronous host check (e.g. node:crypto) in one pass over the token,
+    /// or the verdict of a host that checked [`SignedParts`] itself.
     pub fn decode_checked_by(
         &self,
         token: &str,
@@ -292,7 +283,7 @@ impl TokenBackend {
         signature_valid: bool,
         now: i64,
     ) -> Result<Payload, TokenError> {
-        self.decode_verbatim(token, Some(signature_valid), now)
+        self.decode_checked_by(token, now, |_, _| signature_valid)
             .map(|d| d.payload)
     }
 
@@ -310,8 +301,6 @@ impl TokenBackend {
             return Err(MALFORMED);
         }
         let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| MALFORMED)?;
-        let claims = URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?;
         // A JSON object, as PyJWT requires: serde would also read the struct from an array.
         if header.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(MALFORMED);
@@ -326,10 +315,11 @@ impl TokenBackend {
         {
             return Err(MALFORMED);
         }
+        // Only a token for this algorithm is worth decoding further.
         Ok(Parts {
             signing_input,
-            claims,
-            signature,
+            claims: URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?,
+            signature: URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?,
             key_id: header.kid,
         })
     }

@@ -42,6 +42,13 @@ impl TokenType {
         }
     }
 
+    /// Parses a `TOKEN_TYPE_CLAIM` value (`access`).
+    pub fn from_claim(value: &str) -> Option<Self> {
+        [Self::Access, Self::Refresh, Self::Sliding]
+            .into_iter()
+            .find(|t| t.as_str() == value)
+    }
+
     /// Parses a class name (`AccessToken`).
     pub fn from_class_name(name: &str) -> Option<Self> {
         [Self::Access, Self::Refresh, Self::Sliding]

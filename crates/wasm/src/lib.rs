@@ -103,7 +103,7 @@ impl Verifier {
     /// Verifies a token accepted by `AUTH_TOKEN_CLASSES` at `now` (Unix seconds) and returns
     /// its claims as JSON text.
     pub fn verify(&self, token: &str, now: f64) -> Result<String, JsValue> {
-        let decoded = self.backend.decode_verbatim(token, None, now as i64);
+        let decoded = self.backend.decode_verbatim(token, now as i64);
         self.accept(decoded, now)
     }
 
@@ -118,7 +118,7 @@ impl Verifier {
     ) -> Result<String, JsValue> {
         let decoded = self
             .backend
-            .decode_verbatim(token, Some(signature_valid), now as i64);
+            .decode_checked_by(token, now as i64, |_, _| signature_valid);
         self.accept(decoded, now)
     }
 

@@ -57,10 +57,18 @@ impl App {
         }
     }
 
-    async fn user_by_claim(&self, user_id: &str) -> Result<Option<User>> {
+    /// The user a user id claim names by `USER_ID_FIELD`; `None` when it names none.
+    fn user_ref<'a>(&self, user_id: &'a str) -> Option<UserRef<'a>> {
         match self.config.settings.user_id_field.as_str() {
-            "username" => self.store.user_by_username(user_id).await,
-            _ => self.store.user_by_id(user_id).await,
+            "username" => Some(UserRef::Username(user_id)),
+            _ => user_id.parse().ok().map(UserRef::Id),
+        }
+    }
+
+    async fn user_by_claim(&self, user_id: &str) -> Result<Option<User>> {
+        match self.user_ref(user_id) {
+            Some(user) => self.store.user(&user).await,
+            None => Ok(None),
         }
     }
 
@@ -136,22 +144,19 @@ impl App {
         let jti = payload.get_str(&settings.jti_claim).map(str::to_owned);
         match Token::verify(token_type, payload, settings, self.now) {
             Ok(token) => Ok(token),
-            Err(error) => match jti {
-                Some(jti) if self.store.is_blacklisted(&jti).await? => {
-                    Err(TokenError::Blacklisted.into())
-                }
-                _ => Err(error.into()),
-            },
+            Err(error) => Err(self.blacklisted_or(jti.as_deref(), error.into()).await),
         }
     }
 
-    /// "No active account" for a refresh token, unless it is blacklisted: simplejwt checks
-    /// the blacklist first.
-    async fn no_active_account(&self, token: &Token) -> ApiError {
-        match self.is_blacklisted(token.payload()).await {
-            Ok(true) => TokenError::Blacklisted.into(),
-            Ok(false) => AuthenticationError::NoActiveAccountForToken.into(),
-            Err(e) => e,
+    /// `error`, unless the token id `jti` is blacklisted: simplejwt checks that first.
+    async fn blacklisted_or(&self, jti: Option<&str>, error: ApiError) -> ApiError {
+        match jti.map(|jti| self.store.is_blacklisted(jti)) {
+            None => error,
+            Some(lookup) => match lookup.await {
+                Ok(true) => TokenError::Blacklisted.into(),
+                Ok(false) => error,
+                Err(e) => e,
+            },
         }
     }
 
@@ -244,15 +249,15 @@ async fn refresh_rotating(app: &App, raw: &str) -> Result<Value> {
         .await?;
     let user_id = token.user_id(settings);
     let user = match user_id.as_deref() {
-        // A user id claim that is not a string or number names no user.
-        None if token.payload().get(&settings.user_id_claim).is_some() => {
-            return Err(app.no_active_account(&token).await);
-        }
-        None | Some("") => None,
-        Some(id) if settings.user_id_field == "username" => Some(UserRef::Username(id.into())),
-        Some(id) => match id.parse() {
-            Ok(id) => Some(UserRef::Id(id)),
-            Err(_) => return Err(app.no_active_account(&token).await),
+        None if token.payload().get(&settings.user_id_claim).is_none() => None,
+        Some("") => None,
+        // A user id claim that is not a string or number, or no user id, names no user.
+        id => match id.and_then(|id| app.user_ref(id)) {
+            Some(user) => Some(user),
+            None => {
+                let no_account = AuthenticationError::NoActiveAccountForToken.into();
+                return Err(app.blacklisted_or(token.jti(settings), no_account).await);
+            }
         },
     };
     let out = refresh(&token, settings, app.now, new_jti()?, new_jti()?);
@@ -286,8 +291,11 @@ pub async fn verify(app: &App, data: Map<String, Value>) -> Result<Value> {
     let payload = Token::verify_untyped(payload, settings, app.now)?;
     // Only refresh and sliding tokens are ever outstanding, so only they can be on the
     // blacklist: an access token needs no lookup (simplejwt queries for it anyway).
-    let is_access = payload.get_str(&settings.token_type_claim) == Some(TokenType::Access.as_str());
-    if settings.blacklist_after_rotation && !is_access && app.is_blacklisted(&payload).await? {
+    let blacklistable = payload
+        .get_str(&settings.token_type_claim)
+        .and_then(TokenType::from_claim)
+        .is_none_or(TokenType::is_blacklistable);
+    if settings.blacklist_after_rotation && blacklistable && app.is_blacklisted(&payload).await? {
         return Err(ApiError::non_field("Token is blacklisted"));
     }
     Ok(json!({}))

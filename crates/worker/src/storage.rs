@@ -50,6 +50,11 @@ impl User {
 const USER_COLUMNS: &str =
     "id, username, password, email, first_name, last_name, is_active, is_staff, is_superuser, claims";
 
+/// A user id claim as the `users.id` it may name.
+fn numeric_id(user_id: Option<&str>) -> Option<i64> {
+    user_id.and_then(|u| u.parse().ok())
+}
+
 fn num(n: i64) -> JsValue {
     // D1 takes JS numbers; every value here (ids, Unix seconds) is far below 2^53.
     JsValue::from_f64(n as f64)
@@ -57,12 +62,12 @@ fn num(n: i64) -> JsValue {
 
 /// The user a token's user id claim names, by `USER_ID_FIELD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserRef {
+pub enum UserRef<'a> {
     Id(i64),
-    Username(String),
+    Username(&'a str),
 }
 
-impl UserRef {
+impl UserRef<'_> {
     fn column(&self) -> &'static str {
         match self {
             Self::Id(_) => "id",
@@ -73,7 +78,7 @@ impl UserRef {
     fn value(&self) -> JsValue {
         match self {
             Self::Id(id) => num(*id),
-            Self::Username(name) => name.as_str().into(),
+            Self::Username(name) => (*name).into(),
         }
     }
 
@@ -112,17 +117,15 @@ impl Store {
 
     /// Django's `get_by_natural_key`: an exact, case-sensitive username match.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
-        Ok(self.stmt(&sql, &[username.into()])?.first(None).await?)
+        self.user(&UserRef::Username(username)).await
     }
 
-    /// The user a token's user id claim names; `None` when it is not a user id at all.
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
-        let Ok(id) = id.parse::<i64>() else {
-            return Ok(None);
-        };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-        Ok(self.stmt(&sql, &[num(id)])?.first(None).await?)
+    pub async fn user(&self, user: &UserRef<'_>) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE {} = ?1",
+            user.column()
+        );
+        Ok(self.stmt(&sql, &[user.value()])?.first(None).await?)
     }
 
     pub async fn set_password(&self, user_id: i64, encoded: &str) -> Result<()> {
@@ -148,18 +151,20 @@ impl Store {
     fn outstand_stmt(
         &self,
         jti: &str,
-        user_id: Option<&str>,
+        user_id: Option<i64>,
         now: i64,
         exp: i64,
     ) -> Result<D1PreparedStatement> {
         // The user may not exist (tokens from elsewhere): then the row has no user.
-        let user = user_id
-            .and_then(|u| u.parse::<i64>().ok())
-            .map_or(JsValue::NULL, num);
         self.stmt(
             "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
              VALUES (?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4)",
-            &[jti.into(), user, num(now), num(exp)],
+            &[
+                jti.into(),
+                user_id.map_or(JsValue::NULL, num),
+                num(now),
+                num(exp),
+            ],
         )
     }
 
@@ -171,19 +176,22 @@ impl Store {
         now: i64,
         exp: i64,
     ) -> Result<()> {
-        self.outstand_stmt(jti, user_id, now, exp)?.run().await?;
+        self.outstand_stmt(jti, numeric_id(user_id), now, exp)?
+            .run()
+            .await?;
         Ok(())
     }
 
     pub async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
-        let row: Option<Value> = self
-            .stmt(
-                "SELECT 1 AS hit FROM blacklisted_tokens WHERE jti = ?1",
-                &[jti.into()],
-            )?
-            .first(None)
-            .await?;
+        let row: Option<Value> = self.blacklisted_stmt(jti)?.first(None).await?;
         Ok(row.is_some())
+    }
+
+    fn blacklisted_stmt(&self, jti: &str) -> Result<D1PreparedStatement> {
+        self.stmt(
+            "SELECT 1 AS hit FROM blacklisted_tokens WHERE jti = ?1",
+            &[jti.into()],
+        )
     }
 
     fn blacklist_stmt(&self, jti: &str, now: i64, exp: i64) -> Result<D1PreparedStatement> {
@@ -206,7 +214,7 @@ impl Store {
         let results = self
             .db
             .batch(vec![
-                self.outstand_stmt(jti, user_id, now, exp)?,
+                self.outstand_stmt(jti, numeric_id(user_id), now, exp)?,
                 self.blacklist_stmt(jti, now, exp)?,
             ])
             .await?;
@@ -220,10 +228,10 @@ impl Store {
         &self,
         old: (&str, i64),
         new: (&str, i64),
-        user: Option<&UserRef>,
+        user: Option<&UserRef<'_>>,
         now: i64,
     ) -> Result<Rotation> {
-        let outstanding_user = user.and_then(UserRef::id).map_or(JsValue::NULL, num);
+        let outstanding_user = user.and_then(UserRef::id);
         let mut batch = Vec::with_capacity(5);
         if let Some(user) = user {
             batch.push(self.stmt(
@@ -231,15 +239,8 @@ impl Store {
                 &[user.value()],
             )?);
         }
-        batch.push(self.stmt(
-            "SELECT 1 AS hit FROM blacklisted_tokens WHERE jti = ?1",
-            &[old.0.into()],
-        )?);
-        batch.push(self.stmt(
-            "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-             VALUES (?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4)",
-            &[old.0.into(), outstanding_user.clone(), num(now), num(old.1)],
-        )?);
+        batch.push(self.blacklisted_stmt(old.0)?);
+        batch.push(self.outstand_stmt(old.0, outstanding_user, now, old.1)?);
         batch.push(match user {
             // Only for an active user; ON CONFLICT makes exactly one caller per jti win.
             Some(user) => self.stmt(
@@ -259,7 +260,12 @@ impl Store {
         batch.push(self.stmt(
             "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
              SELECT ?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4 WHERE changes() = 1",
-            &[new.0.into(), outstanding_user, num(now), num(new.1)],
+            &[
+                new.0.into(),
+                outstanding_user.map_or(JsValue::NULL, num),
+                num(now),
+                num(new.1),
+            ],
         )?);
         let results = self.db.batch(batch).await?;
         let row = |i: usize| -> Result<bool> { won(results.get(i)) };
