@@ -42,7 +42,21 @@ export const DEMO_USERS = [
  * Starts the issuer. `vars` override settings; `persist` is a directory for D1/KV state
  * (in memory without it); `migrate`/`seed` prepare the database.
  */
-export async function startIssuer({ vars = {}, persist, migrate = true, seed = true } = {}) {
+export async function startIssuer(options = {}) {
+  // Miniflare's synchronous proxy (`db.prepare`) can lose a reply under load (an assertion
+  // in its SynchronousFetcher, seen once in CI), which breaks that instance for good: the
+  // set-up is retried on a fresh runtime instead of failing a whole suite.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startIssuerOnce(options);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.error(`# startIssuer attempt ${attempt} failed, retrying: ${error.message}`);
+    }
+  }
+}
+
+async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true }) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
@@ -64,17 +78,23 @@ export async function startIssuer({ vars = {}, persist, migrate = true, seed = t
     host: "127.0.0.1",
     port: 0,
   });
-  const url = await mf.ready;
-  const db = await mf.getD1Database("DB");
-  const kv = await mf.getKVNamespace("REVOCATIONS");
-  if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  if (seed) {
-    for (const u of DEMO_USERS) {
-      await db
-        .prepare("INSERT INTO users (id, username, password, email, is_active) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .bind(u.id, u.username, djangoHash(u.password), u.email, u.is_active)
-        .run();
+  let url, db, kv;
+  try {
+    url = await mf.ready;
+    db = await mf.getD1Database("DB");
+    kv = await mf.getKVNamespace("REVOCATIONS");
+    if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+    if (seed) {
+      for (const u of DEMO_USERS) {
+        await db
+          .prepare("INSERT INTO users (id, username, password, email, is_active) VALUES (?1, ?2, ?3, ?4, ?5)")
+          .bind(u.id, u.username, djangoHash(u.password), u.email, u.is_active)
+          .run();
+      }
     }
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
   }
   const base = url.href.replace(/\/$/, "");
   return {
