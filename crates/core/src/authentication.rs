@@ -5,8 +5,9 @@ use alloc::{string::String, vec::Vec};
 
 use crate::{
     backend::TokenBackend,
-    error::{AuthenticationError, TokenMessage},
+    error::{AuthenticationError, TokenError, TokenMessage},
     settings::Settings,
+    store::{Account, Found, Lookups, UserKey},
     token::{Payload, Token},
 };
 
@@ -83,38 +84,145 @@ pub fn get_validated_token(
     Err(AuthenticationError::InvalidToken(messages))
 }
 
-/// Authenticates an `Authorization` header value: parse, decode, validate, and return the
-/// token with its user id (simplejwt's `authenticate` up to the user lookup, which is the
-/// host's). `blacklisted` is consulted for blacklistable classes only; pass a closure
-/// that looks the `jti` up, or `|_| false`.
-///
-/// `Ok(None)` when the header is absent or not ours.
+/// "Given token not valid for any token type" with "Token is blacklisted" for every
+/// accepted class: a token whose `jti` or session was revoked at the issuer.
+pub fn revoked(settings: &Settings) -> AuthenticationError {
+    let err = TokenError::Blacklisted;
+    AuthenticationError::InvalidToken(
+        settings
+            .auth_token_classes
+            .iter()
+            .map(|t| TokenMessage {
+                token_class: t.class_name(),
+                token_type: t.as_str(),
+                message: err.detail(),
+                error: err.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// The revocation keys a verifier with the issuer's KV must look up for a valid token:
+/// its `jti` and its session id ([`crate::store::revoked_key`]). Any hit is [`revoked`].
+pub fn revocation_keys(payload: &Payload, settings: &Settings) -> Vec<String> {
+    let session = settings.session_claim.as_deref();
+    [Some(settings.jti_claim.as_str()), session]
+        .into_iter()
+        .flatten()
+        .filter_map(|claim| payload.get_str(claim))
+        .map(crate::store::revoked_key)
+        .collect()
+}
+
+/// An authenticated request: the token and the user it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authenticated {
+    /// The validated token.
+    pub token: Token,
+    /// Its user id claim, as a string.
+    pub user_id: String,
+    /// The user, when storage was asked ([`Authenticating::decide`]).
+    pub user: Option<Account>,
+}
+
+/// simplejwt's `JWTAuthentication.authenticate` in progress: the header is parsed and the
+/// token decoded; the blacklist and the user are for storage to look up.
+#[derive(Debug)]
+pub struct Authenticating {
+    /// The decode result, kept to validate again when the blacklist answers yes.
+    decoded: Result<Payload, TokenError>,
+    /// The verdict if the token is not blacklisted.
+    unblacklisted: Result<Token, AuthenticationError>,
+    jti: Option<String>,
+    user: Option<UserKey>,
+    check_active: bool,
+}
+
+/// Starts authenticating an `Authorization` header value (`AUTH_HEADER_NAME`). No header,
+/// or one of another scheme, is DRF's `NotAuthenticated`.
 pub fn authenticate(
     header: Option<&str>,
     backend: &TokenBackend,
     settings: &Settings,
     now: i64,
-    blacklisted: impl FnOnce(&Payload) -> bool,
-) -> Result<Option<(Token, String)>, AuthenticationError> {
-    let Some(raw) = header
+) -> Result<Authenticating, AuthenticationError> {
+    let raw = header
         .map(|h| get_raw_token(h, settings))
         .transpose()?
         .flatten()
-    else {
-        return Ok(None);
-    };
+        .ok_or(AuthenticationError::NotAuthenticated)?;
     let decoded = backend.decode(raw, now);
     let needs_blacklist = settings
         .auth_token_classes
         .iter()
         .any(|t| t.is_blacklistable());
-    let is_blacklisted = match &decoded {
-        Ok(payload) if needs_blacklist => blacklisted(payload),
-        _ => false,
+    let jti = match &decoded {
+        Ok(payload) if needs_blacklist => payload.get_str(&settings.jti_claim).map(String::from),
+        _ => None,
     };
-    let token = get_validated_token(decoded, is_blacklisted, settings, now)?;
+    let unblacklisted = get_validated_token(decoded.clone(), false, settings, now);
+    // The user is worth looking up only for a token that can still be accepted.
+    let user = unblacklisted
+        .as_ref()
+        .ok()
+        .and_then(|token| token.user_id(settings))
+        .and_then(|id| UserKey::new(settings.user_id_field, &id));
+    Ok(Authenticating {
+        decoded: if jti.is_some() { decoded } else { Err(TokenError::NoId) },
+        unblacklisted,
+        jti,
+        user,
+        check_active: settings.check_user_is_active,
+    })
+}
+
+impl Authenticating {
+    /// What storage must look up.
+    pub fn lookups(&self) -> Lookups<'_> {
+        Lookups {
+            blacklisted: self.jti.as_deref(),
+            user: self.user.as_ref(),
+        }
+    }
+
+    /// The answer, in simplejwt's order: the token (the blacklist first for blacklistable
+    /// classes), its user id claim, then the user: "User not found", "User is inactive".
+    pub fn decide(
+        self,
+        found: Found,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<Authenticated, AuthenticationError> {
+        let token = if found.blacklisted {
+            get_validated_token(self.decoded, true, settings, now)?
+        } else {
+            self.unblacklisted?
+        };
+        let user_id = token
+            .user_id(settings)
+            .ok_or(AuthenticationError::NoUserId)?;
+        let user = found.user.ok_or(AuthenticationError::UserNotFound)?;
+        if self.check_active && !user.is_active {
+            return Err(AuthenticationError::UserInactive);
+        }
+        Ok(Authenticated {
+            token,
+            user_id,
+            user: Some(user),
+        })
+    }
+}
+
+/// A token of an accepted class with a user id, without a user lookup (simplejwt's
+/// `JWTStatelessUserAuthentication`, the npm verifier): `revoked` is the verifier's
+/// revocation lookup ([`revocation_keys`]).
+pub fn authenticate_stateless(token: Token, settings: &Settings) -> Result<Authenticated, AuthenticationError> {
     let user_id = token
         .user_id(settings)
         .ok_or(AuthenticationError::NoUserId)?;
-    Ok(Some((token, user_id)))
+    Ok(Authenticated {
+        token,
+        user_id,
+        user: None,
+    })
 }

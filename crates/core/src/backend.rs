@@ -63,6 +63,14 @@ struct RawHeader<'a> {
     cty: Option<Cow<'a, str>>,
     #[serde(default)]
     kid: Option<String>,
+    /// Critical extensions: none is understood, so any `crit` (even `null`) refuses the token.
+    #[serde(default, rename = "crit", deserialize_with = "present")]
+    has_crit: bool,
+}
+
+/// `true` for a header field that is there, whatever its value.
+fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(field).map(|_| true)
 }
 
 /// A token taken apart, its signature not yet checked.
@@ -159,12 +167,6 @@ impl TokenBackend {
     /// Whether this backend holds a signing key (false for a verify-only configuration).
     pub fn can_sign(&self) -> bool {
         self.keys.can_sign()
-    }
-
-    /// The `kid` of this backend's key: the RFC 7638 SHA-256 thumbprint of the public key;
-    /// `None` for HMAC (a secret has no public id).
-    pub fn key_id(&self) -> Option<&str> {
-        self.key_id.as_deref()
     }
 
     /// The public key as a JWK JSON object (for JWKS), with `alg`, `use` and `kid`; `None` for HMAC.
@@ -265,7 +267,7 @@ impl TokenBackend {
     /// The parts of `token` whose signature a host checks itself (e.g. with WebCrypto, far
     /// faster than pure-Rust ECDSA and RSA in wasm), after the same structure, size and
     /// algorithm checks as [`TokenBackend::decode`]. Finish with
-    /// [`TokenBackend::decode_with_checked_signature`].
+    /// [`TokenBackend::decode_checked_by`] and the host's verdict.
     pub fn signed_parts<'t>(&self, token: &'t str) -> Result<SignedParts<'t>, TokenError> {
         let parts = self.parts(token)?;
         Ok(SignedParts {
@@ -273,18 +275,6 @@ impl TokenBackend {
             signature: parts.signature,
             key_id: parts.key_id,
         })
-    }
-
-    /// [`TokenBackend::decode`] for a token whose signature the host has checked over
-    /// [`SignedParts`]: `signature_valid` is its verdict. Claims are checked as in `decode`.
-    pub fn decode_with_checked_signature(
-        &self,
-        token: &str,
-        signature_valid: bool,
-        now: i64,
-    ) -> Result<Payload, TokenError> {
-        self.decode_checked_by(token, now, |_, _| signature_valid)
-            .map(|d| d.payload)
     }
 
     /// Splits and decodes a compact JWS: three base64url segments, a JSON header naming
@@ -314,6 +304,9 @@ impl TokenBackend {
             .is_some_and(|cty| !cty.eq_ignore_ascii_case("json"))
         {
             return Err(MALFORMED);
+        }
+        if header.has_crit {
+            return Err(TokenError::Invalid(InvalidReason::Critical));
         }
         // Only a token for this algorithm is worth decoding further.
         Ok(Parts {

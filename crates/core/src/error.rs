@@ -16,6 +16,104 @@ use serde::Serialize;
 /// simplejwt's `code` for every token error (`InvalidToken.default_code`).
 pub const TOKEN_NOT_VALID: &str = "token_not_valid";
 
+/// Defines [`ErrorCode`] and, from the same list, the TypeScript union the npm package
+/// uses ([`ERROR_CODES_TS`]): the codes are written once.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $code:literal,)*) => {
+        /// Every error's stable machine-readable code, in every host: the issuer's logs,
+        /// the npm verifier's `EdgeJwtError.code`, the SPA client.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
+            /// The code as text, e.g. `token_expired`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+        }
+
+        /// `export type ErrorCode = "token_invalid" | …;`, generated from [`ErrorCode`].
+        pub const ERROR_CODES_TS: &str = concat!(
+            "/** Stable error codes (generated from edgejwt-core's ErrorCode). */\nexport type ErrorCode =",
+            $(" | \"", $code, "\"",)*
+            ";\n"
+        );
+    };
+}
+
+error_codes! {
+    /// "Token is invalid".
+    TokenInvalid = "token_invalid",
+    /// "Token is expired".
+    TokenExpired = "token_expired",
+    /// "Token has no '…' claim".
+    TokenMissingClaim = "token_missing_claim",
+    /// "Token '…' claim has expired".
+    TokenClaimExpired = "token_claim_expired",
+    /// "Token has no id".
+    TokenNoId = "token_no_id",
+    /// "Token has no type".
+    TokenNoType = "token_no_type",
+    /// "Token has wrong type".
+    TokenWrongType = "token_wrong_type",
+    /// "Token is blacklisted" (or its session was revoked).
+    TokenBlacklisted = "token_blacklisted",
+    /// "Given token not valid for any token type" (simplejwt's `token_not_valid`).
+    TokenNotValid = "token_not_valid",
+    /// "Token contained no recognizable user identification".
+    TokenNoUserId = "token_no_user_id",
+    /// No credentials (DRF's `NotAuthenticated`).
+    NotAuthenticated = "not_authenticated",
+    /// "Authorization header must contain two space-delimited values".
+    BadAuthorizationHeader = "bad_authorization_header",
+    /// "User not found".
+    UserNotFound = "user_not_found",
+    /// "User is inactive".
+    UserInactive = "user_inactive",
+    /// Login failed: unknown user, wrong password or inactive account.
+    NoActiveAccount = "no_active_account",
+    /// Refresh for a missing or inactive user.
+    NoActiveAccountForToken = "no_active_account_for_token",
+    /// A 400 with field errors (DRF's `ValidationError`).
+    Invalid = "invalid",
+    /// A body that is not valid JSON (DRF's `ParseError`).
+    ParseError = "parse_error",
+    /// A content type the views do not parse (415).
+    UnsupportedMediaType = "unsupported_media_type",
+    /// A body over the size limit (413).
+    PayloadTooLarge = "payload_too_large",
+    /// A method the view does not allow (405).
+    MethodNotAllowed = "method_not_allowed",
+    /// No such endpoint (404).
+    NotFound = "not_found",
+    /// A setting the operator got wrong (500).
+    ImproperlyConfigured = "improperly_configured",
+    /// Storage or another internal failure (500).
+    ServerError = "server_error",
+    /// The JWK Set could not be fetched or read (503).
+    JwksUnavailable = "jwks_unavailable",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Why a token was refused as "Token is invalid". The wire text is the same for all
 /// reasons (as in simplejwt); the reason is for logs and tests, never for the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +133,9 @@ pub enum InvalidReason {
     Audience,
     /// `iss` does not match `ISSUER`.
     Issuer,
+    /// The header names critical extensions (`crit`), none of which are understood
+    /// (RFC 7515 §4.1.11; PyJWT refuses them too).
+    Critical,
 }
 
 impl InvalidReason {
@@ -48,6 +149,7 @@ impl InvalidReason {
             Self::Immature => "token not yet valid",
             Self::Audience => "audience mismatch",
             Self::Issuer => "issuer mismatch",
+            Self::Critical => "unsupported critical header",
         }
     }
 }
@@ -76,16 +178,16 @@ pub enum TokenError {
 
 impl TokenError {
     /// Stable machine-readable code, the same in every host.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Invalid(_) => "token_invalid",
-            Self::Expired => "token_expired",
-            Self::MissingClaim(_) => "token_missing_claim",
-            Self::ClaimExpired(_) => "token_claim_expired",
-            Self::NoId => "token_no_id",
-            Self::NoType => "token_no_type",
-            Self::WrongType => "token_wrong_type",
-            Self::Blacklisted => "token_blacklisted",
+            Self::Invalid(_) => ErrorCode::TokenInvalid,
+            Self::Expired => ErrorCode::TokenExpired,
+            Self::MissingClaim(_) => ErrorCode::TokenMissingClaim,
+            Self::ClaimExpired(_) => ErrorCode::TokenClaimExpired,
+            Self::NoId => ErrorCode::TokenNoId,
+            Self::NoType => ErrorCode::TokenNoType,
+            Self::WrongType => ErrorCode::TokenWrongType,
+            Self::Blacklisted => ErrorCode::TokenBlacklisted,
         }
     }
 
@@ -163,16 +265,25 @@ pub enum AuthenticationError {
 
 impl AuthenticationError {
     /// Stable machine-readable code, the same in every host.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::NotAuthenticated => "not_authenticated",
-            Self::BadAuthorizationHeader => "bad_authorization_header",
-            Self::InvalidToken(_) => TOKEN_NOT_VALID,
-            Self::NoUserId => "token_no_user_id",
-            Self::UserNotFound => "user_not_found",
-            Self::UserInactive => "user_inactive",
-            Self::NoActiveAccount => "no_active_account",
-            Self::NoActiveAccountForToken => "no_active_account_for_token",
+            Self::NotAuthenticated => ErrorCode::NotAuthenticated,
+            Self::BadAuthorizationHeader => ErrorCode::BadAuthorizationHeader,
+            Self::InvalidToken(_) => ErrorCode::TokenNotValid,
+            Self::NoUserId => ErrorCode::TokenNoUserId,
+            Self::UserNotFound => ErrorCode::UserNotFound,
+            Self::UserInactive => ErrorCode::UserInactive,
+            Self::NoActiveAccount => ErrorCode::NoActiveAccount,
+            Self::NoActiveAccountForToken => ErrorCode::NoActiveAccountForToken,
+        }
+    }
+
+    /// The most precise code: for "not valid for any token type", the first class's own
+    /// cause (what callers branch on: expired → refresh, invalid → log in again).
+    pub fn cause(&self) -> ErrorCode {
+        match self {
+            Self::InvalidToken(messages) => messages.first().map_or(self.code(), |m| m.error.code()),
+            other => other.code(),
         }
     }
 
@@ -198,7 +309,7 @@ impl AuthenticationError {
         let code = match self {
             Self::NotAuthenticated | Self::NoActiveAccount | Self::NoActiveAccountForToken => None,
             Self::NoUserId => Some(TOKEN_NOT_VALID),
-            other => Some(other.code()),
+            other => Some(other.code().as_str()),
         };
         let messages = match self {
             Self::InvalidToken(messages) => messages.clone(),
@@ -219,6 +330,54 @@ impl fmt::Display for AuthenticationError {
 }
 
 impl core::error::Error for AuthenticationError {}
+
+/// An error of one of simplejwt's token views: a token error or an authentication error
+/// (401), or a 400 not tied to a field (the verify view's "Token is blacklisted").
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenViewError {
+    /// 401 `{"detail", "code": "token_not_valid"}`.
+    Token(TokenError),
+    /// 401 with simplejwt's body.
+    Authentication(AuthenticationError),
+    /// 400 `{"non_field_errors": [message]}`.
+    NonField(&'static str),
+}
+
+impl TokenViewError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Token(e) => e.code(),
+            Self::Authentication(e) => e.code(),
+            Self::NonField(_) => ErrorCode::Invalid,
+        }
+    }
+}
+
+impl From<TokenError> for TokenViewError {
+    fn from(err: TokenError) -> Self {
+        Self::Token(err)
+    }
+}
+
+impl From<AuthenticationError> for TokenViewError {
+    fn from(err: AuthenticationError) -> Self {
+        Self::Authentication(err)
+    }
+}
+
+impl fmt::Display for TokenViewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(e) => e.fmt(f),
+            Self::Authentication(e) => e.fmt(f),
+            Self::NonField(message) => f.write_str(message),
+        }
+    }
+}
+
+impl core::error::Error for TokenViewError {}
 
 /// simplejwt's JSON error body: `{"detail", "code"?, "messages"?}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -241,24 +400,27 @@ impl ErrorBody {
     }
 }
 
-/// A setting that cannot be used: names the setting and, unless it is secret, the value.
+/// A setting that cannot be used: names the setting and says what is wrong. The value is
+/// kept for the operator's log (`Display`) and never for a client ([`SettingsError::to_body`]);
+/// key material is redacted even in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsError {
     /// The setting's name, e.g. `ACCESS_TOKEN_LIFETIME`.
     pub setting: &'static str,
-    /// The offending value, or `<redacted>` for secrets.
+    /// The offending value, or `<redacted>` for keys.
     pub value: String,
     /// What is wrong with it.
     pub reason: Cow<'static, str>,
 }
 
+/// Settings whose values are key material: never printed, even to the operator's log (a
+/// private key pasted into `VERIFYING_KEY` is as secret as `SIGNING_KEY`).
+const KEY_SETTINGS: [&str; 2] = ["SIGNING_KEY", "VERIFYING_KEY"];
+
 impl SettingsError {
-    pub(crate) fn new(
-        setting: &'static str,
-        value: &str,
-        reason: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        let value = if crate::settings::is_secret(setting) {
+    /// An error for `setting` with `value` (redacted when it is key material).
+    pub fn new(setting: &'static str, value: &str, reason: impl Into<Cow<'static, str>>) -> Self {
+        let value = if KEY_SETTINGS.contains(&setting) {
             "<redacted>".to_string()
         } else {
             value.to_string()
@@ -267,6 +429,15 @@ impl SettingsError {
             setting,
             value,
             reason: reason.into(),
+        }
+    }
+
+    /// The 500 body for clients: the setting's name and the problem, never its value.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            detail: format!("edgejwt is misconfigured: {}: {}", self.setting, self.reason).into(),
+            code: Some(ErrorCode::ImproperlyConfigured.as_str()),
+            messages: Vec::new(),
         }
     }
 }

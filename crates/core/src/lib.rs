@@ -66,18 +66,29 @@ pub mod authentication;
 pub mod backend;
 pub mod error;
 pub mod rotation;
+pub mod serializers;
 pub mod settings;
+pub mod store;
 pub mod token;
 
 pub use crate::{
     algorithm::Algorithm,
-    authentication::{authenticate, get_raw_token, get_validated_token},
+    authentication::{
+        authenticate, authenticate_stateless, get_raw_token, get_validated_token,
+        revocation_keys, revoked, Authenticated, Authenticating,
+    },
     backend::{Decoded, SignedParts, TokenBackend, MAX_TOKEN_LEN},
     error::{
-        AuthenticationError, EncodeError, ErrorBody, InvalidReason, SettingsError, TokenError,
-        TokenMessage, TOKEN_NOT_VALID,
+        AuthenticationError, EncodeError, ErrorBody, ErrorCode, InvalidReason, SettingsError,
+        TokenError, TokenMessage, TokenViewError, ERROR_CODES_TS, TOKEN_NOT_VALID,
     },
     rotation::{refresh, refresh_sliding, Refreshed},
-    settings::{Secret, Settings, SETTING_NAMES},
+    settings::{
+        Secret, Settings, UserIdField, DEFAULT_SESSION_CLAIM, SETTING_NAMES, SETTING_NAMES_TS,
+    },
+    store::{
+        revoked_key, Account, Found, Lookups, Outstanding, Revocation, User, UserKey,
+        REVOKED_PREFIX,
+    },
     token::{Jti, Payload, Token, TokenType},
 };

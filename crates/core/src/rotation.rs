@@ -5,11 +5,10 @@
 //! These are simplejwt's `TokenRefreshSerializer` and `TokenRefreshSlidingSerializer`.
 //! The core only says *what* must happen; the host makes the blacklist write atomic.
 
-use alloc::string::String;
-
 use crate::{
     error::TokenError,
     settings::Settings,
+    store::{Outstanding, Revocation},
     token::{check_exp, Jti, Token, TokenType},
 };
 
@@ -40,13 +39,17 @@ impl Token {
 pub struct Refreshed {
     /// The new access token.
     pub access: Token,
-    /// The rotated refresh token, when `ROTATE_REFRESH_TOKENS` is on. The host records it
-    /// as outstanding.
+    /// The rotated refresh token, when `ROTATE_REFRESH_TOKENS` is on.
     pub refresh: Option<Token>,
-    /// The `jti` (and its `exp`) to blacklist, when rotating with `BLACKLIST_AFTER_ROTATION`.
-    /// The host must blacklist it atomically with accepting the refresh, so that of N
-    /// concurrent refreshes exactly one wins.
-    pub blacklist: Option<(String, i64)>,
+    /// The rotated token's record, for the host to store as outstanding.
+    pub outstanding: Option<Outstanding>,
+    /// The rotated-out token, when rotating with `BLACKLIST_AFTER_ROTATION`. The host must
+    /// blacklist it atomically with accepting the refresh, so that of N concurrent
+    /// refreshes exactly one wins.
+    pub blacklist: Option<Outstanding>,
+    /// The rotated-out token's revocation for verifiers (after the response: D1 is the
+    /// record, KV only tells other Workers).
+    pub revoke: Option<Revocation>,
 }
 
 /// Refreshes a verified refresh token at `now`. `access_jti` and `refresh_jti` are fresh ids.
@@ -60,7 +63,7 @@ pub struct Refreshed {
 /// let out = refresh(&old, &settings, 1_060, Jti::from_random_bytes([2; 16]), Jti::from_random_bytes([3; 16]));
 /// assert_eq!(out.access.exp(), Some(1_060 + 300));
 /// assert_eq!(out.refresh.unwrap().exp(), Some(1_060 + 86_400));
-/// assert_eq!(out.blacklist.unwrap().0, old.jti(&settings).unwrap());
+/// assert_eq!(out.blacklist.unwrap().jti, old.jti(&settings).unwrap());
 /// ```
 pub fn refresh(
     refresh: &Token,
@@ -74,24 +77,28 @@ pub fn refresh(
         return Refreshed {
             access,
             refresh: None,
+            outstanding: None,
             blacklist: None,
+            revoke: None,
         };
     }
-    let blacklist = if settings.blacklist_after_rotation {
-        refresh
-            .jti(settings)
-            .map(|jti| (String::from(jti), refresh.exp().unwrap_or(now)))
-    } else {
-        None
-    };
+    let blacklist = settings
+        .blacklist_after_rotation
+        .then(|| Outstanding::of(refresh, settings))
+        .filter(|old| !old.jti.is_empty());
+    let revoke = blacklist
+        .as_ref()
+        .map(|old| Revocation::new(&old.jti, old.expires_at, settings));
     let mut rotated = refresh.clone();
     rotated.set_jti(settings, refresh_jti);
     rotated.set_exp(settings, now);
     rotated.set_iat(now);
     Refreshed {
         access,
+        outstanding: Some(Outstanding::of(&rotated, settings)),
         refresh: Some(rotated),
         blacklist,
+        revoke,
     }
 }
 

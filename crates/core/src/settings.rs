@@ -14,8 +14,23 @@ use zeroize::Zeroizing;
 
 use crate::{algorithm::Algorithm, error::SettingsError, token::TokenType};
 
-/// Every setting name the core reads, in simplejwt's spelling.
-pub const SETTING_NAMES: &[&str] = &[
+/// Defines [`SETTING_NAMES`] and the TypeScript union of the same names
+/// ([`SETTING_NAMES_TS`]): the list is written once.
+macro_rules! setting_names {
+    ($($name:literal,)*) => {
+        /// Every setting name the core reads, in simplejwt's spelling (edgejwt's own last).
+        pub const SETTING_NAMES: &[&str] = &[$($name,)*];
+
+        /// `export type SettingName = "ACCESS_TOKEN_LIFETIME" | …;`, from [`SETTING_NAMES`].
+        pub const SETTING_NAMES_TS: &str = concat!(
+            "/** simplejwt setting names (generated from edgejwt-core's SETTING_NAMES). */\nexport type SettingName =",
+            $(" | \"", $name, "\"",)*
+            ";\n"
+        );
+    };
+}
+
+setting_names! {
     "ACCESS_TOKEN_LIFETIME",
     "REFRESH_TOKEN_LIFETIME",
     "ROTATE_REFRESH_TOKENS",
@@ -38,10 +53,33 @@ pub const SETTING_NAMES: &[&str] = &[
     "SLIDING_TOKEN_REFRESH_LIFETIME",
     "AUTH_TOKEN_CLASSES",
     "CHECK_USER_IS_ACTIVE",
-];
+    "TOKEN_CLAIMS",
+    "SESSION_CLAIM",
+}
 
-pub(crate) fn is_secret(setting: &str) -> bool {
-    setting == "SIGNING_KEY"
+/// The session claim's default name (`SESSION_CLAIM`).
+pub const DEFAULT_SESSION_CLAIM: &str = "sid";
+
+/// Settings where an empty value means "off" rather than "the default".
+const EMPTY_MEANS_OFF: [&str; 1] = ["SESSION_CLAIM"];
+
+/// `USER_ID_FIELD`: the column of the users table a token's user id claim names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserIdField {
+    /// `id` (simplejwt's default): the user's numeric primary key, written as a string.
+    Id,
+    /// `username`.
+    Username,
+}
+
+impl UserIdField {
+    /// The field's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Username => "username",
+        }
+    }
 }
 
 /// A secret string: zeroized on drop, redacted in `Debug`.
@@ -96,8 +134,8 @@ pub struct Settings {
     /// `AUTH_HEADER_NAME` as an HTTP header name (default `Authorization`;
     /// Django's `HTTP_AUTHORIZATION` spelling is accepted).
     pub auth_header_name: String,
-    /// `USER_ID_FIELD` (default `id`).
-    pub user_id_field: String,
+    /// `USER_ID_FIELD` (default `id`; `id` or `username`).
+    pub user_id_field: UserIdField,
     /// `USER_ID_CLAIM` (default `user_id`).
     pub user_id_claim: String,
     /// `TOKEN_TYPE_CLAIM` (default `token_type`).
@@ -114,6 +152,13 @@ pub struct Settings {
     pub auth_token_classes: Vec<TokenType>,
     /// `CHECK_USER_IS_ACTIVE` (default true).
     pub check_user_is_active: bool,
+    /// `TOKEN_CLAIMS` (edgejwt; default none, comma-separated): user fields copied into
+    /// every token at login (simplejwt's `get_token` customisation, without code).
+    pub token_claims: Vec<String>,
+    /// `SESSION_CLAIM` (edgejwt; default `sid`, empty to disable): the claim naming the
+    /// login session, set at login and copied into every token derived from it; logout
+    /// revokes it, so verifiers refuse the session's access tokens too.
+    pub session_claim: Option<String>,
 }
 
 impl Default for Settings {
@@ -132,7 +177,7 @@ impl Default for Settings {
             leeway: 0,
             auth_header_types: alloc::vec!["Bearer".to_owned()],
             auth_header_name: "Authorization".to_owned(),
-            user_id_field: "id".to_owned(),
+            user_id_field: UserIdField::Id,
             user_id_claim: "user_id".to_owned(),
             token_type_claim: "token_type".to_owned(),
             jti_claim: "jti".to_owned(),
@@ -141,6 +186,8 @@ impl Default for Settings {
             sliding_token_refresh_lifetime: DAY,
             auth_token_classes: alloc::vec![TokenType::Access],
             check_user_is_active: true,
+            token_claims: Vec::new(),
+            session_claim: Some(DEFAULT_SESSION_CLAIM.to_owned()),
         }
     }
 }
@@ -171,7 +218,7 @@ impl Settings {
         for &name in SETTING_NAMES {
             let Some(raw) = lookup(name) else { continue };
             let value = raw.trim();
-            if value.is_empty() {
+            if value.is_empty() && !EMPTY_MEANS_OFF.contains(&name) {
                 continue;
             }
             s.set(name, value)?;
@@ -218,7 +265,19 @@ impl Settings {
             "ISSUER" => self.issuer = Some(value.to_owned()),
             "AUTH_HEADER_TYPES" => self.auth_header_types = parse_header_types(name, value)?,
             "AUTH_HEADER_NAME" => self.auth_header_name = parse_header_name(name, value)?,
-            "USER_ID_FIELD" => self.user_id_field = identifier(name, value)?,
+            "USER_ID_FIELD" => {
+                self.user_id_field = match value {
+                    "id" => UserIdField::Id,
+                    "username" => UserIdField::Username,
+                    _ => {
+                        return Err(SettingsError::new(
+                            name,
+                            value,
+                            "expected id or username (the users table's unique fields)",
+                        ))
+                    }
+                };
+            }
             "USER_ID_CLAIM" => self.user_id_claim = identifier(name, value)?,
             "TOKEN_TYPE_CLAIM" => self.token_type_claim = identifier(name, value)?,
             "JTI_CLAIM" => self.jti_claim = identifier(name, value)?,
@@ -226,28 +285,63 @@ impl Settings {
                 self.sliding_token_refresh_exp_claim = identifier(name, value)?;
             }
             "AUTH_TOKEN_CLASSES" => self.auth_token_classes = parse_token_classes(name, value)?,
+            "TOKEN_CLAIMS" => {
+                self.token_claims = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| identifier(name, c))
+                    .collect::<Result<_, _>>()?;
+            }
+            "SESSION_CLAIM" => {
+                self.session_claim = match value.trim() {
+                    "" => None,
+                    claim => Some(identifier(name, claim)?),
+                };
+            }
             _ => {}
         }
         Ok(())
     }
 
-    /// Checks rules that span settings.
+    /// Checks rules that span settings: no two claim settings name the same claim, and none
+    /// names a registered claim, so no setting can overwrite `user_id`, `token_type`, `jti`
+    /// or `exp` in an issued token.
     pub fn check(&self) -> Result<(), SettingsError> {
-        let reserved = ["exp", "iat", "nbf", "aud", "iss"];
-        for (name, claim) in [
-            ("USER_ID_CLAIM", &self.user_id_claim),
-            ("TOKEN_TYPE_CLAIM", &self.token_type_claim),
-            ("JTI_CLAIM", &self.jti_claim),
-        ] {
-            if reserved.contains(&claim.as_str()) {
+        const REGISTERED: [&str; 5] = ["exp", "iat", "nbf", "aud", "iss"];
+        let mut claims: Vec<(&'static str, &str)> = alloc::vec![
+            ("USER_ID_CLAIM", self.user_id_claim.as_str()),
+            ("TOKEN_TYPE_CLAIM", self.token_type_claim.as_str()),
+            ("JTI_CLAIM", self.jti_claim.as_str()),
+            ("SLIDING_TOKEN_REFRESH_EXP_CLAIM", self.sliding_token_refresh_exp_claim.as_str()),
+        ];
+        if let Some(sid) = &self.session_claim {
+            claims.push(("SESSION_CLAIM", sid));
+        }
+        claims.extend(self.token_claims.iter().map(|c| ("TOKEN_CLAIMS", c.as_str())));
+        for (i, &(name, claim)) in claims.iter().enumerate() {
+            if REGISTERED.contains(&claim) || claim == "jti" && name != "JTI_CLAIM" {
                 return Err(SettingsError::new(
                     name,
                     claim,
-                    "collides with a registered time/audience claim",
+                    alloc::format!("names the registered claim {claim:?}"),
+                ));
+            }
+            if let Some((other, _)) = claims.iter().take(i).find(|(_, c)| *c == claim) {
+                return Err(SettingsError::new(
+                    name,
+                    claim,
+                    alloc::format!("names the claim {claim:?}, which {other} already names"),
                 ));
             }
         }
         Ok(())
+    }
+
+    /// The time before which stored blacklist rows can go (simplejwt's
+    /// `flushexpiredtokens`): a token lives until `exp + LEEWAY`, so its row must too.
+    pub fn flush_before(&self, now: i64) -> i64 {
+        now.saturating_sub(i64::try_from(self.leeway).unwrap_or(i64::MAX))
     }
 
     /// The `WWW-Authenticate` value simplejwt sends with a 401: `Bearer realm="api"`.

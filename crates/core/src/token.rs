@@ -10,7 +10,10 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::{error::TokenError, settings::Settings};
+use crate::{
+    error::{InvalidReason, TokenError},
+    settings::Settings,
+};
 
 /// A token class of simplejwt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,10 +151,6 @@ impl Payload {
         self.0.remove(claim)
     }
 
-    /// The claims as JSON text (what the JS verifier hands to `JSON.parse`).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".to_string())
-    }
 }
 
 /// A token of a known type: simplejwt's `Token` subclasses.
@@ -235,10 +234,12 @@ impl Token {
         now: i64,
     ) -> Result<Payload, TokenError> {
         check_exp(&payload, "exp", settings, now)?;
-        if payload.get(&settings.jti_claim).is_none() {
-            return Err(TokenError::NoId);
+        match payload.get(&settings.jti_claim) {
+            None => Err(TokenError::NoId),
+            // A token id that is not a string could never match a blacklist row.
+            Some(jti) if !jti.is_string() => Err(TokenError::Invalid(InvalidReason::Claims)),
+            Some(_) => Ok(payload),
         }
-        Ok(payload)
     }
 
     /// [`Token::verify`] preceded by simplejwt's blacklist check, for blacklistable types.
@@ -269,11 +270,6 @@ impl Token {
     /// The claims, to add custom ones (simplejwt's `token["name"] = value`).
     pub fn payload_mut(&mut self) -> &mut Payload {
         &mut self.payload
-    }
-
-    /// Consumes the token into its claims.
-    pub fn into_payload(self) -> Payload {
-        self.payload
     }
 
     /// The `jti` (always present on a verified or new token).
@@ -327,8 +323,8 @@ pub(crate) fn check_exp(
         Value::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().map(|f| f as i64))
-            .ok_or(TokenError::Invalid(crate::error::InvalidReason::Claims))?,
-        _ => return Err(TokenError::Invalid(crate::error::InvalidReason::Claims)),
+            .ok_or(TokenError::Invalid(InvalidReason::Claims))?,
+        _ => return Err(TokenError::Invalid(InvalidReason::Claims)),
     };
     let leeway = i64::try_from(settings.leeway).unwrap_or(i64::MAX);
     if time <= now.saturating_sub(leeway) {

@@ -48,6 +48,7 @@ fn short_hmac_secrets_are_refused_and_not_echoed() {
     );
 }
 
+#[cfg(all(feature = "es256", feature = "eddsa"))]
 #[test]
 fn pem_and_jwk_forms_load() {
     // ES256 from PKCS#8 and SEC1 PEM; its JWK round-trips into a verify-only backend.
@@ -65,6 +66,7 @@ fn pem_and_jwk_forms_load() {
     load(Algorithm::EdDsa, "", Some(&ed.public_jwk().unwrap())).unwrap();
 }
 
+#[cfg(all(feature = "es256", feature = "eddsa"))]
 #[test]
 fn wrong_curves_and_mismatched_pairs_are_refused() {
     let err = load(Algorithm::Es256, key_file("p384.pem"), None).unwrap_err();

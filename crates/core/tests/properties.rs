@@ -51,7 +51,7 @@ proptest! {
             "\\PC{0,20}".prop_map(Value::from),
             any::<bool>().prop_map(Value::from),
         ], 0..6),
-        case_index in 0usize..11,
+        case_index in 0usize..cases().len(),
         flip in any::<prop::sample::Index>(),
     ) {
         let case = &cases()[case_index];

@@ -1,0 +1,450 @@
+//! simplejwt's token views (its `serializers.py`) as two-step decisions, so that storage
+//! can be asynchronous: **decode** the request's token → the host carries out what the
+//! plan asks of storage → the core **decides** with the answers. Every rule (what is
+//! looked up, in which order errors win, what is written) is here; a host only does I/O.
+//!
+//! | view | start | storage | decide |
+//! |---|---|---|---|
+//! | `TokenObtainPairView` | [`login`] | (password check) | [`obtain_pair`] |
+//! | `TokenRefreshView` | [`refresh`] | [`RefreshStorage`] | [`Refreshing::decide`] |
+//! | `TokenVerifyView` | [`verify`] | [`Lookups`] | [`Verifying::decide`] |
+//! | `TokenBlacklistView` | [`blacklist`] | [`BlacklistStorage`] | [`Blacklisting::decide`] |
+//! | `TokenRefreshSlidingView` | [`refresh_sliding`] | [`Lookups`] | [`SlidingRefreshing::decide`] |
+
+use alloc::{string::String, vec::Vec};
+
+use crate::{
+    backend::TokenBackend,
+    error::{AuthenticationError, TokenError, TokenViewError},
+    rotation::{self, Refreshed},
+    settings::Settings,
+    store::{Found, Lookups, Outstanding, Revocation, User, UserKey},
+    token::{Jti, Payload, Token, TokenType},
+};
+
+/// Django's `authenticate()` as the obtain views see it: one error, "No active account
+/// found with the given credentials", for an unknown user, a wrong password and an
+/// inactive account alike, so none can be told apart.
+pub fn login<U: User>(user: Option<U>, password_valid: bool) -> Result<U, AuthenticationError> {
+    match user {
+        Some(user) if password_valid && user.is_active() => Ok(user),
+        _ => Err(AuthenticationError::NoActiveAccount),
+    }
+}
+
+/// Fresh ids for the tokens of one login: the token's `jti`, the access token's `jti`,
+/// and the session id.
+#[derive(Debug)]
+pub struct LoginIds {
+    /// `jti` of the refresh (or sliding) token.
+    pub jti: Jti,
+    /// `jti` of the access token (pair logins).
+    pub access_jti: Jti,
+    /// The new session's id (`SESSION_CLAIM`).
+    pub session: Jti,
+}
+
+/// A new token for `user` (simplejwt's `Token.for_user`), with the `TOKEN_CLAIMS` fields
+/// and a new session id (a session id of its own: rotation replaces token ids, never the
+/// session's).
+fn for_user(
+    token_type: TokenType,
+    user: &impl User,
+    settings: &Settings,
+    now: i64,
+    jti: Jti,
+    session: Jti,
+) -> Token {
+    let mut token = Token::for_user(token_type, &user.user_id(settings), settings, now, jti);
+    for claim in &settings.token_claims {
+        if let Some(value) = user.claim(claim) {
+            token.payload_mut().insert(claim.as_str(), value);
+        }
+    }
+    if let Some(claim) = &settings.session_claim {
+        token.payload_mut().insert(claim.as_str(), session.as_str());
+    }
+    token
+}
+
+/// What a login issues: the token to sign, the access token of a pair, and the record of
+/// the new outstanding token.
+#[derive(Debug, Clone)]
+pub struct Obtained {
+    /// The refresh token (pair) or sliding token.
+    pub token: Token,
+    /// The access token (pair logins only).
+    pub access: Option<Token>,
+    /// The host records this as outstanding.
+    pub outstanding: Outstanding,
+}
+
+/// `TokenObtainPairSerializer` for an authenticated user: a refresh token and its access
+/// token.
+pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
+    let token = for_user(
+        TokenType::Refresh,
+        user,
+        settings,
+        now,
+        ids.jti,
+        ids.session,
+    );
+    let access = token.access_token(settings, now, ids.access_jti);
+    Obtained {
+        outstanding: Outstanding::of(&token, settings),
+        access: Some(access),
+        token,
+    }
+}
+
+/// `TokenObtainSlidingSerializer` for an authenticated user.
+pub fn obtain_sliding(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
+    let token = for_user(
+        TokenType::Sliding,
+        user,
+        settings,
+        now,
+        ids.jti,
+        ids.session,
+    );
+    Obtained {
+        outstanding: Outstanding::of(&token, settings),
+        access: None,
+        token,
+    }
+}
+
+/// A token decoded (signature, `exp`, `aud`, … checked), whose typed verification waits
+/// on the blacklist: simplejwt's `BlacklistMixin.verify` looks the `jti` up *before*
+/// `Token.verify`, so "Token is blacklisted" beats every error found after decoding. This
+/// is the one place that order is decided.
+#[derive(Debug)]
+struct Pending<T> {
+    /// The verification's outcome if the token is not blacklisted.
+    checked: Result<T, TokenViewError>,
+    /// The `jti` to look up, when the token has a string one.
+    jti: Option<String>,
+}
+
+impl<T> Pending<T> {
+    fn new(payload: &Payload, settings: &Settings, checked: Result<T, TokenViewError>) -> Self {
+        Self {
+            jti: payload.get_str(&settings.jti_claim).map(String::from),
+            checked,
+        }
+    }
+
+    fn decide(self, blacklisted: bool) -> Result<T, TokenViewError> {
+        if blacklisted {
+            return Err(TokenError::Blacklisted.into());
+        }
+        self.checked
+    }
+}
+
+/// The user a refresh token names, for the account check. simplejwt checks only when the
+/// claim is there and not empty; a claim that names no user (not a string or number, or
+/// an `id` that is not one) is "No active account found for the given token."
+fn token_user(token: &Token, settings: &Settings) -> Result<Option<UserKey>, TokenViewError> {
+    let no_account = || TokenViewError::from(AuthenticationError::NoActiveAccountForToken);
+    if token.payload().get(&settings.user_id_claim).is_none() {
+        return Ok(None);
+    }
+    match token.user_id(settings) {
+        None => Err(no_account()),
+        Some(id) if id.is_empty() => Ok(None),
+        Some(id) => UserKey::new(settings.user_id_field, &id)
+            .map(Some)
+            .ok_or_else(no_account),
+    }
+}
+
+/// `TokenRefreshView` in progress: the refresh token is decoded.
+#[derive(Debug)]
+pub struct Refreshing {
+    pending: Pending<(Refreshed, Option<UserKey>)>,
+    /// Rotation with blacklisting is one atomic write (exactly one concurrent winner).
+    atomic: bool,
+    /// `CHECK_USER_IS_ACTIVE`.
+    check_active: bool,
+}
+
+/// What the refresh view needs of storage.
+#[derive(Debug)]
+pub enum RefreshStorage<'a> {
+    /// Look these up, then [`Refreshing::decide`]. When the answer is a new pair,
+    /// record [`Refreshed::outstanding`] (rotation without blacklisting).
+    Lookup(Lookups<'a>),
+    /// In one atomic write: blacklist `old` and record `new` as outstanding, only if `old`
+    /// is not blacklisted yet and (when `user` is given) the user passes
+    /// `require_active`. Report what was found (was `old` already blacklisted? the user)
+    /// and whether this call did the rotation; then [`Refreshing::decide`].
+    Rotate {
+        /// The refresh token being rotated out (recorded as outstanding if it is not).
+        old: &'a Outstanding,
+        /// The rotated refresh token.
+        new: &'a Outstanding,
+        /// The user the token names.
+        user: Option<&'a UserKey>,
+        /// The user must be active (`CHECK_USER_IS_ACTIVE`).
+        require_active: bool,
+    },
+}
+
+/// What storage said about a rotation (see [`RefreshStorage::Rotate`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rotated {
+    /// What was found before the write: blacklist and user.
+    pub found: Found,
+    /// This call blacklisted the old token and recorded the new one.
+    pub won: bool,
+}
+
+/// Starts `TokenRefreshView` (`{"refresh": raw}`) at `now`, with fresh ids for the new
+/// access and refresh tokens. Errors here are decode errors, which come before the
+/// blacklist in simplejwt too.
+pub fn refresh(
+    raw: &str,
+    backend: &TokenBackend,
+    settings: &Settings,
+    now: i64,
+    access_jti: Jti,
+    refresh_jti: Jti,
+) -> Result<Refreshing, TokenError> {
+    let payload = backend.decode(raw, now)?;
+    let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
+    pending.checked = Token::verify(TokenType::Refresh, payload, settings, now)
+        .map_err(TokenViewError::from)
+        .and_then(|token| {
+            let user = token_user(&token, settings)?;
+            Ok((
+                rotation::refresh(&token, settings, now, access_jti, refresh_jti),
+                user,
+            ))
+        });
+    Ok(Refreshing {
+        pending,
+        atomic: settings.rotate_refresh_tokens && settings.blacklist_after_rotation,
+        check_active: settings.check_user_is_active,
+    })
+}
+
+impl Refreshing {
+    /// What storage must do before [`Refreshing::decide`].
+    pub fn storage(&self) -> RefreshStorage<'_> {
+        let jti = self.pending.jti.as_deref();
+        match &self.pending.checked {
+            Ok((out, user)) => match (&out.blacklist, &out.outstanding) {
+                (Some(old), Some(new)) if self.atomic => RefreshStorage::Rotate {
+                    old,
+                    new,
+                    user: user.as_ref(),
+                    require_active: self.check_active,
+                },
+                _ => RefreshStorage::Lookup(Lookups {
+                    blacklisted: jti,
+                    user: user.as_ref(),
+                }),
+            },
+            // Only the blacklist can still change the answer.
+            Err(_) => RefreshStorage::Lookup(Lookups {
+                blacklisted: jti,
+                user: None,
+            }),
+        }
+    }
+
+    /// The answer, given what storage found (a [`RefreshStorage::Lookup`]) or did (a
+    /// [`RefreshStorage::Rotate`]). In simplejwt's order: blacklisted, then the token's
+    /// own errors, then the account; a lost rotation race is "Token is blacklisted".
+    /// What is left for the host to write is in the answer: [`Refreshed::outstanding`]
+    /// (rotation without blacklisting; a rotation has written it) and, after the response,
+    /// [`Refreshed::revoke`].
+    pub fn decide(self, found: Found, rotated: Option<bool>) -> Result<Refreshed, TokenViewError> {
+        let check_active = self.check_active;
+        let (mut out, user) = self.pending.decide(found.blacklisted)?;
+        let allowed = found.user.is_some_and(|u| u.is_active || !check_active);
+        if user.is_some() && !allowed {
+            return Err(AuthenticationError::NoActiveAccountForToken.into());
+        }
+        match rotated {
+            Some(false) => return Err(TokenError::Blacklisted.into()),
+            Some(true) => out.outstanding = None,
+            None => {}
+        }
+        Ok(out)
+    }
+}
+
+/// `TokenVerifyView` in progress: the token is decoded and verified as an `UntypedToken`.
+#[derive(Debug)]
+pub struct Verifying {
+    /// The `jti` to look up: with `BLACKLIST_AFTER_ROTATION`, for blacklistable types.
+    jti: Option<String>,
+}
+
+/// Starts `TokenVerifyView` (`{"token": raw}`).
+pub fn verify(
+    raw: &str,
+    backend: &TokenBackend,
+    settings: &Settings,
+    now: i64,
+) -> Result<Verifying, TokenError> {
+    let payload = Token::verify_untyped(backend.decode(raw, now)?, settings, now)?;
+    // Only refresh and sliding tokens are ever outstanding, so only they can be on the
+    // blacklist: an access token needs no lookup (simplejwt queries for it anyway).
+    let blacklistable = payload
+        .get_str(&settings.token_type_claim)
+        .and_then(TokenType::from_claim)
+        .is_none_or(TokenType::is_blacklistable);
+    let jti = (settings.blacklist_after_rotation && blacklistable)
+        .then(|| payload.get_str(&settings.jti_claim).map(String::from))
+        .flatten();
+    Ok(Verifying { jti })
+}
+
+impl Verifying {
+    /// What to look up.
+    pub fn lookups(&self) -> Lookups<'_> {
+        Lookups {
+            blacklisted: self.jti.as_deref(),
+            user: None,
+        }
+    }
+
+    /// The answer: simplejwt checks the blacklist last here, and answers a 400.
+    pub fn decide(self, found: Found) -> Result<(), TokenViewError> {
+        if found.blacklisted {
+            return Err(TokenViewError::NonField("Token is blacklisted"));
+        }
+        Ok(())
+    }
+}
+
+/// `TokenBlacklistView` (logout) in progress.
+#[derive(Debug)]
+pub struct Blacklisting {
+    pending: Pending<Outstanding>,
+    revoke: Vec<Revocation>,
+}
+
+/// What the blacklist view needs of storage.
+#[derive(Debug)]
+pub enum BlacklistStorage<'a> {
+    /// Look these up, then [`Blacklisting::decide`] with `won: None`.
+    Lookup(Lookups<'a>),
+    /// Blacklist this token (recording it as outstanding first if it is not), one
+    /// conditional write; report whether this call blacklisted it.
+    Blacklist(&'a Outstanding),
+}
+
+/// What a logout answers, and what must reach verifiers before the answer is sent.
+#[derive(Debug)]
+pub struct Logout {
+    /// `{}` or simplejwt's error.
+    pub answer: Result<(), TokenViewError>,
+    /// Revocations to write (idempotent) before answering: the token's `jti` and its
+    /// session, so every verifier refuses the session's access tokens. Also on a repeated
+    /// logout, so that one whose revocations failed half-way can finish.
+    pub revoke: Vec<Revocation>,
+}
+
+/// Starts `TokenBlacklistView` (`{"refresh": raw}`).
+pub fn blacklist(
+    raw: &str,
+    backend: &TokenBackend,
+    settings: &Settings,
+    now: i64,
+) -> Result<Blacklisting, TokenError> {
+    let payload = backend.decode(raw, now)?;
+    let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
+    let mut revoke = Vec::new();
+    pending.checked = match Token::verify(TokenType::Refresh, payload, settings, now) {
+        Ok(token) => {
+            let outstanding = Outstanding::of(&token, settings);
+            revoke.push(Revocation::new(
+                &outstanding.jti,
+                outstanding.expires_at,
+                settings,
+            ));
+            // The session's access tokens may outlive this refresh token by one lifetime.
+            let session = settings
+                .session_claim
+                .as_deref()
+                .and_then(|claim| token.payload().get_str(claim))
+                .filter(|sid| *sid != outstanding.jti);
+            if let Some(sid) = session {
+                let last_access = now.saturating_add_unsigned(settings.access_token_lifetime);
+                let until = outstanding.expires_at.max(last_access);
+                revoke.push(Revocation::new(sid, until, settings));
+            }
+            Ok(outstanding)
+        }
+        Err(e) => Err(e.into()),
+    };
+    Ok(Blacklisting { pending, revoke })
+}
+
+impl Blacklisting {
+    /// What storage must do before [`Blacklisting::decide`].
+    pub fn storage(&self) -> BlacklistStorage<'_> {
+        match &self.pending.checked {
+            Ok(outstanding) => BlacklistStorage::Blacklist(outstanding),
+            Err(_) => BlacklistStorage::Lookup(Lookups {
+                blacklisted: self.pending.jti.as_deref(),
+                user: None,
+            }),
+        }
+    }
+
+    /// The answer. `won`: whether the blacklist write blacklisted the token (`None` after a
+    /// lookup). A token blacklisted already answers "Token is blacklisted", as simplejwt
+    /// does, and still orders its revocations: the retry of a logout whose revocations
+    /// failed finishes it.
+    pub fn decide(self, found: Found, won: Option<bool>) -> Logout {
+        let blacklisted = found.blacklisted || won == Some(false);
+        let valid = self.pending.checked.is_ok();
+        let answer = self.pending.decide(blacklisted).map(|_| ());
+        Logout {
+            answer,
+            revoke: if valid { self.revoke } else { Vec::new() },
+        }
+    }
+}
+
+/// `TokenRefreshSlidingView` in progress.
+#[derive(Debug)]
+pub struct SlidingRefreshing {
+    pending: Pending<Token>,
+}
+
+/// Starts `TokenRefreshSlidingView` (`{"token": raw}`).
+pub fn refresh_sliding(
+    raw: &str,
+    backend: &TokenBackend,
+    settings: &Settings,
+    now: i64,
+) -> Result<SlidingRefreshing, TokenError> {
+    let payload = backend.decode(raw, now)?;
+    let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
+    pending.checked = Token::verify(TokenType::Sliding, payload, settings, now)
+        .and_then(|token| rotation::refresh_sliding(token, settings, now))
+        .map_err(TokenViewError::from);
+    Ok(SlidingRefreshing { pending })
+}
+
+impl SlidingRefreshing {
+    /// What to look up.
+    pub fn lookups(&self) -> Lookups<'_> {
+        Lookups {
+            blacklisted: self.pending.jti.as_deref(),
+            user: None,
+        }
+    }
+
+    /// The re-stamped token, or the error (blacklisted first).
+    pub fn decide(self, found: Found) -> Result<Token, TokenViewError> {
+        self.pending.decide(found.blacklisted)
+    }
+}
