@@ -7,9 +7,8 @@
 # kept in .wrangler/state across restarts), with the demo SPA (www/) at /.
 #
 # Overrides from the environment: PORT (8787), SIGNING_KEY (else a random key kept in
-# .dev.vars), ROTATE_REFRESH_TOKENS, BLACKLIST_AFTER_ROTATION, ACCESS_TOKEN_LIFETIME,
-# REFRESH_TOKEN_LIFETIME, and any other setting in wrangler.toml's [vars]; EDGEJWT_STATE
-# (.wrangler/state) holds the local D1 and KV.
+# .dev.vars), and every other setting the Worker reads (the SETTINGS list below);
+# EDGEJWT_STATE (.wrangler/state) holds the local D1 and KV.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -30,10 +29,13 @@ for user in "alice alice-password-1 --id 1" "bob bob-password-1 --id 2 --inactiv
   node scripts/createuser.mjs --local --persist-to "$state" "$1" --password "$2" "${@:3}" --email "$1@example.com"
 done
 
+# Every setting the Worker reads (edgejwt-core's SETTING_NAMES, then the issuer's own);
+# a Rust test (crates/worker/src/config.rs) fails when this list drifts from the code.
+SETTINGS="ACCESS_TOKEN_LIFETIME REFRESH_TOKEN_LIFETIME ROTATE_REFRESH_TOKENS BLACKLIST_AFTER_ROTATION UPDATE_LAST_LOGIN ALGORITHM SIGNING_KEY VERIFYING_KEY AUDIENCE ISSUER LEEWAY AUTH_HEADER_TYPES AUTH_HEADER_NAME USER_ID_FIELD USER_ID_CLAIM TOKEN_TYPE_CLAIM JTI_CLAIM SLIDING_TOKEN_REFRESH_EXP_CLAIM SLIDING_TOKEN_LIFETIME SLIDING_TOKEN_REFRESH_LIFETIME AUTH_TOKEN_CLASSES CHECK_USER_IS_ACTIVE TOKEN_CLAIMS SESSION_CLAIM PASSWORD_HASH_ITERATIONS"
 vars=()
-for name in SIGNING_KEY ROTATE_REFRESH_TOKENS BLACKLIST_AFTER_ROTATION ACCESS_TOKEN_LIFETIME REFRESH_TOKEN_LIFETIME \
-            SLIDING_TOKEN_LIFETIME SLIDING_TOKEN_REFRESH_LIFETIME ALGORITHM VERIFYING_KEY UPDATE_LAST_LOGIN TOKEN_CLAIMS; do
-  if [ -n "${!name:-}" ]; then vars+=(--var "$name:${!name}"); fi
+for name in $SETTINGS; do
+  # Set (even to empty: SESSION_CLAIM= turns sessions off) → passed through.
+  if [ -n "${!name+x}" ]; then vars+=(--var "$name:${!name}"); fi
 done
 port="${PORT:-8787}"
 echo "dev: edgejwt demo on http://127.0.0.1:$port/ (sign in as alice / alice-password-1); API under /api/" >&2

@@ -168,7 +168,11 @@ pub fn authenticate(
         .and_then(|token| token.user_id(settings))
         .and_then(|id| UserKey::new(settings.user_id_field, &id));
     Ok(Authenticating {
-        decoded: if jti.is_some() { decoded } else { Err(TokenError::NoId) },
+        decoded: if jti.is_some() {
+            decoded
+        } else {
+            Err(TokenError::NoId)
+        },
         unblacklisted,
         jti,
         user,
@@ -216,7 +220,10 @@ impl Authenticating {
 /// A token of an accepted class with a user id, without a user lookup (simplejwt's
 /// `JWTStatelessUserAuthentication`, the npm verifier): `revoked` is the verifier's
 /// revocation lookup ([`revocation_keys`]).
-pub fn authenticate_stateless(token: Token, settings: &Settings) -> Result<Authenticated, AuthenticationError> {
+pub fn authenticate_stateless(
+    token: Token,
+    settings: &Settings,
+) -> Result<Authenticated, AuthenticationError> {
     let user_id = token
         .user_id(settings)
         .ok_or(AuthenticationError::NoUserId)?;

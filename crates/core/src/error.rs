@@ -282,7 +282,9 @@ impl AuthenticationError {
     /// cause (what callers branch on: expired → refresh, invalid → log in again).
     pub fn cause(&self) -> ErrorCode {
         match self {
-            Self::InvalidToken(messages) => messages.first().map_or(self.code(), |m| m.error.code()),
+            Self::InvalidToken(messages) => {
+                messages.first().map_or(self.code(), |m| m.error.code())
+            }
             other => other.code(),
         }
     }
@@ -435,7 +437,11 @@ impl SettingsError {
     /// The 500 body for clients: the setting's name and the problem, never its value.
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
-            detail: format!("edgejwt is misconfigured: {}: {}", self.setting, self.reason).into(),
+            detail: format!(
+                "edgejwt is misconfigured: {}: {}",
+                self.setting, self.reason
+            )
+            .into(),
             code: Some(ErrorCode::ImproperlyConfigured.as_str()),
             messages: Vec::new(),
         }

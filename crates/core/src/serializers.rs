@@ -193,7 +193,7 @@ pub enum RefreshStorage<'a> {
 }
 
 /// What storage said about a rotation (see [`RefreshStorage::Rotate`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rotated {
     /// What was found before the write: blacklist and user.
     pub found: Found,

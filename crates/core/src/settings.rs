@@ -313,12 +313,19 @@ impl Settings {
             ("USER_ID_CLAIM", self.user_id_claim.as_str()),
             ("TOKEN_TYPE_CLAIM", self.token_type_claim.as_str()),
             ("JTI_CLAIM", self.jti_claim.as_str()),
-            ("SLIDING_TOKEN_REFRESH_EXP_CLAIM", self.sliding_token_refresh_exp_claim.as_str()),
+            (
+                "SLIDING_TOKEN_REFRESH_EXP_CLAIM",
+                self.sliding_token_refresh_exp_claim.as_str()
+            ),
         ];
         if let Some(sid) = &self.session_claim {
             claims.push(("SESSION_CLAIM", sid));
         }
-        claims.extend(self.token_claims.iter().map(|c| ("TOKEN_CLAIMS", c.as_str())));
+        claims.extend(
+            self.token_claims
+                .iter()
+                .map(|c| ("TOKEN_CLAIMS", c.as_str())),
+        );
         for (i, &(name, claim)) in claims.iter().enumerate() {
             if REGISTERED.contains(&claim) || claim == "jti" && name != "JTI_CLAIM" {
                 return Err(SettingsError::new(

@@ -83,16 +83,18 @@ pub struct Lookups<'a> {
 }
 
 /// A user account's standing, as storage found it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Account {
     /// `users.id`.
     pub id: i64,
+    /// `users.username`.
+    pub username: String,
     /// `users.is_active`.
     pub is_active: bool,
 }
 
 /// What storage answered to [`Lookups`] (`false`/`None` for what was not asked).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Found {
     /// The token id is blacklisted.
     pub blacklisted: bool,

@@ -150,7 +150,6 @@ impl Payload {
     pub fn remove(&mut self, claim: &str) -> Option<Value> {
         self.0.remove(claim)
     }
-
 }
 
 /// A token of a known type: simplejwt's `Token` subclasses.

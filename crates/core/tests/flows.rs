@@ -31,6 +31,7 @@ fn authenticate_with(
     };
     let user = plan.lookups().user.map(|_| Account {
         id: 1,
+        username: "alice".into(),
         is_active: true,
     });
     let found = Found {

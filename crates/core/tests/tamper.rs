@@ -221,7 +221,8 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         );
         assert_eq!(
             backend
-                .decode_checked_by(&t, NOW + 1, |_, _| true).map(|d| d.payload)
+                .decode_checked_by(&t, NOW + 1, |_, _| true)
+                .map(|d| d.payload)
                 .map(|_| ()),
             invalid(InvalidReason::Claims),
             "{ctx} array claims, signature held"
@@ -233,7 +234,8 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
             let t = format!("{header}.{}.{signature}", encode_json(&c));
             assert_eq!(
                 backend
-                    .decode_checked_by(&t, NOW + 1, |_, _| true).map(|d| d.payload)
+                    .decode_checked_by(&t, NOW + 1, |_, _| true)
+                    .map(|d| d.payload)
                     .map(|_| ()),
                 invalid(InvalidReason::Claims),
                 "{ctx} exp {exp}"
@@ -244,7 +246,8 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         c["exp"] = json!(NOW as f64 + 10.9);
         let t = format!("{header}.{}.{signature}", encode_json(&c));
         let payload = backend
-            .decode_checked_by(&t, NOW + 1, |_, _| true).map(|d| d.payload)
+            .decode_checked_by(&t, NOW + 1, |_, _| true)
+            .map(|d| d.payload)
             .unwrap();
         assert_eq!(payload.get_i64("exp"), Some(NOW + 10), "{ctx} float exp");
     }
@@ -342,15 +345,21 @@ fn external_signature_check_path() {
         assert_eq!(parts.signing_input, input);
         assert_eq!(Base64UrlUnpadded::encode_string(&parts.signature), sig);
         assert_eq!(
-            backend.decode_checked_by(&token, NOW + 1, |_, _| true).map(|d| d.payload),
+            backend
+                .decode_checked_by(&token, NOW + 1, |_, _| true)
+                .map(|d| d.payload),
             backend.decode(&token, NOW + 1)
         );
         assert_eq!(
-            backend.decode_checked_by(&token, NOW + 1, |_, _| false).map(|d| d.payload),
+            backend
+                .decode_checked_by(&token, NOW + 1, |_, _| false)
+                .map(|d| d.payload),
             Err(TokenError::Invalid(InvalidReason::Signature))
         );
         assert_eq!(
-            backend.decode_checked_by(&token, NOW + 300, |_, _| true).map(|d| d.payload),
+            backend
+                .decode_checked_by(&token, NOW + 300, |_, _| true)
+                .map(|d| d.payload),
             Err(TokenError::Expired)
         );
         let none = format!(
@@ -363,7 +372,9 @@ fn external_signature_check_path() {
             TokenError::Invalid(InvalidReason::AlgorithmMismatch)
         );
         assert_eq!(
-            backend.decode_checked_by(&none, NOW, |_, _| true).map(|d| d.payload),
+            backend
+                .decode_checked_by(&none, NOW, |_, _| true)
+                .map(|d| d.payload),
             Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch))
         );
     }

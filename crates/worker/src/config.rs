@@ -1,9 +1,9 @@
-//! The issuer's configuration: simplejwt's settings from Worker vars and secrets, plus the
-//! few settings of edgejwt's own. Built once per isolate.
+//! The issuer's configuration: simplejwt's settings (and edgejwt's, all defined by
+//! edgejwt-core) from Worker vars and secrets, plus the issuer's own. Built once per isolate.
 
 use std::{cell::RefCell, rc::Rc};
 
-use edgejwt_core::{Settings, SettingsError, TokenBackend};
+use edgejwt_core::{Settings, SettingsError, TokenBackend, SETTING_NAMES};
 use worker::Env;
 
 /// PBKDF2-SHA256 iterations for new password hashes. Django 6.1 uses 1,500,000, which
@@ -12,21 +12,30 @@ use worker::Env;
 /// Measured and justified in the README ("Password hashing").
 pub const DEFAULT_PASSWORD_HASH_ITERATIONS: u32 = 100_000;
 
+/// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
+/// few hundred bytes; the cap keeps parsing cost bounded.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the list the dev.sh test checks")
+)]
+/// Settings only the issuer reads (the token settings are the core's [`SETTING_NAMES`]).
+pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS"];
+
+/// Every setting the Worker reads from its environment, in one list (`scripts/dev.sh`
+/// passes each through; a test checks it).
+#[cfg(test)]
+pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
+    SETTING_NAMES.iter().chain(ISSUER_SETTING_NAMES).copied()
+}
+
 /// Everything a request needs that does not change between requests.
 #[derive(Debug)]
 pub struct Config {
     pub settings: Settings,
     pub backend: TokenBackend,
-    /// User fields copied into every token at login (`TOKEN_CLAIMS`, comma-separated):
-    /// `username`, `email`, `first_name`, `last_name`, `is_staff`, `is_superuser`, or any
-    /// key of the user's `claims` JSON (e.g. `roles`).
-    pub token_claims: Vec<String>,
     pub password_hash_iterations: u32,
-    /// `SESSION_CLAIM` (default `sid`; empty to disable): a claim naming the login session,
-    /// set on refresh and sliding tokens at login and copied into every token derived from
-    /// them. Logout revokes it in KV, so verifiers with the KV binding refuse every token of
-    /// the session, access tokens included.
-    pub session_claim: Option<String>,
     /// `WWW-Authenticate` for 401s.
     pub www_authenticate: String,
 }
@@ -59,21 +68,12 @@ impl Config {
         let settings = Settings::from_lookup(|name| lookup(env, name))?;
         let backend = TokenBackend::from_settings(&settings)?;
         if !backend.can_sign() {
-            return Err(SettingsError {
-                setting: "SIGNING_KEY",
-                value: String::new(),
-                reason: "the issuer needs a signing key".into(),
-            });
+            return Err(SettingsError::new(
+                "SIGNING_KEY",
+                "",
+                "the issuer needs a signing key",
+            ));
         }
-        let token_claims = lookup(env, "TOKEN_CLAIMS")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
         let password_hash_iterations = match lookup(env, "PASSWORD_HASH_ITERATIONS") {
             None => DEFAULT_PASSWORD_HASH_ITERATIONS,
             Some(v) => v
@@ -81,25 +81,40 @@ impl Config {
                 .parse::<u32>()
                 .ok()
                 .filter(|n| *n >= 10_000)
-                .ok_or_else(|| SettingsError {
-                    setting: "PASSWORD_HASH_ITERATIONS",
-                    value: v.clone(),
-                    reason: "expected a whole number of at least 10000".into(),
+                .ok_or_else(|| {
+                    SettingsError::new(
+                        "PASSWORD_HASH_ITERATIONS",
+                        &v,
+                        "expected a whole number of at least 10000",
+                    )
                 })?,
-        };
-        let session_claim = match lookup(env, "SESSION_CLAIM") {
-            None => Some("sid".to_owned()),
-            Some(v) if v.trim().is_empty() => None,
-            Some(v) => Some(v.trim().to_owned()),
         };
         let www_authenticate = settings.www_authenticate();
         Ok(Self {
             settings,
             backend,
-            token_claims,
             password_hash_iterations,
-            session_claim,
             www_authenticate,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `scripts/dev.sh` passes every setting the Worker reads through to `wrangler dev`.
+    #[test]
+    fn the_run_command_passes_every_setting() {
+        let script = include_str!("../../../scripts/dev.sh");
+        let list = script
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("SETTINGS=\""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("scripts/dev.sh has a SETTINGS=\"...\" line");
+        let passed: Vec<&str> = list.split_whitespace().collect();
+        let read: Vec<&str> = super::all_setting_names().collect();
+        assert_eq!(
+            passed, read,
+            "scripts/dev.sh SETTINGS must list what the Worker reads, in order"
+        );
     }
 }

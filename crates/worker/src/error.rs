@@ -1,44 +1,52 @@
 //! One error type for the issuer, mapped to an HTTP response in one place, in simplejwt's
-//! (Django REST framework's) shapes.
+//! (Django REST framework's) shapes. Every error answered is logged by its stable code.
 
-use edgejwt_core::{AuthenticationError, ErrorBody, SettingsError, TokenError};
+use edgejwt_core::{
+    AuthenticationError, ErrorBody, ErrorCode, SettingsError, TokenError, TokenViewError,
+};
 use serde_json::{json, Value};
 use worker::Response;
+
+use crate::config::MAX_BODY_BYTES;
 
 /// Everything a request can fail with.
 #[derive(Debug)]
 pub enum ApiError {
-    /// A token the view cannot use: 401 `{"detail", "code": "token_not_valid"}`.
-    Token(TokenError),
-    /// Authentication failed: 401 with simplejwt's body.
-    Authentication(AuthenticationError),
-    /// Field errors: 400 `{"field": ["message"], ...}` or `{"non_field_errors": [...]}`.
+    /// A token view's error: 401 with simplejwt's body, or a 400 not tied to a field.
+    View(TokenViewError),
+    /// Field errors: 400 `{"field": ["message"], ...}`.
     Validation(Value),
     /// Malformed JSON: 400 `{"detail": "JSON parse error - ..."}`.
     Parse(String),
     /// 415 for a content type the views do not parse.
     UnsupportedMediaType(String),
-    /// 413 for a body over [`crate::request::MAX_BODY_BYTES`].
+    /// 413 for a body over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
     /// 405 with the allowed methods.
     MethodNotAllowed { method: String, allow: &'static str },
     /// 404.
     NotFound,
-    /// A setting the operator got wrong: 500 naming it.
+    /// A setting the operator got wrong: 500 naming it (its value only in the log).
     Config(SettingsError),
     /// D1 / KV failures: 500, logged, nothing of it sent.
     Internal(String),
 }
 
+impl From<TokenViewError> for ApiError {
+    fn from(err: TokenViewError) -> Self {
+        Self::View(err)
+    }
+}
+
 impl From<TokenError> for ApiError {
     fn from(err: TokenError) -> Self {
-        Self::Token(err)
+        Self::View(err.into())
     }
 }
 
 impl From<AuthenticationError> for ApiError {
     fn from(err: AuthenticationError) -> Self {
-        Self::Authentication(err)
+        Self::View(err.into())
     }
 }
 
@@ -60,11 +68,34 @@ impl ApiError {
         Self::Validation(json!({ "non_field_errors": [message] }))
     }
 
+    /// The stable code, as the core defines it.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::View(err) => err.code(),
+            Self::Validation(_) => ErrorCode::Invalid,
+            Self::Parse(_) => ErrorCode::ParseError,
+            Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Config(_) => ErrorCode::ImproperlyConfigured,
+            Self::Internal(_) => ErrorCode::ServerError,
+        }
+    }
+
     fn status_and_body(&self) -> (u16, Value) {
         let body = |b: ErrorBody| serde_json::to_value(b).unwrap_or(Value::Null);
         match self {
-            Self::Token(err) => (401, body(err.to_body())),
-            Self::Authentication(err) => (401, body(err.to_body())),
+            Self::View(TokenViewError::Token(err)) => (401, body(err.to_body())),
+            Self::View(TokenViewError::Authentication(err)) => (401, body(err.to_body())),
+            Self::View(TokenViewError::NonField(message)) => {
+                (400, json!({ "non_field_errors": [message] }))
+            }
+            // A view error this issuer does not know yet (the enum is non-exhaustive).
+            Self::View(_) => (
+                500,
+                json!({ "detail": "A server error occurred.", "code": "server_error" }),
+            ),
             Self::Validation(errors) => (400, errors.clone()),
             Self::Parse(msg) => (
                 400,
@@ -76,40 +107,39 @@ impl ApiError {
             ),
             Self::PayloadTooLarge => (
                 413,
-                json!({ "detail": format!("Request body exceeds {} bytes.", crate::request::MAX_BODY_BYTES), "code": "payload_too_large" }),
+                json!({ "detail": format!("Request body exceeds {MAX_BODY_BYTES} bytes."), "code": self.code().as_str() }),
             ),
             Self::MethodNotAllowed { method, .. } => (
                 405,
                 json!({ "detail": format!("Method \"{method}\" not allowed.") }),
             ),
             Self::NotFound => (404, json!({ "detail": "Not found." })),
-            Self::Config(err) => {
-                worker::console_error!("edgejwt: {err}");
-                (
-                    500,
-                    json!({ "detail": format!("edgejwt is misconfigured: {err}"), "code": "improperly_configured" }),
-                )
-            }
-            Self::Internal(msg) => {
-                worker::console_error!("edgejwt: internal error: {msg}");
-                (
-                    500,
-                    json!({ "detail": "A server error occurred.", "code": "server_error" }),
-                )
-            }
+            // The log names the value (never a key's); the client learns the setting only.
+            Self::Config(err) => (500, body(err.to_body())),
+            Self::Internal(_) => (
+                500,
+                json!({ "detail": "A server error occurred.", "code": self.code().as_str() }),
+            ),
         }
     }
 
     /// The response, with `WWW-Authenticate` on 401s (`www_authenticate` is
-    /// `Bearer realm="api"` for the configured header type).
+    /// `Bearer realm="api"` for the configured header type). Logs the error's code.
     pub fn into_response(self, allow: &'static str, www_authenticate: &str) -> Response {
         let (status, body) = self.status_and_body();
+        match &self {
+            Self::Config(err) => worker::console_error!("edgejwt: {status} {}: {err}", self.code()),
+            Self::Internal(msg) => {
+                worker::console_error!("edgejwt: {status} {}: {msg}", self.code())
+            }
+            _ => worker::console_log!("edgejwt: {status} {}", self.code()),
+        }
         let allow = match &self {
             Self::MethodNotAllowed { allow, .. } => allow,
             _ => allow,
         };
         let challenge = [("WWW-Authenticate", www_authenticate)];
         let extra: &[(&str, &str)] = if status == 401 { &challenge } else { &[] };
-        crate::respond(status, &body, allow, extra)
+        crate::response::respond(status, &body, allow, extra)
     }
 }

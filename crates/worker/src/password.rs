@@ -15,7 +15,7 @@ pub const ALGORITHM: &str = "pbkdf2_sha256";
 const SALT_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// The outcome of checking a password against a stored hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Checked {
     /// The password matches.
     pub valid: bool,

@@ -1,11 +1,14 @@
-//! Storage behind two small services: [`Store`] (users and simplejwt's outstanding and
-//! blacklisted tokens, in D1) and [`Revocations`] (a KV key per revoked `jti`, readable by
-//! other Workers, expiring with the token).
+//! Storage behind two small services that carry out what edgejwt-core asks: [`Store`]
+//! (users and simplejwt's outstanding and blacklisted tokens, in D1) and [`Revocations`]
+//! (a KV key per revoked token or session id, readable by other Workers). No token rule
+//! lives here: which rows to read and write, and what the answers mean, come from the
+//! core's plans ([`Lookups`], [`Outstanding`], [`Revocation`]).
 
+use edgejwt_core::{Account, Found, Lookups, Outstanding, Revocation, UserKey};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, KvStore};
+use worker::{D1Database, D1PreparedStatement, D1Result, KvStore};
 
 use crate::error::ApiError;
 
@@ -26,13 +29,21 @@ pub struct User {
     pub claims: String,
 }
 
-impl User {
-    pub fn is_active(&self) -> bool {
+impl edgejwt_core::User for User {
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn username(&self) -> &str {
+        &self.username
+    }
+
+    fn is_active(&self) -> bool {
         self.is_active != 0
     }
 
-    /// The value of a configured token claim (`TOKEN_CLAIMS`) for this user.
-    pub fn claim(&self, name: &str) -> Option<Value> {
+    /// The columns a `TOKEN_CLAIMS` name can copy, then the keys of the `claims` JSON.
+    fn claim(&self, name: &str) -> Option<Value> {
         Some(match name {
             "username" => self.username.clone().into(),
             "email" => self.email.clone().into(),
@@ -50,55 +61,40 @@ impl User {
 const USER_COLUMNS: &str =
     "id, username, password, email, first_name, last_name, is_active, is_staff, is_superuser, claims";
 
-/// A user id claim as the `users.id` it may name.
-fn numeric_id(user_id: Option<&str>) -> Option<i64> {
-    user_id.and_then(|u| u.parse().ok())
-}
-
 fn num(n: i64) -> JsValue {
     // D1 takes JS numbers; every value here (ids, Unix seconds) is far below 2^53.
     JsValue::from_f64(n as f64)
 }
 
-/// The user a token's user id claim names, by `USER_ID_FIELD`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserRef<'a> {
-    Id(i64),
-    Username(&'a str),
-}
-
-impl UserRef<'_> {
-    fn column(&self) -> &'static str {
-        match self {
-            Self::Id(_) => "id",
-            Self::Username(_) => "username",
-        }
-    }
-
-    fn value(&self) -> JsValue {
-        match self {
-            Self::Id(id) => num(*id),
-            Self::Username(name) => (*name).into(),
-        }
-    }
-
-    fn id(&self) -> Option<i64> {
-        match self {
-            Self::Id(id) => Some(*id),
-            Self::Username(_) => None,
-        }
+/// `column = ?n` for the user a [`UserKey`] names, and its value.
+fn user_match(user: &UserKey) -> (&'static str, JsValue) {
+    match user {
+        UserKey::Id(id) => ("id", num(*id)),
+        UserKey::Username(name) => ("username", name.as_str().into()),
     }
 }
 
-/// How a rotation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rotation {
-    /// This call blacklisted the old token and recorded the new one.
-    Rotated,
-    /// The old token was blacklisted already (before, or by a concurrent refresh).
-    Blacklisted,
-    /// The token's user does not exist or is inactive; nothing was blacklisted.
-    NoActiveUser,
+/// The `users.id` an outstanding row points at: a subquery, so a user that does not exist
+/// (tokens minted elsewhere) leaves it NULL.
+fn user_id_subquery(user: Option<&UserKey>, param: usize) -> (String, JsValue) {
+    match user {
+        Some(user) => {
+            let (column, value) = user_match(user);
+            (
+                format!("(SELECT id FROM users WHERE {column} = ?{param})"),
+                value,
+            )
+        }
+        None => (format!("?{param}"), JsValue::NULL),
+    }
+}
+
+/// A user row's `id`, `username` and `is_active`.
+#[derive(Deserialize)]
+struct AccountRow {
+    id: i64,
+    username: String,
+    is_active: i64,
 }
 
 /// Users and tokens in D1.
@@ -117,15 +113,8 @@ impl Store {
 
     /// Django's `get_by_natural_key`: an exact, case-sensitive username match.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        self.user(&UserRef::Username(username)).await
-    }
-
-    pub async fn user(&self, user: &UserRef<'_>) -> Result<Option<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE {} = ?1",
-            user.column()
-        );
-        Ok(self.stmt(&sql, &[user.value()])?.first(None).await?)
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1");
+        Ok(self.stmt(&sql, &[username.into()])?.first(None).await?)
     }
 
     pub async fn set_password(&self, user_id: i64, encoded: &str) -> Result<()> {
@@ -148,43 +137,12 @@ impl Store {
         Ok(())
     }
 
-    fn outstand_stmt(
-        &self,
-        jti: &str,
-        user_id: Option<i64>,
-        now: i64,
-        exp: i64,
-    ) -> Result<D1PreparedStatement> {
-        // The user may not exist (tokens from elsewhere): then the row has no user.
+    fn account_stmt(&self, user: &UserKey) -> Result<D1PreparedStatement> {
+        let (column, value) = user_match(user);
         self.stmt(
-            "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-             VALUES (?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4)",
-            &[
-                jti.into(),
-                user_id.map_or(JsValue::NULL, num),
-                num(now),
-                num(exp),
-            ],
+            &format!("SELECT id, username, is_active FROM users WHERE {column} = ?1"),
+            &[value],
         )
-    }
-
-    /// Records an issued refresh or sliding token (simplejwt's `OutstandingToken`).
-    pub async fn outstand(
-        &self,
-        jti: &str,
-        user_id: Option<&str>,
-        now: i64,
-        exp: i64,
-    ) -> Result<()> {
-        self.outstand_stmt(jti, numeric_id(user_id), now, exp)?
-            .run()
-            .await?;
-        Ok(())
-    }
-
-    pub async fn is_blacklisted(&self, jti: &str) -> Result<bool> {
-        let row: Option<Value> = self.blacklisted_stmt(jti)?.first(None).await?;
-        Ok(row.is_some())
     }
 
     fn blacklisted_stmt(&self, jti: &str) -> Result<D1PreparedStatement> {
@@ -194,116 +152,163 @@ impl Store {
         )
     }
 
-    fn blacklist_stmt(&self, jti: &str, now: i64, exp: i64) -> Result<D1PreparedStatement> {
-        // One conditional statement: it inserts for exactly one caller per jti.
+    /// Answers the core's [`Lookups`] in one round trip.
+    pub async fn look_up(&self, lookups: &Lookups<'_>) -> Result<Found> {
+        let mut batch = Vec::with_capacity(2);
+        if let Some(jti) = lookups.blacklisted {
+            batch.push(self.blacklisted_stmt(jti)?);
+        }
+        if let Some(user) = lookups.user {
+            batch.push(self.account_stmt(user)?);
+        }
+        let results = match batch.len() {
+            0 => Vec::new(),
+            _ => self.db.batch(batch).await?,
+        };
+        let mut results = results.iter();
+        let blacklisted = match lookups.blacklisted {
+            Some(_) => has_rows(results.next())?,
+            None => false,
+        };
+        let user = match lookups.user {
+            Some(_) => account(results.next())?,
+            None => None,
+        };
+        Ok(Found { blacklisted, user })
+    }
+
+    fn outstand_stmt(&self, token: &Outstanding) -> Result<D1PreparedStatement> {
+        let (user, user_value) = user_id_subquery(token.user.as_ref(), 2);
         self.stmt(
-            "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (jti) DO NOTHING RETURNING jti",
-            &[jti.into(), num(now), num(exp)],
+            &format!(
+                "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+                 VALUES (?1, {user}, ?3, ?4)"
+            ),
+            &[
+                token.jti.as_str().into(),
+                user_value,
+                num(token.created_at),
+                num(token.expires_at),
+            ],
         )
     }
 
-    /// Blacklists a token; `false` when it already was (someone else won).
-    pub async fn blacklist(
+    /// Records an issued refresh or sliding token (simplejwt's `OutstandingToken`).
+    pub async fn outstand(&self, token: &Outstanding) -> Result<()> {
+        self.outstand_stmt(token)?.run().await?;
+        Ok(())
+    }
+
+    /// One conditional statement: it inserts for exactly one caller per jti. `condition`
+    /// (SQL, with its parameter as ?4) guards the insert.
+    fn blacklist_stmt(
         &self,
-        jti: &str,
-        user_id: Option<&str>,
+        token: &Outstanding,
         now: i64,
-        exp: i64,
-    ) -> Result<bool> {
+        condition: Option<(&str, JsValue)>,
+    ) -> Result<D1PreparedStatement> {
+        let (condition, value) = condition.unwrap_or(("?4 IS NULL", JsValue::NULL));
+        self.stmt(
+            &format!(
+                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                 SELECT ?1, ?2, ?3 WHERE {condition} \
+                 ON CONFLICT (jti) DO NOTHING RETURNING jti"
+            ),
+            &[
+                token.jti.as_str().into(),
+                num(now),
+                num(token.expires_at),
+                value,
+            ],
+        )
+    }
+
+    /// Blacklists a token (recording it as outstanding if it is not); `false` when it was
+    /// blacklisted already (before, or by a concurrent call).
+    pub async fn blacklist(&self, token: &Outstanding, now: i64) -> Result<bool> {
         let results = self
             .db
             .batch(vec![
-                self.outstand_stmt(jti, numeric_id(user_id), now, exp)?,
-                self.blacklist_stmt(jti, now, exp)?,
+                self.outstand_stmt(token)?,
+                self.blacklist_stmt(token, now, None)?,
             ])
             .await?;
-        won(results.get(1))
+        has_rows(results.get(1))
     }
 
-    /// Rotation in one D1 transaction (one round trip): blacklists `old` and records `new`
-    /// as outstanding, only if this call is the one that blacklisted `old` and, when the
-    /// token names a `user`, that user exists and is active.
+    /// The core's `RefreshStorage::Rotate`, in one D1 transaction (one round trip): reads
+    /// the blacklist and the user, blacklists `old` and records `new`, the inserts guarded
+    /// so that only one caller per `old` wins, and only for an allowed user.
     pub async fn rotate(
         &self,
-        old: (&str, i64),
-        new: (&str, i64),
-        user: Option<&UserRef<'_>>,
+        old: &Outstanding,
+        new: &Outstanding,
+        user: Option<&UserKey>,
+        require_active: bool,
         now: i64,
-    ) -> Result<Rotation> {
-        let outstanding_user = user.and_then(UserRef::id);
+    ) -> Result<(Found, bool)> {
         let mut batch = Vec::with_capacity(5);
+        batch.push(self.blacklisted_stmt(&old.jti)?);
         if let Some(user) = user {
-            batch.push(self.stmt(
-                &format!("SELECT is_active FROM users WHERE {} = ?1", user.column()),
-                &[user.value()],
-            )?);
+            batch.push(self.account_stmt(user)?);
         }
-        batch.push(self.blacklisted_stmt(old.0)?);
-        batch.push(self.outstand_stmt(old.0, outstanding_user, now, old.1)?);
-        batch.push(match user {
-            // Only for an active user; ON CONFLICT makes exactly one caller per jti win.
-            Some(user) => self.stmt(
-                &format!(
-                    "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                     SELECT ?1, ?2, ?3 WHERE EXISTS \
-                     (SELECT 1 FROM users WHERE {} = ?4 AND is_active <> 0) \
-                     ON CONFLICT (jti) DO NOTHING RETURNING jti",
-                    user.column()
-                ),
-                &[old.0.into(), num(now), num(old.1), user.value()],
-            )?,
-            None => self.blacklist_stmt(old.0, now, old.1)?,
+        batch.push(self.outstand_stmt(old)?);
+        let guard = user.map(|user| {
+            let (column, value) = user_match(user);
+            let active = if require_active {
+                " AND is_active <> 0"
+            } else {
+                ""
+            };
+            (
+                format!("EXISTS (SELECT 1 FROM users WHERE {column} = ?4{active})"),
+                value,
+            )
         });
+        batch.push(self.blacklist_stmt(
+            old,
+            now,
+            guard.as_ref().map(|(sql, v)| (sql.as_str(), v.clone())),
+        )?);
         // `changes()` is the row count of the blacklist insert just before, in this
         // transaction: the new token is recorded only by the winner.
+        let (new_user, new_user_value) = user_id_subquery(new.user.as_ref(), 2);
         batch.push(self.stmt(
-            "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-             SELECT ?1, (SELECT id FROM users WHERE id = ?2), ?3, ?4 WHERE changes() = 1",
+            &format!(
+                "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
+                 SELECT ?1, {new_user}, ?3, ?4 WHERE changes() = 1"
+            ),
             &[
-                new.0.into(),
-                outstanding_user.map_or(JsValue::NULL, num),
-                num(now),
-                num(new.1),
+                new.jti.as_str().into(),
+                new_user_value,
+                num(new.created_at),
+                num(new.expires_at),
             ],
         )?);
         let results = self.db.batch(batch).await?;
-        let row = |i: usize| -> Result<bool> { won(results.get(i)) };
-        let offset = usize::from(user.is_some());
-        let active = if user.is_some() {
-            let first = results.first().map(|r| r.results::<Value>()).transpose()?;
-            first
-                .and_then(|rows| rows.into_iter().next())
-                .and_then(|row| row.get("is_active").and_then(Value::as_i64))
-                .is_some_and(|a| a != 0)
-        } else {
-            true
+        let mut results = results.iter();
+        let blacklisted = has_rows(results.next())?;
+        let user = match user {
+            Some(_) => account(results.next())?,
+            None => None,
         };
-        // simplejwt's order: the blacklist, then the user.
-        Ok(if row(offset)? {
-            Rotation::Blacklisted
-        } else if !active {
-            Rotation::NoActiveUser
-        } else if row(offset + 2)? {
-            Rotation::Rotated
-        } else {
-            Rotation::Blacklisted
-        })
+        let won = has_rows(results.nth(1))?;
+        Ok((Found { blacklisted, user }, won))
     }
 
     /// simplejwt's `flushexpiredtokens`: deletes outstanding (and, by cascade, blacklisted)
-    /// tokens that have expired. Returns the number of outstanding rows deleted.
-    pub async fn flush_expired(&self, now: i64) -> Result<usize> {
+    /// tokens that expired before `before`. Returns the number of outstanding rows deleted.
+    pub async fn flush_expired(&self, before: i64) -> Result<usize> {
         let results = self
             .db
             .batch(vec![
                 self.stmt(
                     "DELETE FROM blacklisted_tokens WHERE expires_at < ?1",
-                    &[num(now)],
+                    &[num(before)],
                 )?,
                 self.stmt(
                     "DELETE FROM outstanding_tokens WHERE expires_at < ?1",
-                    &[num(now)],
+                    &[num(before)],
                 )?,
             ])
             .await?;
@@ -315,50 +320,67 @@ impl Store {
     }
 }
 
-fn won(result: Option<&worker::D1Result>) -> Result<bool> {
-    let result =
-        result.ok_or_else(|| ApiError::Internal("D1 batch returned too few results".into()))?;
-    Ok(!result.results::<Value>()?.is_empty())
+fn batch_result(result: Option<&D1Result>) -> Result<&D1Result> {
+    result.ok_or_else(|| ApiError::Internal("D1 batch returned too few results".into()))
 }
 
-/// Revoked token ids in KV, for every Worker that verifies edgejwt tokens.
+fn has_rows(result: Option<&D1Result>) -> Result<bool> {
+    Ok(!batch_result(result)?.results::<Value>()?.is_empty())
+}
+
+fn account(result: Option<&D1Result>) -> Result<Option<Account>> {
+    let rows = batch_result(result)?.results::<AccountRow>()?;
+    Ok(rows.into_iter().next().map(|row| Account {
+        id: row.id,
+        username: row.username,
+        is_active: row.is_active != 0,
+    }))
+}
+
+/// KV accepts expirations at least 60 s ahead; this margin keeps a write made near that
+/// edge (inside `waitUntil`, after a slow D1 call) from being refused.
+const KV_MIN_TTL: i64 = 60 + 30;
+
+/// Revoked token and session ids in KV, for every Worker that verifies edgejwt tokens.
+#[derive(Clone)]
 pub struct Revocations {
     kv: KvStore,
 }
-
-/// KV key prefix of a revoked `jti`.
-pub const REVOKED_PREFIX: &str = "revoked:";
 
 impl Revocations {
     pub fn new(kv: KvStore) -> Self {
         Self { kv }
     }
 
-    /// Marks `jti` revoked until `exp`. KV takes expirations at least 60 s ahead and no
-    /// later than 2^31 - 1 (2038); D1's blacklist covers tokens that outlive that.
-    /// [`Revocations::revoke`] in the request's `waitUntil`: failures are logged.
-    pub fn revoke_after_response(&self, ctx: &worker::Context, jti: &str, exp: i64, now: i64) {
-        let (this, jti) = (
-            Self {
-                kv: self.kv.clone(),
-            },
-            jti.to_owned(),
-        );
-        ctx.wait_until(async move {
-            if let Err(e) = this.revoke(&jti, exp, now).await {
-                worker::console_error!("edgejwt: revocation of a rotated token not written: {e:?}");
-            }
-        });
+    /// Writes `revocations` (idempotent: the same key and value on every retry). KV takes
+    /// expirations no later than 2^31 - 1 (2038); D1's blacklist covers what outlives it.
+    pub async fn write(&self, revocations: &[Revocation], now: i64) -> Result<()> {
+        for revocation in revocations {
+            let expiration = revocation
+                .until
+                .max(now + KV_MIN_TTL)
+                .min(i64::from(i32::MAX));
+            self.kv
+                .put(&revocation.key, "1")?
+                .expiration(u64::try_from(expiration).unwrap_or_default())
+                .execute()
+                .await?;
+        }
+        Ok(())
     }
 
-    pub async fn revoke(&self, jti: &str, exp: i64, now: i64) -> Result<()> {
-        let expiration = exp.max(now + 60).min(i64::from(i32::MAX));
-        let expiration = u64::try_from(expiration).unwrap_or_default();
-        self.kv
-            .put(&format!("{REVOKED_PREFIX}{jti}"), "1")?
-            .expiration(expiration)
-            .execute()
-            .await?;
-        Ok(())
+    /// [`Revocations::write`] in the request's `waitUntil`: failures are logged.
+    pub fn write_after_response(
+        &self,
+        ctx: &worker::Context,
+        revocations: Vec<Revocation>,
+        now: i64,
+    ) {
+        let this = self.clone();
+        ctx.wait_until(async move {
+            if let Err(e) = this.write(&revocations, now).await {
+                worker::console_error!("edgejwt: revocation not written: {e:?}");
+            }
+        });
     }
 }

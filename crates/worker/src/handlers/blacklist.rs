@@ -1,0 +1,26 @@
+//! `POST /api/token/blacklist/`: simplejwt's `TokenBlacklistView` (logout), which also
+//! revokes the token and its session in KV so edge verifiers refuse the session's access
+//! tokens. The KV writes are idempotent and ordered by the core again on a repeated logout,
+//! so a logout whose KV write failed (a 500) finishes on the client's retry.
+
+use edgejwt_core::serializers::{self, BlacklistStorage};
+use serde_json::{json, Map, Value};
+
+use super::{App, Result};
+use crate::request::char_fields;
+
+pub async fn blacklist(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let [raw] = char_fields(&data, ["refresh"])?;
+    let plan = serializers::blacklist(&raw, &app.config.backend, &app.config.settings, app.now)?;
+    let (found, won) = match plan.storage() {
+        BlacklistStorage::Lookup(lookups) => (app.store.look_up(&lookups).await?, None),
+        BlacklistStorage::Blacklist(token) => {
+            let won = app.store.blacklist(token, app.now).await?;
+            (Default::default(), Some(won))
+        }
+    };
+    let logout = plan.decide(found, won);
+    app.revocations.write(&logout.revoke, app.now).await?;
+    logout.answer?;
+    Ok(json!({}))
+}

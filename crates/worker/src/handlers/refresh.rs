@@ -1,0 +1,64 @@
+//! `POST /api/token/refresh/`: simplejwt's `TokenRefreshView`, end to end.
+//!
+//! 1. The body's `refresh` field is a `CharField` ([`char_fields`]).
+//! 2. edgejwt-core decodes it (signature, `exp`, `aud`/`iss`: errors here answer at once)
+//!    and verifies it as a refresh token, minting the new access token and, when rotating,
+//!    the new refresh token — both unsigned, nothing stored yet.
+//! 3. The core says what storage must do ([`RefreshStorage`]):
+//!    - with `ROTATE_REFRESH_TOKENS` + `BLACKLIST_AFTER_ROTATION`, **rotate**: one D1
+//!      transaction reads the blacklist and the user, blacklists the old `jti` with a
+//!      conditional insert and records the new token only if that insert happened, so of N
+//!      concurrent refreshes of one token exactly one wins;
+//!    - otherwise **look up** the blacklist and the user in one round trip.
+//! 4. The core decides with storage's answers, in simplejwt's order: "Token is
+//!    blacklisted" first, then the token's own errors, then "No active account found for
+//!    the given token."; a lost race is "Token is blacklisted".
+//! 5. What is left to write: the rotated token as outstanding (rotation without
+//!    blacklisting), and after the response the old `jti`'s KV revocation (`waitUntil`: D1
+//!    is the record; a KV failure must not cost the client the pair it already owns).
+
+use edgejwt_core::serializers::{self, RefreshStorage};
+use serde_json::{Map, Value};
+
+use super::{new_jti, App, Result};
+use crate::request::char_fields;
+
+pub async fn refresh(app: &App, data: Map<String, Value>) -> Result<Value> {
+    let (settings, now) = (&app.config.settings, app.now);
+    let [raw] = char_fields(&data, ["refresh"])?;
+    let plan = serializers::refresh(
+        &raw,
+        &app.config.backend,
+        settings,
+        now,
+        new_jti()?,
+        new_jti()?,
+    )?;
+    let (found, rotated) = match plan.storage() {
+        RefreshStorage::Lookup(lookups) => (app.store.look_up(&lookups).await?, None),
+        RefreshStorage::Rotate {
+            old,
+            new,
+            user,
+            require_active,
+        } => {
+            let (found, won) = app
+                .store
+                .rotate(old, new, user, require_active, now)
+                .await?;
+            (found, Some(won))
+        }
+    };
+    let out = plan.decide(found, rotated)?;
+    if let Some(outstanding) = &out.outstanding {
+        app.store.outstand(outstanding).await?;
+    }
+    app.revocations
+        .write_after_response(&app.ctx, out.revoke.iter().cloned().collect(), now);
+    let mut body = Map::new();
+    body.insert("access".into(), app.encode(&out.access)?.into());
+    if let Some(rotated) = &out.refresh {
+        body.insert("refresh".into(), app.encode(rotated)?.into());
+    }
+    Ok(Value::Object(body))
+}
