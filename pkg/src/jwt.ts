@@ -5,7 +5,7 @@
 const utf8 = new TextDecoder();
 
 /** The bytes of base64url text, padded or not; throws on text that is not base64. */
-export function base64UrlDecode(text: string): Uint8Array {
+function base64UrlDecode(text: string): Uint8Array {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const binary = atob(b64 + "===".slice((b64.length + 3) % 4));
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
