@@ -152,7 +152,7 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
           assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
           assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
           assert.equal(fetches, 1);
-          const [h, c, sig] = pair.access.split(".");
+          const [, c, sig] = pair.access.split(".");
           const otherKid = `${Buffer.from(JSON.stringify({ ...protectedHeader, kid: "rotated-away" })).toString("base64url")}.${c}.${sig}`;
           await rejects(fromJwks.verify(otherKid), "token_invalid");
           assert.equal(fetches, 1, "within the cooldown an unknown kid does not refetch");
@@ -165,7 +165,6 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
           await rejects(eager.verify(otherKid), "token_invalid");
           await rejects(eager.verify(otherKid), "token_invalid");
           assert.equal(refetches, 2, "an unknown kid refetches (cooldown 0)");
-          void h;
           if (alg === "ES256") {
             // A KV namespace keeps the JWK Set for isolates whose memory is empty or stale.
             const store = new Map();
