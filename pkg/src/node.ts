@@ -2,6 +2,7 @@
 import { constants, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { initSync, Verifier as WasmVerifier } from "./wasm/edgejwt.js";
+import { hostAlgorithm } from "./algorithms.js";
 import { createVerifierWith, type Settings, type SyncSignatureCheck, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
 
 export * from "./verifier.js";
@@ -20,9 +21,9 @@ function load(): Promise<WasmApi> {
  * settled from the thread pool (measured 2-3× slower per token in bench/).
  */
 function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
-  const m = /^(RS|PS|ES)(256|384|512)$/.exec(alg);
-  if (!m) return null;
-  const [, family, bits] = m;
+  const host = hostAlgorithm(alg);
+  if (!host) return null;
+  const { family, bits } = host;
   const key: KeyObject = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
   const hash = `sha${bits}`;
   const options =

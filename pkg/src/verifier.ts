@@ -1,54 +1,17 @@
 // The verifier: simplejwt's JWTAuthentication for JS runtimes. Token rules live in the
 // wasm core (crates/core via crates/wasm); this file only adapts them: key sources
-// (settings, JWKS), WebCrypto for asymmetric signatures, KV revocations, errors.
-import type { Verifier as WasmVerifier } from "./wasm/edgejwt.js";
+// (settings, or a JWK Set: jwks.ts), the runtime's crypto (algorithms.ts), KV revocations,
+// errors, and the fetch middleware.
+import { makeKey, type Key, type WasmApi } from "./algorithms.js";
 import { EdgeJwtError, fromCore } from "./errors.js";
+import { jwkSet, type JwkSet, type JwksSource } from "./jwks.js";
+import { peekHeader } from "./jwt.js";
+import type { Settings } from "./settings.js";
 
 export { EdgeJwtError } from "./errors.js";
 export type { ErrorBody, ErrorCode } from "./errors.js";
-
-/** The wasm module's exports an entry file hands over once initialised. */
-export interface WasmApi {
-  Verifier: new (settings: object) => WasmVerifier;
-  /** The runtime's own signature check for `alg` (node:crypto in Node); WebCrypto otherwise. */
-  hostCheck?: (alg: string, jwk: JsonWebKey) => SyncSignatureCheck | null;
-}
-
-/** Checks a signature over the signed part of a token. */
-export type SignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => Promise<boolean>;
-/** A synchronous check (node:crypto): the core calls it in the same pass over the token. */
-export type SyncSignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => boolean;
-
-/** simplejwt setting names the verifier reads (the same names as the issuer's). */
-export type SettingName =
-  | "ALGORITHM"
-  | "SIGNING_KEY"
-  | "VERIFYING_KEY"
-  | "AUDIENCE"
-  | "ISSUER"
-  | "LEEWAY"
-  | "AUTH_HEADER_TYPES"
-  | "AUTH_HEADER_NAME"
-  | "USER_ID_FIELD"
-  | "USER_ID_CLAIM"
-  | "TOKEN_TYPE_CLAIM"
-  | "JTI_CLAIM"
-  | "SLIDING_TOKEN_REFRESH_EXP_CLAIM"
-  | "AUTH_TOKEN_CLASSES"
-  | "CHECK_USER_IS_ACTIVE"
-  | "ACCESS_TOKEN_LIFETIME"
-  | "REFRESH_TOKEN_LIFETIME"
-  | "SLIDING_TOKEN_LIFETIME"
-  | "SLIDING_TOKEN_REFRESH_LIFETIME"
-  | "ROTATE_REFRESH_TOKENS"
-  | "BLACKLIST_AFTER_ROTATION"
-  | "UPDATE_LAST_LOGIN";
-
-/**
- * Settings by simplejwt's names. Keys are PEM text, JWK objects or JSON, or (HMAC) the
- * secret itself; lists may be arrays or comma-separated strings; durations seconds or `5m`.
- */
-export type Settings = Partial<Record<SettingName, string | number | boolean | string[] | JsonWebKey>>;
+export type { SettingName, Settings } from "./settings.js";
+export type { SignatureCheck, SyncSignatureCheck, WasmApi } from "./algorithms.js";
 
 /** The part of a Workers KV namespace the verifier uses. */
 export interface KVNamespaceLike {
@@ -98,67 +61,11 @@ export interface Authenticated {
 }
 
 const REVOKED_PREFIX = "revoked:";
-const encoder = new TextEncoder();
 
-/** WebCrypto parameters per JOSE algorithm (import, verify). */
-function webCryptoParams(alg: string): [AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams, AlgorithmIdentifier | RsaPssParams | EcdsaParams] | null {
-  const sha = (bits: string) => ({ name: `SHA-${bits}` });
-  const m = alg.match(/^(RS|PS|ES)(256|384|512)$/);
-  if (m) {
-    const [, family, bits] = m;
-    if (family === "RS") return [{ name: "RSASSA-PKCS1-v1_5", hash: sha(bits) }, { name: "RSASSA-PKCS1-v1_5" }];
-    if (family === "PS") return [{ name: "RSA-PSS", hash: sha(bits) }, { name: "RSA-PSS", saltLength: Number(bits) / 8 }];
-    if (bits === "256") return [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: sha(bits) }];
-  }
-  // EdDSA stays in wasm: measured faster than WebCrypto's Ed25519 in Node 20 (bench/).
-  return null;
-}
-
-/** One key: its wasm verifier and, when the runtime's crypto can check it, that check. */
-interface Key {
-  wasm: WasmVerifier;
-  check?: SignatureCheck;
-  checkSync?: SyncSignatureCheck;
-}
-
-async function makeKey(api: WasmApi, settings: Settings, options: VerifierOptions): Promise<Key> {
-  let wasm: WasmVerifier;
-  try {
-    wasm = new api.Verifier(settings);
-  } catch (e) {
-    throw fromCore(e);
-  }
-  const params = (options.webCrypto ?? true) ? webCryptoParams(wasm.algorithm) : null;
-  const jwk = wasm.publicJwk();
-  if (!params || !jwk) return { wasm };
-  try {
-    const host = options.nodeCrypto === false ? null : api.hostCheck?.(wasm.algorithm, JSON.parse(jwk));
-    if (host) return { wasm, checkSync: host };
-    if (!globalThis.crypto?.subtle) return { wasm };
-    const key = await crypto.subtle.importKey("jwk", JSON.parse(jwk), params[0], false, ["verify"]);
-    return { wasm, check: (input, signature) => crypto.subtle.verify(params[1], key, signature, encoder.encode(input)) };
-  } catch {
-    // A runtime without this algorithm in WebCrypto (Ed25519 in older ones): wasm checks it.
-    return { wasm };
-  }
-}
-
-interface JwksEntry {
-  keys: Map<string, Key>;
-  fetchedAt: number;
-}
-// Per isolate: JWK Sets survive between requests as long as the isolate does.
-const jwksMemory = new Map<string, JwksEntry>();
-const jwksAttempts = new Map<string, number>();
-
-function peekKid(token: string): string | undefined {
-  // Routing only: the chosen key's verifier checks structure and algorithm itself.
-  try {
-    const header = JSON.parse(atob(token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/")));
-    return typeof header.kid === "string" ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
+/** The key for a token and, when no key of the set is named by it, the verdict `false`. */
+interface Choice {
+  key: Key;
+  verdict?: false;
 }
 
 /**
@@ -174,6 +81,9 @@ export class Verifier {
   readonly #settings: Settings;
   readonly #options: VerifierOptions;
   readonly #key: Key | null;
+  readonly #jwks: JwksSource | null;
+  /** This verifier's keys made from the last JWK Set it saw (its own settings, never another's). */
+  #jwksKeys: { set: JwkSet; keys: Promise<Map<string, Key>> } | null = null;
   readonly #now: () => number;
 
   /** @internal Use `createVerifier`. */
@@ -182,6 +92,15 @@ export class Verifier {
     this.#settings = settings;
     this.#options = options;
     this.#key = key;
+    this.#jwks = options.jwksUrl
+      ? {
+          url: options.jwksUrl,
+          ttlMs: (options.jwksCacheTtl ?? 600) * 1000,
+          cooldownMs: (options.jwksCooldown ?? 30) * 1000,
+          kv: options.jwksKv,
+          fetch: options.fetch ?? fetch,
+        }
+      : null;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
@@ -190,29 +109,16 @@ export class Verifier {
     return this.#key?.wasm.wwwAuthenticate ?? 'Bearer realm="api"';
   }
 
-  async #jwks(force: boolean): Promise<JwksEntry> {
-    const url = this.#options.jwksUrl!;
-    const ttl = (this.#options.jwksCacheTtl ?? 600) * 1000;
-    const cached = jwksMemory.get(url);
-    if (cached && !force && Date.now() - cached.fetchedAt < ttl) return cached;
-    const cooldown = (this.#options.jwksCooldown ?? 30) * 1000;
-    if (cached && force && Date.now() - (jwksAttempts.get(url) ?? 0) < cooldown) return cached;
-    jwksAttempts.set(url, Date.now());
-    const kv = this.#options.jwksKv;
-    const kvKey = `jwks:${url}`;
-    let text = !force && kv ? await kv.get(kvKey) : null;
-    if (!text) {
-      const res = await (this.#options.fetch ?? fetch)(url);
-      if (!res.ok) {
-        if (cached) return cached;
-        throw new EdgeJwtError("jwks_unavailable", `JWK Set unavailable (${res.status})`, 503);
-      }
-      text = await res.text();
-      await kv?.put?.(kvKey, text, { expirationTtl: Math.max(60, Math.floor(ttl / 1000)) });
-    }
+  /** The keys of the JWK Set (`refetch`: for an unknown `kid`), made with this verifier's settings. */
+  async #keys(refetch: boolean): Promise<Map<string, Key>> {
+    const set = await jwkSet(this.#jwks!, refetch);
+    if (this.#jwksKeys?.set !== set) this.#jwksKeys = { set, keys: this.#makeKeys(set) };
+    return this.#jwksKeys.keys;
+  }
+
+  async #makeKeys(set: JwkSet): Promise<Map<string, Key>> {
     const keys = new Map<string, Key>();
-    for (const jwk of (JSON.parse(text).keys ?? []) as (JsonWebKey & { kid?: string; use?: string })[]) {
-      if (jwk.use && jwk.use !== "sig") continue;
+    for (const jwk of set.keys) {
       const settings: Settings = { ...this.#settings, VERIFYING_KEY: JSON.stringify(jwk) };
       if (jwk.alg) settings.ALGORITHM = jwk.alg;
       try {
@@ -221,27 +127,23 @@ export class Verifier {
         // A key of another kind in the set is not an error for the others.
       }
     }
-    const entry = { keys, fetchedAt: Date.now() };
-    jwksMemory.set(url, entry);
-    return entry;
+    return keys;
   }
 
-  async #keyFor(token: string): Promise<Key> {
-    if (!this.#options.jwksUrl) return this.#key!;
-    const kid = peekKid(token) ?? "";
-    let set = await this.#jwks(false);
-    let key = set.keys.get(kid) ?? (set.keys.size === 1 && !kid ? [...set.keys.values()][0] : undefined);
+  async #choose(token: string): Promise<Choice> {
+    const header = peekHeader(token);
+    const kid = typeof header?.kid === "string" ? header.kid : "";
+    const named = (keys: Map<string, Key>) => keys.get(kid) ?? (keys.size === 1 && !kid ? first(keys) : undefined);
+    let keys = await this.#keys(false);
+    let key = named(keys);
     if (!key) {
-      set = await this.#jwks(true);
-      key = set.keys.get(kid);
+      keys = await this.#keys(true);
+      key = named(keys);
     }
-    if (!key) {
-      // An unknown kid is an invalid token, as any other unverifiable one.
-      const any = [...set.keys.values()][0];
-      if (!any) throw new EdgeJwtError("jwks_unavailable", "JWK Set has no usable key", 503);
-      return any;
-    }
-    return key;
+    if (key) return { key };
+    // An unknown kid is an invalid token, as any other unverifiable one: the core refuses it
+    // as a failed signature, in this verifier's words (its AUTH_TOKEN_CLASSES).
+    return { key: usable(first(keys)), verdict: false };
   }
 
   /**
@@ -251,8 +153,8 @@ export class Verifier {
   verify(token: string): Promise<Claims> {
     // Without a JWK Set the key is known: HMAC and EdDSA (wasm) and node:crypto checks run
     // synchronously, and the only promise is the one returned.
-    if (!this.#options.jwksUrl) return this.#check(this.#key!, token);
-    return this.#keyFor(token).then((key) => this.#check(key, token));
+    if (!this.#jwks) return this.#check(this.#key!, token);
+    return this.#choose(token).then(({ key, verdict }) => this.#check(key, token, verdict));
   }
 
   /** `verdict`: an asynchronous check's result, for the second half of that path. */
@@ -293,8 +195,8 @@ export class Verifier {
    * with `IsAuthenticated`): the user id claim and the claims, or an {@link EdgeJwtError}.
    */
   async authenticate(request: { headers: Headers }): Promise<Authenticated> {
-    const key = this.#key ?? (await this.#jwks(false)).keys.values().next().value;
-    if (!key) throw new EdgeJwtError("jwks_unavailable", "JWK Set has no usable key", 503);
+    // Any key knows this verifier's header and claim names: they are its settings.
+    const key = this.#key ?? usable(first(await this.#keys(false)));
     let token: string | undefined;
     try {
       token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName) ?? undefined) ?? undefined;
@@ -309,12 +211,20 @@ export class Verifier {
   }
 }
 
+function first(keys: Map<string, Key>): Key | undefined {
+  return keys.values().next().value;
+}
+
+function usable(key: Key | undefined): Key {
+  if (!key) throw new EdgeJwtError("jwks_unavailable", "JWK Set has no usable key", 503);
+  return key;
+}
+
 /** @internal Shared by the entry files, which differ only in how they load the wasm. */
 export async function createVerifierWith(load: () => Promise<WasmApi>, settings: Settings, options: VerifierOptions = {}): Promise<Verifier> {
   const api = await load();
   const key = options.jwksUrl ? null : await makeKey(api, settings, options);
-  const verifier = new Verifier(api, settings, options, key);
-  return verifier;
+  return new Verifier(api, settings, options, key);
 }
 
 /** A `fetch` handler that runs only for authenticated requests. */

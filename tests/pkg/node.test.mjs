@@ -152,18 +152,19 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
           assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
           assert.equal((await fromJwks.verify(pair.access)).user_id, "1");
           assert.equal(fetches, 1);
-          const [h, c, sig] = pair.access.split(".");
+          const [, c, sig] = pair.access.split(".");
           const otherKid = `${Buffer.from(JSON.stringify({ ...protectedHeader, kid: "rotated-away" })).toString("base64url")}.${c}.${sig}`;
           await rejects(fromJwks.verify(otherKid), "token_invalid");
           assert.equal(fetches, 1, "within the cooldown an unknown kid does not refetch");
           let refetches = 0;
           const eager = await edgejwt.createVerifier({ ALGORITHM: alg }, { jwksUrl: `${issuer.base}/api/token/jwks/`, jwksCooldown: 0, fetch: (...a) => (refetches++, fetch(...a)) });
           assert.equal((await eager.verify(pair.access)).user_id, "1");
-          assert.equal(refetches, 0, "the JWK Set is cached per isolate");
+          // The fetched set (key material) is shared per URL; the keys made from it are each
+          // verifier's own (see "JWK Sets" below).
+          assert.equal(refetches, 0, "the fetched JWK Set is shared per isolate");
           await rejects(eager.verify(otherKid), "token_invalid");
           await rejects(eager.verify(otherKid), "token_invalid");
           assert.equal(refetches, 2, "an unknown kid refetches (cooldown 0)");
-          void h;
           if (alg === "ES256") {
             // A KV namespace keeps the JWK Set for isolates whose memory is empty or stale.
             const store = new Map();
@@ -185,6 +186,135 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
       }
     });
   }
+});
+
+describe("JWK Sets: keys per verifier, outages, one fetch at a time", () => {
+  const kid = "k1";
+  let signKey;
+  let jwk;
+  before(async () => {
+    const { publicKey, privateKey } = await jose.generateKeyPair("ES256", { extractable: true });
+    signKey = privateKey;
+    jwk = { ...(await jose.exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  });
+  const sign = (claims = {}, header = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { token_type: "access", jti: randomBytes(16).toString("hex"), user_id: "1", ...claims };
+    return new jose.SignJWT(payload).setProtectedHeader({ alg: "ES256", kid, ...header }).setIssuedAt(now).setExpirationTime(now + 60).sign(signKey);
+  };
+  // The set is cached per URL and isolate: every test has URLs of its own.
+  let urls = 0;
+  const url = () => `https://jwks.invalid/${++urls}/`;
+  /** A fake `fetch` answering `answer(callIndex)` (a Response, or throws); counts its calls. */
+  const fakeFetch = (answer, delayMs = 0) => {
+    const f = async () => {
+      const i = f.calls++;
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      return answer(i);
+    };
+    f.calls = 0;
+    return f;
+  };
+  const serving = () => Response.json({ keys: [jwk] });
+  const down = () => {
+    throw new TypeError("fetch failed");
+  };
+  const notValid = (message) => ({ detail: "Given token not valid for any token type", code: "token_not_valid", messages: [{ token_class: "AccessToken", token_type: "access", message }] });
+
+  test("two verifiers on one jwksUrl each apply their own AUTH_TOKEN_CLASSES, in either order", async () => {
+    const refreshToken = await sign({ token_type: "refresh" });
+    for (const order of [["refresh", "access"], ["access", "refresh"]]) {
+      const jwksUrl = url();
+      const f = fakeFetch(serving);
+      for (const which of order) {
+        if (which === "refresh") {
+          const v = await edgejwt.createVerifier({ ALGORITHM: "ES256", AUTH_TOKEN_CLASSES: "RefreshToken" }, { jwksUrl, fetch: f });
+          assert.equal((await v.verify(refreshToken)).token_type, "refresh", order.join(" then "));
+        } else {
+          const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl, fetch: f });
+          await rejects(v.verify(refreshToken), "token_wrong_type");
+        }
+      }
+      assert.equal(f.calls, 1, "the fetched set is shared per URL");
+    }
+  });
+
+  test("two verifiers on one jwksUrl each apply their own AUDIENCE and AUTH_HEADER_TYPES", async () => {
+    const jwksUrl = url();
+    const f = fakeFetch(serving);
+    const a = await edgejwt.createVerifier({ ALGORITHM: "ES256", AUDIENCE: "api-a", AUTH_HEADER_TYPES: "JWT" }, { jwksUrl, fetch: f });
+    const b = await edgejwt.createVerifier({ ALGORITHM: "ES256", AUDIENCE: "api-b" }, { jwksUrl, fetch: f });
+    const forA = await sign({ aud: "api-a" });
+    assert.equal((await a.verify(forA)).aud, "api-a");
+    await rejects(b.verify(forA), "token_invalid");
+    const jwtHeader = new Request("http://x/", { headers: { Authorization: `JWT ${forA}` } });
+    assert.equal((await a.authenticate(jwtHeader)).userId, "1");
+    await rejects(b.authenticate(jwtHeader), "not_authenticated");
+  });
+
+  test("an unknown kid is token_invalid, not the verdict of another key in the set", async () => {
+    const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl: url(), fetch: fakeFetch(serving) });
+    assert.equal((await v.verify(await sign())).user_id, "1");
+    // Signed by the set's key, but naming a key the set does not have.
+    await rejects(v.verify(await sign({}, { kid: "rotated-away" })), "token_invalid", notValid("Token is invalid"));
+  });
+
+  test("a JWK Set that cannot be had is jwks_unavailable (503), whatever the failure", async () => {
+    const token = await sign();
+    const failures = {
+      "a thrown fetch": down,
+      "bad JSON": () => new Response('{"keys": [', { headers: { "Content-Type": "application/json" } }),
+      "a non-JSON body": () => new Response("<html>maintenance</html>", { headers: { "Content-Type": "text/html" } }),
+      "JSON that is not a JWK Set": () => Response.json(["not", "a", "set"]),
+      "a 500": () => Response.json({ keys: [jwk] }, { status: 500 }),
+      "a 404": () => new Response("not found", { status: 404 }),
+    };
+    for (const [what, answer] of Object.entries(failures)) {
+      const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl: url(), fetch: fakeFetch(answer) });
+      await assert.rejects(v.verify(token), (e) => {
+        assert.ok(e instanceof edgejwt.EdgeJwtError, `${what}: ${e}`);
+        assert.deepEqual([e.code, e.status], ["jwks_unavailable", 503], what);
+        return true;
+      });
+    }
+  });
+
+  test("withAuth answers a JWKS outage with the error's 503 JSON, not a 500", async () => {
+    const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl: url(), fetch: fakeFetch(down) });
+    const handler = edgejwt.withAuth(v, () => new Response("reached"));
+    const res = await handler(bearer(await sign()), {}, {});
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get("content-type"), "application/json");
+    assert.equal((await res.json()).detail.startsWith("JWK Set unavailable"), true);
+  });
+
+  test("during an outage a stale set keeps serving, refetched at most once per jwksCooldown", async () => {
+    const f = fakeFetch((i) => (i === 0 ? serving() : down()));
+    // jwksCacheTtl 0: the set is stale at once, so every verify would refetch.
+    const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl: url(), jwksCacheTtl: 0, jwksCooldown: 60, fetch: f });
+    const token = await sign();
+    for (let i = 0; i < 5; i++) assert.equal((await v.verify(token)).user_id, "1");
+    assert.equal(f.calls, 2, "one fetch, then one failed refetch, then none within the cooldown");
+    // An unknown kid does not refetch within the cooldown either.
+    await rejects(v.verify(await sign({}, { kid: "rotated-away" })), "token_invalid");
+    assert.equal(f.calls, 2);
+  });
+
+  test("concurrent requests share one in-flight fetch", async () => {
+    const jwksUrl = url();
+    const f = fakeFetch(serving, 30);
+    const token = await sign();
+    const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl, fetch: f });
+    const w = await edgejwt.createVerifier({ ALGORITHM: "ES256", LEEWAY: 5 }, { jwksUrl, fetch: f });
+    const all = await Promise.all([...Array(10)].map((_, i) => (i % 2 ? v : w).verify(token)));
+    assert.equal(all.length, 10);
+    assert.equal(f.calls, 1);
+    // Unknown kids at once (cooldown 0): one refetch between them, not one each.
+    const eager = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl, jwksCooldown: 0, fetch: f });
+    const unknown = await sign({}, { kid: "rotated-away" });
+    await Promise.all([...Array(5)].map(() => rejects(eager.verify(unknown), "token_invalid")));
+    assert.equal(f.calls, 2);
+  });
 });
 
 describe("types", () => {
