@@ -1,5 +1,7 @@
-// The client's one error type (client.ts re-exports it). Its codes are the client's own, not
-// the verifier's ErrorCode: they say what the app should do next.
+// The client's one error type (client.ts re-exports it). Its codes are the client's part of
+// edgejwt-core's ErrorCode table (a type-only import: the client loads no wasm): they say
+// what the app should do next.
+import type { ErrorCode } from "./wasm/edgejwt.js";
 
 /**
  * Why an {@link AuthError} happened:
@@ -13,7 +15,7 @@
  * @example
  * if (err instanceof AuthError && err.code === "network_error") showOfflineBanner();
  */
-export type AuthErrorCode = "invalid_credentials" | "refresh_failed" | "not_authenticated" | "network_error";
+export type AuthErrorCode = Extract<ErrorCode, "invalid_credentials" | "refresh_failed" | "not_authenticated" | "network_error">;
 
 /**
  * The error of every rejected {@link AuthClient} call. `status` is the issuer's HTTP status

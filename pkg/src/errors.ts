@@ -1,18 +1,7 @@
-/** Stable error codes: the same in every runtime and in the issuer's logs. */
-export type ErrorCode =
-  | "token_invalid"
-  | "token_expired"
-  | "token_missing_claim"
-  | "token_claim_expired"
-  | "token_no_id"
-  | "token_no_type"
-  | "token_wrong_type"
-  | "token_blacklisted"
-  | "token_no_user_id"
-  | "not_authenticated"
-  | "bad_authorization_header"
-  | "improperly_configured"
-  | "jwks_unavailable";
+import type { ErrorCode } from "./wasm/edgejwt.js";
+
+/** Stable error codes, generated from edgejwt-core's ErrorCode table (the issuer logs the same). */
+export type { ErrorCode };
 
 /** simplejwt's JSON error body: `{detail, code?, messages?}`. */
 export interface ErrorBody {

@@ -34,7 +34,7 @@ export interface VerifierOptions {
    * (`sessionClaim`), is revoked there is refused, so access tokens die at logout.
    */
   revocations?: KVNamespaceLike;
-  /** The issuer's `SESSION_CLAIM` (default `sid`). */
+  /** The issuer's `SESSION_CLAIM` (default `sid`); the `SESSION_CLAIM` setting takes precedence. */
   sessionClaim?: string;
   /**
    * Check ES/RS/PS signatures with the runtime's crypto (node:crypto in Node, WebCrypto
@@ -59,8 +59,6 @@ export interface Authenticated {
   claims: Claims;
   token: string;
 }
-
-const REVOKED_PREFIX = "revoked:";
 
 /** The key for a token and, when no key of the set is named by it, the verdict `false`. */
 interface Choice {
@@ -178,13 +176,13 @@ export class Verifier {
     return this.#accept(key, json);
   }
 
-  /** The claims of a token the core accepted, unless revoked at the issuer. */
+  /** The claims of a token the core accepted, unless revoked at the issuer (the core names the KV keys). */
   #accept(key: Key, json: string): Promise<Claims> {
     const claims = JSON.parse(json) as Claims;
     const revocations = this.#options.revocations;
     if (!revocations) return Promise.resolve(claims);
-    const ids = [claims[key.wasm.jtiClaim], claims[this.#options.sessionClaim ?? "sid"]].filter((id): id is string => typeof id === "string");
-    return Promise.all(ids.map((id) => revocations.get(REVOKED_PREFIX + id))).then((hits) => {
+    const keys = key.wasm.revocationKeys(json);
+    return Promise.all(keys.map((k) => revocations.get(k))).then((hits) => {
       if (hits.some((hit) => hit !== null)) throw fromCore(key.wasm.revoked(), key.wasm.wwwAuthenticate);
       return claims;
     });
@@ -197,17 +195,18 @@ export class Verifier {
   async authenticate(request: { headers: Headers }): Promise<Authenticated> {
     // Any key knows this verifier's header and claim names: they are its settings.
     const key = this.#key ?? usable(first(await this.#keys(false)));
-    let token: string | undefined;
+    let token: string;
     try {
-      token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName) ?? undefined) ?? undefined;
+      token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName) ?? undefined);
     } catch (e) {
       throw fromCore(e, key.wasm.wwwAuthenticate);
     }
-    if (!token) throw fromCore(key.wasm.notAuthenticated(), key.wasm.wwwAuthenticate);
     const claims = await this.verify(token);
-    const userId = claims[key.wasm.userIdClaim];
-    if (typeof userId !== "string" && typeof userId !== "number") throw fromCore(key.wasm.noUserId(), key.wasm.wwwAuthenticate);
-    return { userId: String(userId), claims, token };
+    try {
+      return { userId: key.wasm.userId(JSON.stringify(claims)), claims, token };
+    } catch (e) {
+      throw fromCore(e, key.wasm.wwwAuthenticate);
+    }
   }
 }
 
@@ -223,6 +222,8 @@ function usable(key: Key | undefined): Key {
 /** @internal Shared by the entry files, which differ only in how they load the wasm. */
 export async function createVerifierWith(load: () => Promise<WasmApi>, settings: Settings, options: VerifierOptions = {}): Promise<Verifier> {
   const api = await load();
+  // The option predates the setting: the core reads SESSION_CLAIM (default `sid`).
+  if (options.sessionClaim !== undefined && settings.SESSION_CLAIM === undefined) settings = { ...settings, SESSION_CLAIM: options.sessionClaim };
   const key = options.jwksUrl ? null : await makeKey(api, settings, options);
   return new Verifier(api, settings, options, key);
 }

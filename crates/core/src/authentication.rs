@@ -217,19 +217,14 @@ impl Authenticating {
     }
 }
 
-/// A token of an accepted class with a user id, without a user lookup (simplejwt's
-/// `JWTStatelessUserAuthentication`, the npm verifier): `revoked` is the verifier's
-/// revocation lookup ([`revocation_keys`]).
-pub fn authenticate_stateless(
-    token: Token,
+/// The user id of a valid token, without a user lookup (simplejwt's
+/// `JWTStatelessUserAuthentication`, the npm verifier): a user id claim that is neither a
+/// string nor a number names no user.
+pub fn stateless_user_id(
+    payload: &Payload,
     settings: &Settings,
-) -> Result<Authenticated, AuthenticationError> {
-    let user_id = token
+) -> Result<String, AuthenticationError> {
+    payload
         .user_id(settings)
-        .ok_or(AuthenticationError::NoUserId)?;
-    Ok(Authenticated {
-        token,
-        user_id,
-        user: None,
-    })
+        .ok_or(AuthenticationError::NoUserId)
 }

@@ -100,11 +100,42 @@ error_codes! {
     ServerError = "server_error",
     /// The JWK Set could not be fetched or read (503).
     JwksUnavailable = "jwks_unavailable",
+    /// SPA client: the issuer refused the username and password.
+    InvalidCredentials = "invalid_credentials",
+    /// SPA client: the refresh token was refused; the session is over.
+    RefreshFailed = "refresh_failed",
+    /// SPA client: the issuer could not be reached (or answered 5xx); the session is kept.
+    NetworkError = "network_error",
 }
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated TypeScript union names exactly the table's codes, in order.
+    #[test]
+    fn typescript_union_is_the_table() {
+        let union = ERROR_CODES_TS
+            .split_once('=')
+            .map(|(_, u)| u.trim().trim_end_matches(';'))
+            .unwrap_or_default();
+        let names: Vec<&str> = union
+            .split('|')
+            .map(|n| n.trim().trim_matches('"'))
+            .filter(|n| !n.is_empty())
+            .collect();
+        let table: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, table);
+        let mut unique = table.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), table.len(), "codes are unique");
     }
 }
 

@@ -74,8 +74,8 @@ pub mod token;
 pub use crate::{
     algorithm::Algorithm,
     authentication::{
-        authenticate, authenticate_stateless, get_raw_token, get_validated_token, revocation_keys,
-        revoked, Authenticated, Authenticating,
+        authenticate, get_raw_token, get_validated_token, revocation_keys, revoked,
+        stateless_user_id, Authenticated, Authenticating,
     },
     backend::{Decoded, SignedParts, TokenBackend, MAX_TOKEN_LEN},
     error::{

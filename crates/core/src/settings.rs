@@ -511,6 +511,21 @@ fn parse_token_classes(name: &'static str, value: &str) -> Result<Vec<TokenType>
 mod tests {
     use super::*;
 
+    /// The generated TypeScript union names exactly [`SETTING_NAMES`], in order.
+    #[test]
+    fn typescript_union_is_the_list() {
+        let union = SETTING_NAMES_TS
+            .split_once('=')
+            .map(|(_, u)| u.trim().trim_end_matches(';'))
+            .unwrap_or_default();
+        let names: Vec<&str> = union
+            .split('|')
+            .map(|n| n.trim().trim_matches('"'))
+            .filter(|n| !n.is_empty())
+            .collect();
+        assert_eq!(names, SETTING_NAMES);
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("LEEWAY", "0"), Ok(0));

@@ -150,6 +150,16 @@ impl Payload {
     pub fn remove(&mut self, claim: &str) -> Option<Value> {
         self.0.remove(claim)
     }
+
+    /// The `USER_ID_CLAIM` as a string: simplejwt writes a string, numbers are accepted
+    /// too, anything else names no user.
+    pub fn user_id(&self, settings: &Settings) -> Option<String> {
+        match self.0.get(&settings.user_id_claim)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
 }
 
 /// A token of a known type: simplejwt's `Token` subclasses.
@@ -283,11 +293,7 @@ impl Token {
 
     /// The user id claim, as simplejwt writes it (a string; numbers are accepted too).
     pub fn user_id(&self, settings: &Settings) -> Option<String> {
-        match self.payload.get(&settings.user_id_claim)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+        self.payload.user_id(settings)
     }
 
     /// Sets a new `jti` (simplejwt's `set_jti`).

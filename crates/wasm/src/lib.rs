@@ -2,14 +2,25 @@
 //!
 //! wasm-bindgen bindings of edgejwt-core for the npm package `edgejwt` (`pkg/`): a
 //! newtype over the core's settings and backend that delegates, and one place where core
-//! errors become JS errors. No token logic lives here.
+//! errors become JS errors. No token logic lives here. The package's `ErrorCode` and
+//! `SettingName` types are generated from the core's tables (below).
+
+use std::collections::BTreeMap;
 
 use edgejwt_core::{
-    get_raw_token, get_validated_token, AuthenticationError, Decoded, Settings, SettingsError,
-    TokenBackend, TokenError, SETTING_NAMES,
+    get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id,
+    AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
+    ERROR_CODES_TS, SETTING_NAMES_TS,
 };
 use js_sys::{Object, Reflect, Uint8Array};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const ERROR_CODES: &str = ERROR_CODES_TS;
+
+#[wasm_bindgen(typescript_custom_section)]
+const SETTING_NAMES: &str = SETTING_NAMES_TS;
 
 /// Every error crossing into JS: an `Error` whose message is simplejwt's `detail`, with
 /// `code` (edgejwt's stable code), `status` (HTTP) and `body` (simplejwt's JSON body).
@@ -27,23 +38,58 @@ fn js_error(code: &str, detail: &str, status: u16, body: &str) -> JsValue {
 }
 
 fn token_error(err: &TokenError) -> JsValue {
-    js_error(err.code(), &err.detail(), 401, &err.to_body().to_json())
+    js_error(
+        err.code().as_str(),
+        &err.detail(),
+        401,
+        &err.to_body().to_json(),
+    )
 }
 
 fn auth_error(err: &AuthenticationError) -> JsValue {
-    // For "not valid for any token type" the precise cause is the code: it is what callers
-    // branch on (expired → refresh, invalid → log in again).
-    let code = match err {
-        AuthenticationError::InvalidToken(messages) => {
-            messages.first().map_or(err.code(), |m| m.error.code())
-        }
-        other => other.code(),
-    };
-    js_error(code, err.detail(), 401, &err.to_body().to_json())
+    js_error(
+        err.cause().as_str(),
+        err.detail(),
+        401,
+        &err.to_body().to_json(),
+    )
 }
 
 fn settings_error(err: &SettingsError) -> JsValue {
-    js_error("improperly_configured", &err.to_string(), 500, "{}")
+    let body = err.to_body();
+    js_error(
+        edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
+        &err.to_string(),
+        500,
+        &body.to_json(),
+    )
+}
+
+/// A setting's value as JS gives it: text, a number, a boolean, a list, or (a JWK) an
+/// object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SettingValue {
+    Null(()),
+    Text(String),
+    Number(f64),
+    Flag(bool),
+    List(Vec<String>),
+    Object(serde_json::Value),
+}
+
+impl SettingValue {
+    /// The value as the core reads settings: text; lists comma-joined; objects as JSON.
+    fn into_text(self) -> Option<String> {
+        Some(match self {
+            Self::Null(()) => return None,
+            Self::Text(s) => s,
+            Self::Number(n) => format!("{n}"),
+            Self::Flag(b) => b.to_string(),
+            Self::List(items) => items.join(","),
+            Self::Object(value) => value.to_string(),
+        })
+    }
 }
 
 /// A verifier: simplejwt's `JWTAuthentication` configured with its setting names.
@@ -54,43 +100,27 @@ pub struct Verifier {
     backend: TokenBackend,
 }
 
-/// A setting's value as the core reads it: strings as they are, numbers and booleans as
-/// text, arrays comma-joined.
-fn setting_value(value: &JsValue) -> Option<String> {
-    if value.is_undefined() || value.is_null() {
-        return None;
-    }
-    if let Some(s) = value.as_string() {
-        return Some(s);
-    }
-    if let Some(n) = value.as_f64() {
-        return Some(format!("{n}"));
-    }
-    if let Some(b) = value.as_bool() {
-        return Some(b.to_string());
-    }
-    if js_sys::Array::is_array(value) {
-        return Some(js_sys::Array::from(value).join(",").into());
-    }
-    // Objects (a JWK given as an object) travel as JSON.
-    js_sys::JSON::stringify(value).ok().map(String::from)
-}
-
 #[wasm_bindgen]
 impl Verifier {
     /// Builds a verifier from an object of simplejwt settings (`ALGORITHM`, `SIGNING_KEY`,
     /// `VERIFYING_KEY`, `AUDIENCE`, `ISSUER`, `LEEWAY`, `AUTH_HEADER_TYPES`, …). Unknown keys
     /// are an error, so a typo does not silently weaken verification.
     #[wasm_bindgen(constructor)]
-    pub fn new(settings: &Object) -> Result<Verifier, JsValue> {
+    pub fn new(settings: JsValue) -> Result<Verifier, JsValue> {
+        let values: BTreeMap<String, SettingValue> = serde_wasm_bindgen::from_value(settings)
+            .map_err(|e| {
+                js_error(
+                    edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
+                    &format!("settings must be an object of setting names: {e}"),
+                    500,
+                    "{}",
+                )
+            })?;
         let mut s = Settings::default();
-        for key in Object::keys(settings).iter() {
-            let name = key.as_string().unwrap_or_default();
-            let value = Reflect::get(settings, &key).ok();
-            let Some(value) = value.as_ref().and_then(setting_value) else {
-                continue;
-            };
-            s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
+        for (name, value) in values {
+            if let Some(value) = value.into_text() {
+                s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
+            }
         }
         s.check().map_err(|e| settings_error(&e))?;
         let backend = TokenBackend::from_settings(&s).map_err(|e| settings_error(&e))?;
@@ -181,48 +211,36 @@ impl Verifier {
         Ok(out)
     }
 
-    /// The token in an `Authorization` header value (simplejwt's `get_raw_token`):
-    /// `undefined` when the header is absent or of another scheme.
+    /// The token in an `AUTH_HEADER_NAME` header value (simplejwt's `get_raw_token`); no
+    /// header, or one of another scheme, is DRF's `NotAuthenticated`.
     #[wasm_bindgen(js_name = rawToken)]
-    pub fn raw_token(&self, header: Option<String>) -> Result<Option<String>, JsValue> {
-        match header
+    pub fn raw_token(&self, header: Option<String>) -> Result<String, JsValue> {
+        header
             .as_deref()
             .map(|h| get_raw_token(h, &self.settings))
             .transpose()
-        {
-            Ok(token) => Ok(token.flatten().map(str::to_owned)),
-            Err(e) => Err(auth_error(&e)),
-        }
+            .map_err(|e| auth_error(&e))?
+            .flatten()
+            .map(str::to_owned)
+            .ok_or_else(|| auth_error(&AuthenticationError::NotAuthenticated))
     }
 
-    /// The error for a request with no credentials (DRF's `NotAuthenticated`).
-    #[wasm_bindgen(js_name = notAuthenticated)]
-    pub fn not_authenticated(&self) -> JsValue {
-        auth_error(&AuthenticationError::NotAuthenticated)
+    /// The user id of a verified token's claims (JSON text), or "Token contained no
+    /// recognizable user identification".
+    #[wasm_bindgen(js_name = userId)]
+    pub fn user_id(&self, claims: &str) -> Result<String, JsValue> {
+        stateless_user_id(&payload(claims), &self.settings).map_err(|e| auth_error(&e))
     }
 
-    /// The error for a valid token without the `USER_ID_CLAIM`.
-    #[wasm_bindgen(js_name = noUserId)]
-    pub fn no_user_id(&self) -> JsValue {
-        auth_error(&AuthenticationError::NoUserId)
+    /// The KV keys whose presence revokes a verified token (its `jti`, its session).
+    #[wasm_bindgen(js_name = revocationKeys)]
+    pub fn revocation_keys(&self, claims: &str) -> Vec<String> {
+        revocation_keys(&payload(claims), &self.settings)
     }
 
-    /// The error for a token whose `jti` is revoked (blacklisted at the issuer).
-    #[wasm_bindgen(js_name = revoked)]
+    /// The error for a token whose `jti` or session is revoked at the issuer.
     pub fn revoked(&self) -> JsValue {
-        let err = TokenError::Blacklisted;
-        let messages = self
-            .settings
-            .auth_token_classes
-            .iter()
-            .map(|t| edgejwt_core::TokenMessage {
-                token_class: t.class_name(),
-                token_type: t.as_str(),
-                message: err.detail(),
-                error: err.clone(),
-            })
-            .collect();
-        auth_error(&AuthenticationError::InvalidToken(messages))
+        auth_error(&revoked(&self.settings))
     }
 
     /// The configured algorithm (`ALGORITHM`).
@@ -248,22 +266,9 @@ impl Verifier {
     pub fn www_authenticate(&self) -> String {
         self.settings.www_authenticate()
     }
-
-    /// `USER_ID_CLAIM`.
-    #[wasm_bindgen(getter, js_name = userIdClaim)]
-    pub fn user_id_claim(&self) -> String {
-        self.settings.user_id_claim.clone()
-    }
-
-    /// `JTI_CLAIM`.
-    #[wasm_bindgen(getter, js_name = jtiClaim)]
-    pub fn jti_claim(&self) -> String {
-        self.settings.jti_claim.clone()
-    }
 }
 
-/// The setting names a verifier reads.
-#[wasm_bindgen(js_name = settingNames)]
-pub fn setting_names() -> Vec<String> {
-    SETTING_NAMES.iter().map(|s| (*s).to_owned()).collect()
+/// Claims JSON the core produced (a verified token's): an object, or no claims at all.
+fn payload(claims: &str) -> Payload {
+    Payload::from_map(serde_json::from_str(claims).unwrap_or_default())
 }
