@@ -145,18 +145,28 @@ fn python_json_error(text: &str, err: &serde_json::Error) -> String {
     )
 }
 
+/// Whitespace as Python's `str.strip()` sees it: Unicode's, plus the ASCII separators
+/// U+001C..U+001F that Python counts as line breaks.
+fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
 /// A `CharField` value: required, not null, a string (numbers become strings), trimmed,
-/// not blank. Returns DRF's message on failure.
+/// not blank, then its validators (no NUL characters). Returns DRF's message on failure.
 fn char_field(data: &Map<String, Value>, name: &str) -> Result<String, &'static str> {
     let value = match data.get(name) {
         None => return Err("This field is required."),
         Some(Value::Null) => return Err("This field may not be null."),
-        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::String(s)) => s.trim_matches(is_python_whitespace).to_owned(),
         Some(Value::Number(n)) => n.to_string(),
         Some(_) => return Err("Not a valid string."),
     };
     if value.is_empty() {
         return Err("This field may not be blank.");
+    }
+    // DRF's ProhibitNullCharactersValidator, run on the trimmed value.
+    if value.contains('\0') {
+        return Err("Null characters are not allowed.");
     }
     Ok(value)
 }
@@ -178,5 +188,38 @@ pub fn char_fields<const N: usize>(
         Ok(values)
     } else {
         Err(ApiError::Validation(Value::Object(errors)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(value: Value) -> Result<String, &'static str> {
+        char_field(
+            &json!({ "f": value })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            "f",
+        )
+    }
+
+    #[test]
+    fn char_field_trims_as_python_then_refuses_nul() {
+        assert_eq!(field(json!("\u{1c} a \u{1f}")), Ok("a".to_owned()));
+        assert_eq!(
+            field(json!(" \u{1c}\u{1d}\u{1e}\u{1f}\t")),
+            Err("This field may not be blank.")
+        );
+        assert_eq!(
+            field(json!(" \0 ")),
+            Err("Null characters are not allowed.")
+        );
+        assert_eq!(
+            field(json!("pass\0word")),
+            Err("Null characters are not allowed.")
+        );
+        assert_eq!(field(json!(5)), Ok("5".to_owned()));
     }
 }
