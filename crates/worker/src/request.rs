@@ -2,7 +2,13 @@
 //! and multipart bodies; 415 for other types; `CharField` rules for each field.
 
 use serde_json::{json, Map, Value};
-use worker::Request;
+use worker::{
+    js_sys::{Reflect, Uint8Array},
+    wasm_bindgen::{JsCast, JsValue},
+    wasm_bindgen_futures::JsFuture,
+    web_sys::ReadableStreamDefaultReader,
+    Request,
+};
 
 use crate::error::ApiError;
 
@@ -29,13 +35,7 @@ pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError
             return Err(ApiError::PayloadTooLarge);
         }
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let bytes = read_body(req).await?;
     // DRF returns empty data before it picks a parser when there is no body, so an empty
     // body is neither a JSON parse error nor a 415, whatever its type.
     if bytes.is_empty() {
@@ -55,6 +55,40 @@ pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError
         "multipart/form-data" => parse_multipart(&content_type, bytes).await,
         _ => Err(ApiError::UnsupportedMediaType(content_type)),
     }
+}
+
+/// The body, read chunk by chunk and abandoned as soon as it passes [`MAX_BODY_BYTES`]:
+/// a body without Content-Length (chunked, streamed), or with a wrong one, is never read
+/// whole before the limit applies.
+async fn read_body(req: &Request) -> Result<Vec<u8>, ApiError> {
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+        if Reflect::get(&chunk, &"done".into())
+            .map_err(js_error)?
+            .is_truthy()
+        {
+            return Ok(bytes);
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(js_error)?
+            .dyn_into()
+            .map_err(js_error)?;
+        if bytes.len() + value.length() as usize > MAX_BODY_BYTES {
+            // Tell the runtime the rest is not wanted; the answer does not wait for it.
+            let _ = reader.cancel();
+            return Err(ApiError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&value.to_vec());
+    }
+}
+
+fn js_error(err: JsValue) -> ApiError {
+    ApiError::Internal(format!("reading the request body: {err:?}"))
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
