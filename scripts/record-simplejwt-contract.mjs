@@ -16,6 +16,8 @@
 //
 // Tests read only these files. Usage: node scripts/record-simplejwt-contract.mjs [contract] [parity]
 // (both without arguments; `parity` alone leaves the contract fixtures as they are).
+// run.sh writes .venv/ and var/ into the reference directory: point SIMPLEJWT_REFERENCE at a
+// writable copy when the shared one is read-only.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { runContract } from "../tests/worker/contract-runner.mjs";
