@@ -9,8 +9,15 @@
 //                                            runner (tests/worker/contract-runner.mjs)
 //                                            replays it, for every combination of
 //                                            ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION
+//   tests/fixtures/simplejwt-parity-observed.json
+//                                            the same for edgejwt's own examples
+//                                            (tests/fixtures/parity-examples.json, written
+//                                            by hand), replayed on a fresh reference
 //
-// Tests read only these files. Usage: node scripts/record-simplejwt-contract.mjs
+// Tests read only these files. Usage: node scripts/record-simplejwt-contract.mjs [contract] [parity]
+// (both without arguments; `parity` alone leaves the contract fixtures as they are).
+// run.sh writes .venv/ and var/ into the reference directory: point SIMPLEJWT_REFERENCE at a
+// writable copy when the shared one is read-only.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { runContract } from "../tests/worker/contract-runner.mjs";
@@ -51,16 +58,27 @@ async function withReference(env, fn) {
   }
 }
 
-const contract = JSON.parse(readFileSync(`${REFERENCE}/contract.json`, "utf8"));
-writeFileSync(new URL("tests/fixtures/simplejwt-contract.json", ROOT), JSON.stringify(contract, null, 1) + "\n");
+const fixture = (name) => new URL(`tests/fixtures/${name}`, ROOT);
+const ABOUT = "Recorded from djangorestframework-simplejwt 5.5.1 by scripts/record-simplejwt-contract.mjs";
 
-const observed = {};
-for (const config of CONFIGS) {
-  const name = `rotate=${config.ROTATE_REFRESH_TOKENS} blacklist_after_rotation=${config.BLACKLIST_AFTER_ROTATION}`;
-  observed[name] = await withReference(config, (base) => runContract(base, contract, KEY));
-  console.log(`recorded ${Object.keys(observed[name]).length} examples: ${name}`);
+/** Replays `examples` (contract.json's format) on a fresh reference for every configuration. */
+async function record(examples, out) {
+  const observed = {};
+  for (const config of CONFIGS) {
+    const name = `rotate=${config.ROTATE_REFRESH_TOKENS} blacklist_after_rotation=${config.BLACKLIST_AFTER_ROTATION}`;
+    observed[name] = await withReference(config, (base) => runContract(base, examples, KEY));
+    console.log(`recorded ${Object.keys(observed[name]).length} examples into ${out}: ${name}`);
+  }
+  writeFileSync(fixture(out), JSON.stringify({ about: ABOUT, observed }, null, 1) + "\n");
 }
-writeFileSync(
-  new URL("tests/fixtures/simplejwt-observed.json", ROOT),
-  JSON.stringify({ about: "Recorded from djangorestframework-simplejwt 5.5.1 by scripts/record-simplejwt-contract.mjs", observed }, null, 1) + "\n",
-);
+
+const which = process.argv.slice(2);
+for (const w of which) if (w !== "contract" && w !== "parity") throw new Error(`unknown argument ${w}`);
+if (which.length === 0 || which.includes("contract")) {
+  const contract = JSON.parse(readFileSync(`${REFERENCE}/contract.json`, "utf8"));
+  writeFileSync(fixture("simplejwt-contract.json"), JSON.stringify(contract, null, 1) + "\n");
+  await record(contract, "simplejwt-observed.json");
+}
+if (which.length === 0 || which.includes("parity")) {
+  await record(JSON.parse(readFileSync(fixture("parity-examples.json"), "utf8")), "simplejwt-parity-observed.json");
+}

@@ -37,6 +37,10 @@ export function craft(name, key, now = Math.floor(Date.now() / 1000)) {
     case "<alg=none access token (empty signature)>": return signHS256(access(), key, { alg: "none", typ: "JWT" });
     case "<crafted sliding token, exp in the past, refresh_exp 1 day ahead>": return signHS256(sliding({ iat: now - 600, exp: now - 300 }), key);
     case "<crafted sliding token, refresh_exp in the past>": return signHS256(sliding({ refresh_exp: now - 10 }), key);
+    // RFC 7515 4.1.11: a recipient must refuse a token whose `crit` names an extension it
+    // does not process, even when the signature and claims are valid.
+    case '<crafted access token with crit ["exp"] in its header>': return signHS256(access(), key, { alg: "HS256", typ: "JWT", crit: ["exp"] });
+    case '<crafted refresh token with crit ["exp"] in its header>': return signHS256(refresh(), key, { alg: "HS256", typ: "JWT", crit: ["exp"] });
     default: throw new Error(`no recipe for ${name}`);
   }
 }
@@ -115,7 +119,7 @@ export async function runContract(base, contract, key) {
       }
       const got = await send(base, example.request, resolve);
       // Bind tokens the response introduces to the placeholders the contract gives them.
-      const expected = example.response.json;
+      const expected = example.response?.json;
       if (expected && got.json && typeof expected === "object") {
         for (const [field, placeholder] of Object.entries(expected)) {
           if (typeof placeholder === "string" && placeholder.match(JWT) && isJwt(got.json[field])) bound.set(placeholder, got.json[field]);

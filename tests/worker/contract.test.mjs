@@ -1,4 +1,5 @@
-// Every example of simplejwt's wire contract, replayed against the issuer in workerd (real
+// Every example of simplejwt's wire contract, and edgejwt's own parity examples
+// (tests/fixtures/parity-examples.json), replayed against the issuer in workerd (real
 // local D1 and KV) for each combination of ROTATE_REFRESH_TOKENS and
 // BLACKLIST_AFTER_ROTATION, and compared with what the real simplejwt 5.5.1 answered to
 // the same requests (recorded by scripts/record-simplejwt-contract.mjs).
@@ -9,8 +10,12 @@ import { runContract } from "./contract-runner.mjs";
 import { REFERENCE_KEY, startIssuer } from "./harness.mjs";
 
 const fixture = (name) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8"));
-const contract = fixture("simplejwt-contract.json");
-const { observed } = fixture("simplejwt-observed.json");
+// Each suite: the examples and the reference's answers to them, one fresh server per
+// configuration (as recorded).
+const SUITES = [
+  { name: "contract", examples: fixture("simplejwt-contract.json"), observed: fixture("simplejwt-observed.json").observed },
+  { name: "parity", examples: fixture("parity-examples.json"), observed: fixture("simplejwt-parity-observed.json").observed },
+];
 
 // Where edgejwt keeps simplejwt's contract but not its bugs (reference/README.md).
 const DEVIATIONS = {
@@ -40,14 +45,18 @@ function shape({ header, claims }) {
 
 const summary = [];
 
-for (const [config, expectedAll] of Object.entries(observed)) {
+const runs = SUITES.flatMap(({ name, examples, observed }) =>
+  Object.entries(observed).map(([config, expectedAll]) => ({ suite: name, examples, config, expectedAll })),
+);
+
+for (const { suite, examples, config, expectedAll } of runs) {
   const [, rotate, blacklist] = config.match(/rotate=(\w+) blacklist_after_rotation=(\w+)/);
-  describe(`contract, ${config}`, () => {
+  describe(`${suite}, ${config}`, () => {
     let issuer;
     let got;
     before(async () => {
       issuer = await startIssuer({ vars: { ROTATE_REFRESH_TOKENS: rotate, BLACKLIST_AFTER_ROTATION: blacklist } });
-      got = await runContract(issuer.base, contract, REFERENCE_KEY);
+      got = await runContract(issuer.base, examples, REFERENCE_KEY);
     });
     after(() => issuer?.stop());
 
@@ -72,7 +81,7 @@ for (const [config, expectedAll] of Object.entries(observed)) {
         }
       });
     }
-    after(() => summary.push(`${config}: ${exact}/${Object.keys(expectedAll).length} examples identical to simplejwt, ${Object.keys(DEVIATIONS).length} deliberate deviation(s)`));
+    after(() => summary.push(`${suite}, ${config}: ${exact}/${Object.keys(expectedAll).length} examples identical to simplejwt, ${Object.keys(expectedAll).filter((k) => k in DEVIATIONS).length} deliberate deviation(s)`));
   });
 }
 

@@ -2,7 +2,13 @@
 //! and multipart bodies; 415 for other types; `CharField` rules for each field.
 
 use serde_json::{json, Map, Value};
-use worker::Request;
+use worker::{
+    js_sys::{Reflect, Uint8Array},
+    wasm_bindgen::{JsCast, JsValue},
+    wasm_bindgen_futures::JsFuture,
+    web_sys::ReadableStreamDefaultReader,
+    Request,
+};
 
 use crate::error::ApiError;
 
@@ -29,12 +35,11 @@ pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError
             return Err(ApiError::PayloadTooLarge);
         }
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
+    let bytes = read_body(req).await?;
+    // DRF returns empty data before it picks a parser when there is no body, so an empty
+    // body is neither a JSON parse error nor a 415, whatever its type.
+    if bytes.is_empty() {
+        return Ok(Map::new());
     }
     let media_type = content_type
         .split(';')
@@ -43,8 +48,6 @@ pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError
         .trim()
         .to_ascii_lowercase();
     match media_type.as_str() {
-        // No body and no type: DRF sees empty data (and reports required fields).
-        "" if bytes.is_empty() => Ok(Map::new()),
         "application/json" => parse_json(&bytes),
         "application/x-www-form-urlencoded" => Ok(form_urlencoded::parse(&bytes)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
@@ -52,6 +55,40 @@ pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError
         "multipart/form-data" => parse_multipart(&content_type, bytes).await,
         _ => Err(ApiError::UnsupportedMediaType(content_type)),
     }
+}
+
+/// The body, read chunk by chunk and abandoned as soon as it passes [`MAX_BODY_BYTES`]:
+/// a body without Content-Length (chunked, streamed), or with a wrong one, is never read
+/// whole before the limit applies.
+async fn read_body(req: &Request) -> Result<Vec<u8>, ApiError> {
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+        if Reflect::get(&chunk, &"done".into())
+            .map_err(js_error)?
+            .is_truthy()
+        {
+            return Ok(bytes);
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(js_error)?
+            .dyn_into()
+            .map_err(js_error)?;
+        if bytes.len() + value.length() as usize > MAX_BODY_BYTES {
+            // Tell the runtime the rest is not wanted; the answer does not wait for it.
+            let _ = reader.cancel();
+            return Err(ApiError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&value.to_vec());
+    }
+}
+
+fn js_error(err: JsValue) -> ApiError {
+    ApiError::Internal(format!("reading the request body: {err:?}"))
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
@@ -142,18 +179,28 @@ fn python_json_error(text: &str, err: &serde_json::Error) -> String {
     )
 }
 
+/// Whitespace as Python's `str.strip()` sees it: Unicode's, plus the ASCII separators
+/// U+001C..U+001F that Python counts as line breaks.
+fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
 /// A `CharField` value: required, not null, a string (numbers become strings), trimmed,
-/// not blank. Returns DRF's message on failure.
+/// not blank, then its validators (no NUL characters). Returns DRF's message on failure.
 fn char_field(data: &Map<String, Value>, name: &str) -> Result<String, &'static str> {
     let value = match data.get(name) {
         None => return Err("This field is required."),
         Some(Value::Null) => return Err("This field may not be null."),
-        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::String(s)) => s.trim_matches(is_python_whitespace).to_owned(),
         Some(Value::Number(n)) => n.to_string(),
         Some(_) => return Err("Not a valid string."),
     };
     if value.is_empty() {
         return Err("This field may not be blank.");
+    }
+    // DRF's ProhibitNullCharactersValidator, run on the trimmed value.
+    if value.contains('\0') {
+        return Err("Null characters are not allowed.");
     }
     Ok(value)
 }
@@ -175,5 +222,38 @@ pub fn char_fields<const N: usize>(
         Ok(values)
     } else {
         Err(ApiError::Validation(Value::Object(errors)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(value: Value) -> Result<String, &'static str> {
+        char_field(
+            &json!({ "f": value })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            "f",
+        )
+    }
+
+    #[test]
+    fn char_field_trims_as_python_then_refuses_nul() {
+        assert_eq!(field(json!("\u{1c} a \u{1f}")), Ok("a".to_owned()));
+        assert_eq!(
+            field(json!(" \u{1c}\u{1d}\u{1e}\u{1f}\t")),
+            Err("This field may not be blank.")
+        );
+        assert_eq!(
+            field(json!(" \0 ")),
+            Err("Null characters are not allowed.")
+        );
+        assert_eq!(
+            field(json!("pass\0word")),
+            Err("Null characters are not allowed.")
+        );
+        assert_eq!(field(json!(5)), Ok("5".to_owned()));
     }
 }
