@@ -56,8 +56,31 @@ export async function startIssuer(options = {}) {
   }
 }
 
-async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true }) {
-  const mf = new Miniflare({
+/**
+ * Fault injection for the issuer's KV: the real local namespace, wrapped so that `put`
+ * fails while the key `fault:put` is set in it (`issuer.failKvPuts(true)`).
+ */
+const FAULTY_KV = `
+export default function (env) {
+  const kv = env.KV;
+  return {
+    get: (...a) => kv.get(...a),
+    getWithMetadata: (...a) => kv.getWithMetadata(...a),
+    list: (...a) => kv.list(...a),
+    delete: (...a) => kv.delete(...a),
+    put: async (...a) => {
+      if (await kv.get("fault:put")) throw new Error("injected KV put failure");
+      return kv.put(...a);
+    },
+  };
+}`;
+
+async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false }) {
+  const revocations = faultyKv
+    ? { wrappedBindings: { REVOCATIONS: { scriptName: "faulty-kv" } } }
+    : { kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" } };
+  const issuer = {
+    name: "issuer",
     modules: true,
     scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
     modulesRules: [
@@ -66,8 +89,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     ],
     compatibilityDate: "2025-06-01",
     d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-    kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" },
-    ...(persist ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv` } : {}),
+    ...revocations,
     bindings: {
       SIGNING_KEY: REFERENCE_KEY,
       ROTATE_REFRESH_TOKENS: "true",
@@ -75,6 +97,11 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
       PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
       ...vars,
     },
+  };
+  const faulty = { name: "faulty-kv", modules: true, compatibilityDate: "2025-06-01", script: FAULTY_KV, kvNamespaces: { KV: "00000000000000000000000000000000" } };
+  const mf = new Miniflare({
+    workers: faultyKv ? [issuer, faulty] : [issuer],
+    ...(persist ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv` } : {}),
     host: "127.0.0.1",
     port: 0,
   });
@@ -82,7 +109,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
   try {
     url = await mf.ready;
     db = await mf.getD1Database("DB");
-    kv = await mf.getKVNamespace("REVOCATIONS");
+    kv = faultyKv ? await mf.getKVNamespace("KV", "faulty-kv") : await mf.getKVNamespace("REVOCATIONS");
     if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
     if (seed) {
       for (const u of DEMO_USERS) {
@@ -120,6 +147,11 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
       const r = await this.call("POST", "/api/token/", { json: { username, password } });
       if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.json)}`);
       return r.json;
+    },
+    /** With `faultyKv`: make the issuer's KV writes fail (or work again). */
+    async failKvPuts(on) {
+      if (on) await kv.put("fault:put", "1");
+      else await kv.delete("fault:put");
     },
     stop: () => mf.dispose(),
   };

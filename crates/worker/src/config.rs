@@ -3,7 +3,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use edgejwt_core::{Settings, SettingsError, TokenBackend, SETTING_NAMES};
+use edgejwt_core::{Settings, SettingsError, TokenBackend};
 use worker::Env;
 
 /// PBKDF2-SHA256 iterations for new password hashes. Django 6.1 uses 1,500,000, which
@@ -20,14 +20,18 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
     not(test),
     expect(dead_code, reason = "the list the dev.sh test checks")
 )]
-/// Settings only the issuer reads (the token settings are the core's [`SETTING_NAMES`]).
+/// Settings only the issuer reads (the token settings are the core's
+/// [`edgejwt_core::SETTING_NAMES`]).
 pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS"];
 
 /// Every setting the Worker reads from its environment, in one list (`scripts/dev.sh`
 /// passes each through; a test checks it).
 #[cfg(test)]
 pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
-    SETTING_NAMES.iter().chain(ISSUER_SETTING_NAMES).copied()
+    edgejwt_core::SETTING_NAMES
+        .iter()
+        .chain(ISSUER_SETTING_NAMES)
+        .copied()
 }
 
 /// Everything a request needs that does not change between requests.

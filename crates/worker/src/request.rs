@@ -14,7 +14,7 @@ use crate::error::ApiError;
 
 /// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
 /// few hundred bytes; the cap keeps parsing cost bounded.
-pub use crate::config::MAX_BODY_BYTES;
+use crate::config::MAX_BODY_BYTES;
 
 /// Reads the body into a JSON object of fields (simplejwt's `request.data`).
 pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError> {
