@@ -98,7 +98,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
       ...vars,
     },
   };
-  const faulty = { name: "faulty-kv", modules: true, compatibilityDate: "2025-06-01", script: FAULTY_KV, kvNamespaces: { KV: "00000000000000000000000000000000" } };
+  const faulty = { name: "faulty-kv", modules: true, script: FAULTY_KV, kvNamespaces: { KV: "00000000000000000000000000000000" } };
   const mf = new Miniflare({
     workers: faultyKv ? [issuer, faulty] : [issuer],
     ...(persist ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv` } : {}),

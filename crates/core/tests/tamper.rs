@@ -68,6 +68,21 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         assert_eq!(decode_json(&header)["alg"], json!(alg.as_str()), "{ctx}");
         Token::verify(TokenType::Access, payload, &settings, NOW + 1).unwrap();
 
+        // Critical extensions (RFC 7515 §4.1.11): none is understood, so even a token whose
+        // signature holds is refused, whatever `crit` says.
+        for crit in [json!(["exp"]), json!([]), json!(null), json!("exp")] {
+            let mut h = decode_json(&header);
+            h["crit"] = crit.clone();
+            let t = format!("{}.{claims}.{signature}", encode_json(&h));
+            assert_eq!(
+                backend
+                    .decode_checked_by(&t, NOW + 1, |_, _| true)
+                    .map(|_| ()),
+                invalid(InvalidReason::Critical),
+                "{ctx} crit {crit}"
+            );
+        }
+
         // Flipped signature bits, at the start, middle and end.
         let sig = Base64UrlUnpadded::decode_vec(&signature).unwrap();
         for i in [0, sig.len() / 2, sig.len() - 1] {
