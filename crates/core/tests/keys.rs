@@ -9,6 +9,7 @@
 
 mod common;
 
+#[cfg(any(feature = "rsa", all(feature = "es256", feature = "eddsa")))]
 use common::key_file;
 use edgejwt_core::{Algorithm, Settings, SettingsError, TokenBackend};
 

@@ -10,17 +10,16 @@ use std::collections::BTreeMap;
 use edgejwt_core::{
     get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id,
     AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
-    ERROR_CODES_TS, SETTING_NAMES_TS,
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
-const ERROR_CODES: &str = ERROR_CODES_TS;
+const ERROR_CODES: &str = edgejwt_core::ERROR_CODES_TS;
 
 #[wasm_bindgen(typescript_custom_section)]
-const SETTING_NAMES: &str = SETTING_NAMES_TS;
+const SETTING_NAMES: &str = edgejwt_core::SETTING_NAMES_TS;
 
 /// Every error crossing into JS: an `Error` whose message is simplejwt's `detail`, with
 /// `code` (edgejwt's stable code), `status` (HTTP) and `body` (simplejwt's JSON body).
