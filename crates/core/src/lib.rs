@@ -92,3 +92,8 @@ pub use crate::{
     },
     token::{Jti, Payload, Token, TokenType},
 };
+
+/// The README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

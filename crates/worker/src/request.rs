@@ -143,24 +143,27 @@ fn python_type(value: &Value) -> &'static str {
 
 /// serde_json's error in the words of Python's `json` module, which DRF reports.
 fn python_json_error(text: &str, err: &serde_json::Error) -> String {
+    /// serde_json's message prefix → Python's.
+    const MESSAGES: [(&str, &str); 7] = [
+        (
+            "key must be a string",
+            "Expecting property name enclosed in double quotes",
+        ),
+        ("expected `:`", "Expecting ':' delimiter"),
+        ("expected `,`", "Expecting ',' delimiter"),
+        ("trailing characters", "Extra data"),
+        (
+            "EOF while parsing a string",
+            "Unterminated string starting at",
+        ),
+        ("invalid escape", "Invalid \\escape"),
+        ("control character", "Invalid control character at"),
+    ];
     let msg = err.to_string();
-    let what = if msg.starts_with("key must be a string") {
-        "Expecting property name enclosed in double quotes"
-    } else if msg.starts_with("expected `:`") {
-        "Expecting ':' delimiter"
-    } else if msg.starts_with("expected `,`") {
-        "Expecting ',' delimiter"
-    } else if msg.starts_with("trailing characters") {
-        "Extra data"
-    } else if msg.starts_with("EOF while parsing a string") {
-        "Unterminated string starting at"
-    } else if msg.starts_with("invalid escape") {
-        "Invalid \\escape"
-    } else if msg.starts_with("control character") {
-        "Invalid control character at"
-    } else {
-        "Expecting value"
-    };
+    let what = MESSAGES
+        .iter()
+        .find(|(prefix, _)| msg.starts_with(prefix))
+        .map_or("Expecting value", |(_, python)| python);
     let (line, column) = (err.line().max(1), err.column().max(1));
     // Python counts characters from 0; serde reports 1-based columns.
     let line_start: usize = text
