@@ -114,6 +114,20 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// The members of a generated `export type X = | "a" | "b";` (tests of the generated unions).
+#[cfg(test)]
+pub(crate) fn union_members(ts: &str) -> Vec<&str> {
+    let union = ts
+        .split_once('=')
+        .map(|(_, u)| u.trim().trim_end_matches(';'))
+        .unwrap_or_default();
+    union
+        .split('|')
+        .map(|n| n.trim().trim_matches('"'))
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,15 +135,7 @@ mod tests {
     /// The generated TypeScript union names exactly the table's codes, in order.
     #[test]
     fn typescript_union_is_the_table() {
-        let union = ERROR_CODES_TS
-            .split_once('=')
-            .map(|(_, u)| u.trim().trim_end_matches(';'))
-            .unwrap_or_default();
-        let names: Vec<&str> = union
-            .split('|')
-            .map(|n| n.trim().trim_matches('"'))
-            .filter(|n| !n.is_empty())
-            .collect();
+        let names = union_members(ERROR_CODES_TS);
         let table: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(names, table);
         let mut unique = table.clone();

@@ -514,16 +514,7 @@ mod tests {
     /// The generated TypeScript union names exactly [`SETTING_NAMES`], in order.
     #[test]
     fn typescript_union_is_the_list() {
-        let union = SETTING_NAMES_TS
-            .split_once('=')
-            .map(|(_, u)| u.trim().trim_end_matches(';'))
-            .unwrap_or_default();
-        let names: Vec<&str> = union
-            .split('|')
-            .map(|n| n.trim().trim_matches('"'))
-            .filter(|n| !n.is_empty())
-            .collect();
-        assert_eq!(names, SETTING_NAMES);
+        assert_eq!(crate::error::union_members(SETTING_NAMES_TS), SETTING_NAMES);
     }
 
     #[test]

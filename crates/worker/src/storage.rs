@@ -4,7 +4,9 @@
 //! lives here: which rows to read and write, and what the answers mean, come from the
 //! core's plans ([`Lookups`], [`Outstanding`], [`Revocation`]).
 
-use edgejwt_core::{Account, Found, Lookups, Outstanding, Revocation, UserKey};
+use edgejwt_core::{
+    serializers::Rotated, Account, Found, Lookups, Outstanding, Revocation, UserKey,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
@@ -246,7 +248,7 @@ impl Store {
         user: Option<&UserKey>,
         require_active: bool,
         now: i64,
-    ) -> Result<(Found, bool)> {
+    ) -> Result<Rotated> {
         let mut batch = Vec::with_capacity(5);
         batch.push(self.blacklisted_stmt(&old.jti)?);
         if let Some(user) = user {
@@ -293,7 +295,10 @@ impl Store {
             None => None,
         };
         let won = has_rows(results.nth(1))?;
-        Ok((Found { blacklisted, user }, won))
+        Ok(Rotated {
+            found: Found { blacklisted, user },
+            won,
+        })
     }
 
     /// simplejwt's `flushexpiredtokens`: deletes outstanding (and, by cascade, blacklisted)

@@ -42,11 +42,11 @@ pub async fn refresh(app: &App, data: Map<String, Value>) -> Result<Value> {
             user,
             require_active,
         } => {
-            let (found, won) = app
+            let rotated = app
                 .store
                 .rotate(old, new, user, require_active, now)
                 .await?;
-            (found, Some(won))
+            (rotated.found, Some(rotated.won))
         }
     };
     let out = plan.decide(found, rotated)?;
