@@ -25,7 +25,9 @@ use worker::{event, Context, Env, Request, Response, Router, ScheduleContext, Sc
 use crate::{
     config::Config,
     error::ApiError,
-    handlers::{blacklist, jwks, obtain, protected, refresh, sessions, sliding, verify},
+    handlers::{
+        blacklist, jwks, obtain, password_change, protected, refresh, sessions, sliding, verify,
+    },
     storage::Store,
     view::{Reads, View},
 };
@@ -159,6 +161,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         "/api/sessions/:sid/",
         SESSION_VIEW,
         sessions::revoke
+    );
+    let router = route!(
+        router,
+        "/api/password/change/",
+        user_action("Password Change"),
+        password_change::change
     );
     router
         .or_else_any_method_async("/", |_, _| async { Ok(not_found()) })

@@ -149,6 +149,11 @@ impl Store {
         Ok(self.stmt(&sql, &[username.into()])?.first(None).await?)
     }
 
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        Ok(self.stmt(&sql, &[num(id)])?.first(None).await?)
+    }
+
     pub async fn set_password(&self, user_id: i64, encoded: &str) -> Result<()> {
         self.stmt(
             "UPDATE users SET password = ?2 WHERE id = ?1",
