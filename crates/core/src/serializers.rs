@@ -106,44 +106,36 @@ fn start_session(
     })
 }
 
-/// `TokenObtainPairSerializer` for an authenticated user: a refresh token and its access
-/// token.
-pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
-    let mut token = for_user(
-        TokenType::Refresh,
-        user,
-        settings,
-        now,
-        ids.jti,
-        ids.session,
-    );
+/// A login's token of `token_type` for an authenticated user, its session, and (for a
+/// refresh token) its access token.
+fn obtain(
+    token_type: TokenType,
+    user: &impl User,
+    settings: &Settings,
+    now: i64,
+    ids: LoginIds,
+) -> Obtained {
+    let mut token = for_user(token_type, user, settings, now, ids.jti, ids.session);
     let session = start_session(&mut token, user, settings, now);
-    let access = token.access_token(settings, now, ids.access_jti);
+    let access = (token_type == TokenType::Refresh)
+        .then(|| token.access_token(settings, now, ids.access_jti));
     Obtained {
         outstanding: Outstanding::of(&token, settings),
-        access: Some(access),
+        access,
         token,
         session,
     }
 }
 
+/// `TokenObtainPairSerializer` for an authenticated user: a refresh token and its access
+/// token.
+pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
+    obtain(TokenType::Refresh, user, settings, now, ids)
+}
+
 /// `TokenObtainSlidingSerializer` for an authenticated user.
 pub fn obtain_sliding(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
-    let mut token = for_user(
-        TokenType::Sliding,
-        user,
-        settings,
-        now,
-        ids.jti,
-        ids.session,
-    );
-    let session = start_session(&mut token, user, settings, now);
-    Obtained {
-        outstanding: Outstanding::of(&token, settings),
-        access: None,
-        token,
-        session,
-    }
+    obtain(TokenType::Sliding, user, settings, now, ids)
 }
 
 /// A token decoded (signature, `exp`, `aud`, … checked), whose typed verification waits

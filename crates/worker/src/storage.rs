@@ -274,18 +274,10 @@ impl Store {
         )
     }
 
-    /// Records an audit event (`auth_events`).
-    pub async fn event(
-        &self,
-        event: &str,
-        user: Option<i64>,
-        sid: Option<&str>,
-        client: &Client,
-        now: i64,
-    ) -> Result<()> {
-        self.event_stmt(event, user, sid, client, now)?
-            .run()
-            .await?;
+    /// Records an audit event (`auth_events`) of no session: a failed login.
+    pub async fn login_failed(&self, user: Option<i64>, client: &Client, now: i64) -> Result<()> {
+        let event = self.event_stmt("login_failed", user, None, client, now)?;
+        event.run().await?;
         Ok(())
     }
 

@@ -2,10 +2,10 @@
 //! with `OLD_PASSWORD_FIELD_ENABLED`: Django's `SetPasswordForm` and its default password
 //! validators, then every other session of the user ends (refresh and access tokens).
 
-use edgejwt_core::{serializers, Revocation, SessionEnd, UserAttributes};
+use edgejwt_core::{serializers, SessionEnd, UserAttributes};
 use serde_json::{json, Map, Value};
 
-use super::{protected::authenticated, random, App, Result};
+use super::{protected::authenticated, random, sessions, App, Result};
 use crate::{error::ApiError, password, request::char_fields, storage::Sessions, view::Input};
 
 /// DRF's `CharField(max_length=128)` on each of dj-rest-auth's fields.
@@ -43,19 +43,12 @@ pub async fn change(app: &App, input: Input) -> Result<Value> {
     let encoded = password::make_password(&new2, &salt, iterations);
     app.store.set_password(user.id, &encoded).await?;
     let keep = serializers::password_change_keeps(&auth.token, &app.config.settings);
-    let ended = app
-        .store
-        .end_sessions(
-            Sessions::AllOf(user.id, keep),
-            SessionEnd::PasswordChange,
-            &input.client,
-            app.now,
-        )
-        .await?;
-    let revoke: Vec<_> = ended
-        .iter()
-        .map(|sid| Revocation::session(sid, app.now, &app.config.settings))
-        .collect();
-    app.revocations.write(&revoke, app.now).await?;
+    sessions::end(
+        app,
+        &input,
+        Sessions::AllOf(user.id, keep),
+        SessionEnd::PasswordChange,
+    )
+    .await?;
     Ok(json!({ "detail": "New password has been saved." }))
 }
