@@ -298,3 +298,22 @@ describe("password change (dj-rest-auth's PasswordChangeView)", () => {
     }
   });
 });
+
+describe("SESSION_CLAIM empty (sessions off)", () => {
+  test("rotation, the grace window and reuse refusal work without a session", async () => {
+    const issuer = await startIssuer({ vars: { SESSION_CLAIM: "", REFRESH_TOKEN_REUSE_INTERVAL: "2" } });
+    try {
+      const pair = await issuer.login();
+      assert.equal(claims(pair.refresh).sid, undefined);
+      const child = await refresh(issuer, pair.refresh);
+      assert.equal(child.status, 200);
+      assert.equal((await refresh(issuer, pair.refresh)).json.refresh, child.json.refresh, "grace without a session");
+      await sleep(2100);
+      assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+      // No session to end: the child lives on (simplejwt's behaviour).
+      assert.equal((await refresh(issuer, child.json.refresh)).status, 200);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
