@@ -11,7 +11,7 @@ use crate::{
     error::ApiError,
     handlers::App,
     request,
-    response::respond,
+    response::{no_content, respond},
     storage::{Client, Revocations, Store},
 };
 
@@ -146,7 +146,7 @@ where
     .await;
     Ok(match result {
         // A view that answers nothing (DELETE): 204 without a body.
-        Ok(Value::Null) => Response::empty().map(|r| r.with_status(204))?,
+        Ok(Value::Null) => no_content(view.allow),
         Ok(body) => respond(200, &body, view.allow, &[]),
         Err(err) => {
             let challenge = Config::get(&ctx.env).map_or_else(
