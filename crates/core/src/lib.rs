@@ -18,8 +18,11 @@
 //! - **Weak keys are refused at load**: HMAC secrets shorter than the hash, RSA under
 //!   2048 bits, small-order Ed25519 points; a `VERIFYING_KEY` that is not the public half
 //!   of `SIGNING_KEY`.
-//! - **The host owns storage.** The core says which `jti` to blacklist on rotation
-//!   ([`Refreshed::blacklist`]); the host makes that write atomic.
+//! - **The host owns storage; the core owns the rules.** Each view is decode → what
+//!   storage must do → decide ([`serializers`], [`authenticate`]): the core says what to
+//!   look up or write (a rotation, revocations, a session to end) and, given storage's
+//!   answers, what to respond, in simplejwt's order of errors. The host makes the writes
+//!   atomic (one D1 transaction per rotation).
 //!
 //! ## Features
 //!

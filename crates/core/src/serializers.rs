@@ -10,6 +10,11 @@
 //! | `TokenVerifyView` | [`verify`] | [`Lookups`] | [`Verifying::decide`] |
 //! | `TokenBlacklistView` | [`blacklist`] | [`BlacklistStorage`] | [`Blacklisting::decide`] |
 //! | `TokenRefreshSlidingView` | [`refresh_sliding`] | [`Lookups`] | [`SlidingRefreshing::decide`] |
+//! | dj-rest-auth's `PasswordChangeView` | (password check) | — | `password_change` |
+//!
+//! Sessions: a login starts one ([`Obtained::session`]); a rotation reads the old token's
+//! child in the same write, so a replay within `REFRESH_TOKEN_REUSE_INTERVAL` gets that child
+//! again and any other replay ends the session ([`Refreshing::reuse_detected`]).
 
 use alloc::{string::String, vec::Vec};
 
