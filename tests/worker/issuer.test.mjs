@@ -24,32 +24,46 @@ describe("rotation under concurrency", () => {
   after(() => issuer.stop());
 
   for (const n of [2, 10, 50]) {
-    test(`${n} concurrent refreshes of one token: exactly one new pair`, async () => {
+    test(`${n} concurrent refreshes of one token: exactly one rotation, every request the same new pair`, async () => {
       const { refresh } = await issuer.login();
       const results = await Promise.all(
         Array.from({ length: n }, () => issuer.call("POST", "/api/token/refresh/", { json: { refresh } })),
       );
-      const winners = results.filter((r) => r.status === 200);
-      const losers = results.filter((r) => r.status !== 200);
-      console.log(`concurrency: ${winners.length} winner(s) of ${n}`);
-      assert.equal(winners.length, 1);
-      for (const r of losers) {
-        assert.equal(r.status, 401);
-        assert.deepEqual(r.json, { detail: "Token is blacklisted", code: "token_not_valid" });
-      }
-      // Only the winner's new refresh token was recorded; the old one is blacklisted once
-      // and mirrored to KV until it would have expired.
+      // Inside the reuse interval every concurrent request gets the one child (a client that
+      // lost the race loses nothing); exactly one rotation happened.
+      assert.deepEqual(results.map((r) => r.status), Array(n).fill(200));
+      const children = new Set(results.map((r) => r.json.refresh));
+      console.log(`concurrency: ${children.size} child of ${n} refreshes`);
+      assert.equal(children.size, 1);
       const old = claims(refresh);
-      const fresh = claims(winners[0].json.refresh);
-      const rows = await issuer.db.prepare("SELECT jti FROM outstanding_tokens WHERE created_at >= ?1 AND jti != ?2").bind(old.iat, old.jti).all();
-      assert.deepEqual(rows.results.map((r) => r.jti).filter((j) => j === fresh.jti), [fresh.jti]);
+      const fresh = claims(results[0].json.refresh);
+      const rows = await issuer.db.prepare("SELECT jti FROM outstanding_tokens WHERE parent_jti = ?1").bind(old.jti).all();
+      assert.deepEqual(rows.results, [{ jti: fresh.jti }]);
+      // The old one is blacklisted once and mirrored to KV until it would have expired.
       const bl = await issuer.db.prepare("SELECT jti, expires_at FROM blacklisted_tokens WHERE jti = ?1").bind(old.jti).all();
       assert.deepEqual(bl.results, [{ jti: old.jti, expires_at: old.exp }]);
       assert.ok(await revokedSoon(issuer, old.jti));
-      // The winner's token works; the old one never again.
-      assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: winners[0].json.refresh } })).status, 200);
+      // The child works.
+      assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: results[0].json.refresh } })).status, 200);
     });
   }
+
+  test("without a reuse interval, one of 10 concurrent refreshes wins and the replays end the session", async () => {
+    const strict = await startIssuer({ vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
+    try {
+      const { refresh } = await strict.login();
+      const results = await Promise.all(Array.from({ length: 10 }, () => strict.call("POST", "/api/token/refresh/", { json: { refresh } })));
+      const winners = results.filter((r) => r.status === 200);
+      assert.equal(winners.length, 1);
+      for (const r of results.filter((r) => r.status !== 200)) {
+        assert.deepEqual([r.status, r.json], [401, { detail: "Token is blacklisted", code: "token_not_valid" }]);
+      }
+      const child = await strict.call("POST", "/api/token/refresh/", { json: { refresh: winners[0].json.refresh } });
+      assert.equal(child.status, 401, "reuse detected: the session is revoked");
+    } finally {
+      await strict.stop();
+    }
+  });
 
   test("logout revokes the whole session in KV: its access tokens die too", async () => {
     const pair = await issuer.login();
@@ -81,15 +95,18 @@ describe("state survives a restart of the runtime", () => {
   test("a blacklisted refresh token stays refused; a rotated one keeps working", async () => {
     let issuer = await startIssuer({ persist: dir });
     const first = await issuer.login();
+    const loggedOut = await issuer.login();
+    assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: loggedOut.refresh } })).status, 200);
     const rotated = (await issuer.call("POST", "/api/token/refresh/", { json: { refresh: first.refresh } })).json;
     assert.ok(await revokedSoon(issuer, claims(first.refresh).jti));
     await issuer.stop();
 
     issuer = await startIssuer({ persist: dir, migrate: false, seed: false });
     try {
-      const reuse = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: first.refresh } });
+      const reuse = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: loggedOut.refresh } });
       assert.equal(reuse.status, 401);
       assert.equal(reuse.json.detail, "Token is blacklisted");
+      assert.equal(await issuer.kv.get(`revoked:${claims(loggedOut.refresh).jti}`), "1");
       assert.equal(await issuer.kv.get(`revoked:${claims(first.refresh).jti}`), "1");
       const ok = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: rotated.refresh } });
       assert.equal(ok.status, 200);
@@ -335,7 +352,7 @@ describe("settings", () => {
   });
 
   test("USER_ID_FIELD=username: tokens name the username; refresh rotates and checks that user", async () => {
-    const issuer = await startIssuer({ vars: { USER_ID_FIELD: "username" } });
+    const issuer = await startIssuer({ vars: { USER_ID_FIELD: "username", REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
     try {
       const pair = await issuer.login();
       assert.equal(claims(pair.access).user_id, "alice");
@@ -343,8 +360,6 @@ describe("settings", () => {
       const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
       assert.equal(r.status, 200);
       assert.equal(claims(r.json.refresh).user_id, "alice");
-      const reuse = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
-      assert.deepEqual(reuse.json, { detail: "Token is blacklisted", code: "token_not_valid" });
       await issuer.db.prepare("UPDATE users SET is_active = 0 WHERE username = 'alice'").run();
       const inactive = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: r.json.refresh } });
       assert.equal(inactive.status, 401);
@@ -352,6 +367,9 @@ describe("settings", () => {
       // The refused refresh wrote no blacklist row: reactivated, the token works once.
       await issuer.db.prepare("UPDATE users SET is_active = 1 WHERE username = 'alice'").run();
       assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: r.json.refresh } })).status, 200);
+      // The first token, replayed: blacklisted (and, with no reuse interval, the session ends).
+      const reuse = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.deepEqual(reuse.json, { detail: "Token is blacklisted", code: "token_not_valid" });
     } finally {
       await issuer.stop();
     }

@@ -135,6 +135,8 @@ pub struct Authenticating {
     unblacklisted: Result<Token, AuthenticationError>,
     jti: Option<String>,
     user: Option<UserKey>,
+    /// The session to look up (`CHECK_REVOKE_TOKEN`).
+    sid: Option<String>,
     check_active: bool,
 }
 
@@ -167,6 +169,12 @@ pub fn authenticate(
         .ok()
         .and_then(|token| token.user_id(settings))
         .and_then(|id| UserKey::new(settings.user_id_field, &id));
+    let sid = unblacklisted
+        .as_ref()
+        .ok()
+        .filter(|_| settings.check_revoke_token)
+        .and_then(|token| crate::store::session_id(token, settings))
+        .map(String::from);
     Ok(Authenticating {
         decoded: if jti.is_some() {
             decoded
@@ -176,6 +184,7 @@ pub fn authenticate(
         unblacklisted,
         jti,
         user,
+        sid,
         check_active: settings.check_user_is_active,
     })
 }
@@ -186,11 +195,13 @@ impl Authenticating {
         Lookups {
             blacklisted: self.jti.as_deref(),
             user: self.user.as_ref(),
+            session: self.sid.as_deref(),
         }
     }
 
     /// The answer, in simplejwt's order: the token (the blacklist first for blacklistable
-    /// classes), its user id claim, then the user: "User not found", "User is inactive".
+    /// classes; with `CHECK_REVOKE_TOKEN`, its session), its user id claim, then the user:
+    /// "User not found", "User is inactive". The user is [`Authenticated::user`].
     pub fn decide(
         self,
         found: Found,
@@ -202,6 +213,10 @@ impl Authenticating {
         } else {
             self.unblacklisted?
         };
+        // `CHECK_REVOKE_TOKEN`: the session was revoked (logout, reuse, password change).
+        if found.session_revoked {
+            return Err(revoked(settings));
+        }
         let user_id = token
             .user_id(settings)
             .ok_or(AuthenticationError::NoUserId)?;

@@ -87,8 +87,8 @@ pub use crate::{
         Secret, Settings, UserIdField, DEFAULT_SESSION_CLAIM, SETTING_NAMES, SETTING_NAMES_TS,
     },
     store::{
-        revoked_key, Account, Found, Lookups, Outstanding, Revocation, User, UserKey,
-        REVOKED_PREFIX,
+        revoked_key, session_id, Account, Child, Found, Lookups, NewSession, Outstanding,
+        Revocation, SessionEnd, User, UserKey, REVOKED_PREFIX,
     },
     token::{Jti, Payload, Token, TokenType},
 };

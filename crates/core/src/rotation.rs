@@ -5,6 +5,8 @@
 //! These are simplejwt's `TokenRefreshSerializer` and `TokenRefreshSlidingSerializer`.
 //! The core only says *what* must happen; the host makes the blacklist write atomic.
 
+use alloc::string::String;
+
 use crate::{
     error::TokenError,
     settings::Settings,
@@ -93,9 +95,11 @@ pub fn refresh(
     rotated.set_jti(settings, refresh_jti);
     rotated.set_exp(settings, now);
     rotated.set_iat(now);
+    let mut outstanding = Outstanding::of(&rotated, settings);
+    outstanding.parent = refresh.jti(settings).map(String::from);
     Refreshed {
         access,
-        outstanding: Some(Outstanding::of(&rotated, settings)),
+        outstanding: Some(outstanding),
         refresh: Some(rotated),
         blacklist,
         revoke,

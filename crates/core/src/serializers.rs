@@ -18,7 +18,9 @@ use crate::{
     error::{AuthenticationError, TokenError, TokenViewError},
     rotation::{self, Refreshed},
     settings::Settings,
-    store::{Found, Lookups, Outstanding, Revocation, User, UserKey},
+    store::{
+        session_id, Child, Found, Lookups, NewSession, Outstanding, Revocation, User, UserKey,
+    },
     token::{Jti, Payload, Token, TokenType},
 };
 
@@ -67,8 +69,8 @@ fn for_user(
     token
 }
 
-/// What a login issues: the token to sign, the access token of a pair, and the record of
-/// the new outstanding token.
+/// What a login issues: the token to sign, the access token of a pair, and the records of
+/// the new session and outstanding token.
 #[derive(Debug, Clone)]
 pub struct Obtained {
     /// The refresh token (pair) or sliding token.
@@ -77,12 +79,37 @@ pub struct Obtained {
     pub access: Option<Token>,
     /// The host records this as outstanding.
     pub outstanding: Outstanding,
+    /// The session the login starts (when `SESSION_CLAIM` is on).
+    pub session: Option<NewSession>,
+}
+
+/// A login's session, and its token's `exp` capped by `SESSION_LIFETIME`.
+fn start_session(
+    token: &mut Token,
+    user: &impl User,
+    settings: &Settings,
+    now: i64,
+) -> Option<NewSession> {
+    let expires_at = settings
+        .session_lifetime
+        .map(|lifetime| now.saturating_add_unsigned(lifetime));
+    if let (Some(cap), Some(exp)) = (expires_at, token.exp()) {
+        if exp > cap {
+            token.payload_mut().insert("exp", cap);
+        }
+    }
+    Some(NewSession {
+        sid: session_id(token, settings)?.into(),
+        user: user.id(),
+        created_at: now,
+        expires_at,
+    })
 }
 
 /// `TokenObtainPairSerializer` for an authenticated user: a refresh token and its access
 /// token.
 pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
-    let token = for_user(
+    let mut token = for_user(
         TokenType::Refresh,
         user,
         settings,
@@ -90,17 +117,19 @@ pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginId
         ids.jti,
         ids.session,
     );
+    let session = start_session(&mut token, user, settings, now);
     let access = token.access_token(settings, now, ids.access_jti);
     Obtained {
         outstanding: Outstanding::of(&token, settings),
         access: Some(access),
         token,
+        session,
     }
 }
 
 /// `TokenObtainSlidingSerializer` for an authenticated user.
 pub fn obtain_sliding(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
-    let token = for_user(
+    let mut token = for_user(
         TokenType::Sliding,
         user,
         settings,
@@ -108,10 +137,12 @@ pub fn obtain_sliding(user: &impl User, settings: &Settings, now: i64, ids: Logi
         ids.jti,
         ids.session,
     );
+    let session = start_session(&mut token, user, settings, now);
     Obtained {
         outstanding: Outstanding::of(&token, settings),
         access: None,
         token,
+        session,
     }
 }
 
@@ -164,10 +195,12 @@ fn token_user(token: &Token, settings: &Settings) -> Result<Option<UserKey>, Tok
 #[derive(Debug)]
 pub struct Refreshing {
     pending: Pending<(Refreshed, Option<UserKey>)>,
-    /// Rotation with blacklisting is one atomic write (exactly one concurrent winner).
+    /// The token's session.
+    sid: Option<String>,
+    /// Rotation with blacklisting is one atomic write (exactly one concurrent winner), and
+    /// reuse is detected.
     atomic: bool,
-    /// `CHECK_USER_IS_ACTIVE`.
-    check_active: bool,
+    now: i64,
 }
 
 /// What the refresh view needs of storage.
@@ -176,10 +209,12 @@ pub enum RefreshStorage<'a> {
     /// Look these up, then [`Refreshing::decide`]. When the answer is a new pair,
     /// record [`Refreshed::outstanding`] (rotation without blacklisting).
     Lookup(Lookups<'a>),
-    /// In one atomic write: blacklist `old` and record `new` as outstanding, only if `old`
-    /// is not blacklisted yet and (when `user` is given) the user passes
-    /// `require_active`. Report what was found (was `old` already blacklisted? the user)
-    /// and whether this call did the rotation; then [`Refreshing::decide`].
+    /// In one atomic write: blacklist `old` and record `new` as outstanding (its `exp`
+    /// capped at the session's `expires_at`), only if `old` is not blacklisted yet, the
+    /// session is not revoked and (when `user` is given) the user passes `require_active`.
+    /// Report what was found — was `old` blacklisted already, the user, the session, and
+    /// `old`'s child as recorded after the write — and whether this call did the rotation;
+    /// then [`Refreshing::decide`].
     Rotate {
         /// The refresh token being rotated out (recorded as outstanding if it is not).
         old: &'a Outstanding,
@@ -195,7 +230,7 @@ pub enum RefreshStorage<'a> {
 /// What storage said about a rotation (see [`RefreshStorage::Rotate`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rotated {
-    /// What was found before the write: blacklist and user.
+    /// What was found: blacklist, user and session before the write; the child after it.
     pub found: Found,
     /// This call blacklisted the old token and recorded the new one.
     pub won: bool,
@@ -214,10 +249,12 @@ pub fn refresh(
 ) -> Result<Refreshing, TokenError> {
     let payload = backend.decode(raw, now)?;
     let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
+    let mut sid = None;
     pending.checked = Token::verify(TokenType::Refresh, payload, settings, now)
         .map_err(TokenViewError::from)
         .and_then(|token| {
             let user = token_user(&token, settings)?;
+            sid = session_id(&token, settings).map(String::from);
             Ok((
                 rotation::refresh(&token, settings, now, access_jti, refresh_jti),
                 user,
@@ -225,14 +262,15 @@ pub fn refresh(
         });
     Ok(Refreshing {
         pending,
+        sid,
         atomic: settings.rotate_refresh_tokens && settings.blacklist_after_rotation,
-        check_active: settings.check_user_is_active,
+        now,
     })
 }
 
 impl Refreshing {
     /// What storage must do before [`Refreshing::decide`].
-    pub fn storage(&self) -> RefreshStorage<'_> {
+    pub fn storage<'a>(&'a self, settings: &Settings) -> RefreshStorage<'a> {
         let jti = self.pending.jti.as_deref();
         match &self.pending.checked {
             Ok((out, user)) => match (&out.blacklist, &out.outstanding) {
@@ -240,38 +278,122 @@ impl Refreshing {
                     old,
                     new,
                     user: user.as_ref(),
-                    require_active: self.check_active,
+                    require_active: settings.check_user_is_active,
                 },
                 _ => RefreshStorage::Lookup(Lookups {
                     blacklisted: jti,
                     user: user.as_ref(),
+                    session: None,
                 }),
             },
             // Only the blacklist can still change the answer.
             Err(_) => RefreshStorage::Lookup(Lookups {
                 blacklisted: jti,
                 user: None,
+                session: None,
             }),
         }
     }
 
+    /// The child a replayed parent gets again: rotated already (by an earlier request or a
+    /// concurrent one), within `REFRESH_TOKEN_REUSE_INTERVAL` of that rotation, its child
+    /// unused, its session alive.
+    fn grace<'f>(
+        &self,
+        found: &'f Found,
+        rotated: Option<bool>,
+        settings: &Settings,
+    ) -> Option<&'f Child> {
+        let replayed = found.blacklisted || rotated == Some(false);
+        let interval = i64::try_from(settings.refresh_token_reuse_interval).unwrap_or(i64::MAX);
+        found.child.as_ref().filter(|child| {
+            self.atomic
+                && replayed
+                && interval > 0
+                && !child.blacklisted
+                && !found.session_revoked
+                && self.now.saturating_sub(child.created_at) <= interval
+                && self.pending.checked.is_ok()
+        })
+    }
+
+    /// The session to revoke: a rotated-out token used again outside the reuse interval
+    /// (or after its child was used) means two holders of one session — a thief.
+    pub fn reuse_detected(
+        &self,
+        found: &Found,
+        rotated: Option<bool>,
+        settings: &Settings,
+    ) -> Option<&str> {
+        let replayed = found.blacklisted || rotated == Some(false);
+        let rotated_out = found.child.is_some();
+        (self.atomic
+            && replayed
+            && rotated_out
+            && !found.session_revoked
+            && self.grace(found, rotated, settings).is_none())
+        .then_some(self.sid.as_deref())
+        .flatten()
+    }
+
     /// The answer, given what storage found (a [`RefreshStorage::Lookup`]) or did (a
-    /// [`RefreshStorage::Rotate`]). In simplejwt's order: blacklisted, then the token's
-    /// own errors, then the account; a lost rotation race is "Token is blacklisted".
+    /// [`RefreshStorage::Rotate`]). In simplejwt's order: blacklisted (a revoked session
+    /// too; not a replay inside the reuse interval), then the token's own errors, then the
+    /// account; a lost rotation race is "Token is blacklisted" unless it is in the interval.
     /// What is left for the host to write is in the answer: [`Refreshed::outstanding`]
     /// (rotation without blacklisting; a rotation has written it) and, after the response,
     /// [`Refreshed::revoke`].
-    pub fn decide(self, found: Found, rotated: Option<bool>) -> Result<Refreshed, TokenViewError> {
-        let check_active = self.check_active;
-        let (mut out, user) = self.pending.decide(found.blacklisted)?;
-        let allowed = found.user.is_some_and(|u| u.is_active || !check_active);
+    pub fn decide(
+        self,
+        found: Found,
+        rotated: Option<bool>,
+        settings: &Settings,
+    ) -> Result<Refreshed, TokenViewError> {
+        let grace = self.grace(&found, rotated, settings).cloned();
+        let refused = found.blacklisted || found.session_revoked;
+        let (mut out, user) = self.pending.decide(refused && grace.is_none())?;
+        let allowed = found
+            .user
+            .as_ref()
+            .is_some_and(|u| u.is_active || !settings.check_user_is_active);
         if user.is_some() && !allowed {
             return Err(AuthenticationError::NoActiveAccountForToken.into());
         }
-        match rotated {
-            Some(false) => return Err(TokenError::Blacklisted.into()),
-            Some(true) => out.outstanding = None,
-            None => {}
+        // A concurrent refresh rotated it first, outside the reuse interval.
+        if rotated == Some(false) && grace.is_none() {
+            return Err(TokenError::Blacklisted.into());
+        }
+        // The child as storage recorded it: this rotation's, or the earlier one's (grace).
+        let recorded = grace
+            .as_ref()
+            .or(found.child.as_ref().filter(|_| rotated == Some(true)));
+        if let (Some(child), Some(token)) = (recorded, out.refresh.as_mut()) {
+            token.restamp(settings, &child.jti, child.created_at, child.expires_at);
+        }
+        if rotated.is_some() {
+            out.outstanding = None;
+        }
+        if grace.is_some() {
+            // The rotation that made this child blacklisted the parent and revokes it.
+            out.blacklist = None;
+            out.revoke = None;
+        }
+        if settings.refresh_claims_from_user {
+            if let Some(account) = &found.user {
+                let tokens = core::iter::once(&mut out.access).chain(out.refresh.as_mut());
+                for token in tokens {
+                    for claim in &settings.token_claims {
+                        match account.claims.get(claim) {
+                            Some(value) => {
+                                token.payload_mut().insert(claim.as_str(), value.clone())
+                            }
+                            None => {
+                                token.payload_mut().remove(claim);
+                            }
+                        }
+                    }
+                }
+            }
         }
         Ok(out)
     }
@@ -310,6 +432,7 @@ impl Verifying {
         Lookups {
             blacklisted: self.jti.as_deref(),
             user: None,
+            session: None,
         }
     }
 
@@ -348,6 +471,8 @@ pub struct Logout {
     /// session, so every verifier refuses the session's access tokens. Also on a repeated
     /// logout, so that one whose revocations failed half-way can finish.
     pub revoke: Vec<Revocation>,
+    /// The session to record as ended (`logout`), when the token was valid.
+    pub end_session: Option<String>,
 }
 
 /// Starts `TokenBlacklistView` (`{"refresh": raw}`).
@@ -394,6 +519,7 @@ impl Blacklisting {
             Err(_) => BlacklistStorage::Lookup(Lookups {
                 blacklisted: self.pending.jti.as_deref(),
                 user: None,
+                session: None,
             }),
         }
     }
@@ -404,11 +530,16 @@ impl Blacklisting {
     /// failed finishes it.
     pub fn decide(self, found: Found, won: Option<bool>) -> Logout {
         let blacklisted = found.blacklisted || won == Some(false);
+        let end_session = match &self.pending.checked {
+            Ok(token) => token.sid.clone(),
+            Err(_) => None,
+        };
         let valid = self.pending.checked.is_ok();
         let answer = self.pending.decide(blacklisted).map(|_| ());
         Logout {
             answer,
             revoke: if valid { self.revoke } else { Vec::new() },
+            end_session,
         }
     }
 }
@@ -440,6 +571,7 @@ impl SlidingRefreshing {
         Lookups {
             blacklisted: self.pending.jti.as_deref(),
             user: None,
+            session: None,
         }
     }
 

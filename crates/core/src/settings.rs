@@ -55,6 +55,11 @@ setting_names! {
     "CHECK_USER_IS_ACTIVE",
     "TOKEN_CLAIMS",
     "SESSION_CLAIM",
+    "REFRESH_TOKEN_REUSE_INTERVAL",
+    "SESSION_LIFETIME",
+    "REFRESH_CLAIMS_FROM_USER",
+    "CHECK_REVOKE_TOKEN",
+    "LOGOUT_ON_PASSWORD_CHANGE",
 }
 
 /// The session claim's default name (`SESSION_CLAIM`).
@@ -159,6 +164,22 @@ pub struct Settings {
     /// login session, set at login and copied into every token derived from it; logout
     /// revokes it, so verifiers refuse the session's access tokens too.
     pub session_claim: Option<String>,
+    /// `REFRESH_TOKEN_REUSE_INTERVAL` (edgejwt; default 10 s, `0` off): a rotated-out refresh
+    /// token replayed this soon after its rotation, while its child is unused, gets that same
+    /// child again (a lost response); any other reuse revokes the whole session.
+    pub refresh_token_reuse_interval: u64,
+    /// `SESSION_LIFETIME` (edgejwt; default unset = simplejwt's behaviour): no refresh token of
+    /// a session outlives `created + SESSION_LIFETIME`.
+    pub session_lifetime: Option<u64>,
+    /// `REFRESH_CLAIMS_FROM_USER` (edgejwt; default true): a refresh re-reads the
+    /// `TOKEN_CLAIMS` from the user, so a role change reaches the next access token.
+    pub refresh_claims_from_user: bool,
+    /// `CHECK_REVOKE_TOKEN` (simplejwt's name; default false): the issuer's own
+    /// authentication also refuses access tokens of revoked sessions.
+    pub check_revoke_token: bool,
+    /// `LOGOUT_ON_PASSWORD_CHANGE` (dj-rest-auth's name; default false): a password change
+    /// revokes the current session too, not only the others.
+    pub logout_on_password_change: bool,
 }
 
 impl Default for Settings {
@@ -188,6 +209,11 @@ impl Default for Settings {
             check_user_is_active: true,
             token_claims: Vec::new(),
             session_claim: Some(DEFAULT_SESSION_CLAIM.to_owned()),
+            refresh_token_reuse_interval: 10,
+            session_lifetime: None,
+            refresh_claims_from_user: true,
+            check_revoke_token: false,
+            logout_on_password_change: false,
         }
     }
 }
@@ -293,6 +319,15 @@ impl Settings {
                     .map(|c| identifier(name, c))
                     .collect::<Result<_, _>>()?;
             }
+            "REFRESH_TOKEN_REUSE_INTERVAL" => {
+                self.refresh_token_reuse_interval = parse_duration(name, value)?;
+            }
+            "SESSION_LIFETIME" => self.session_lifetime = Some(lifetime(name, value)?),
+            "REFRESH_CLAIMS_FROM_USER" => self.refresh_claims_from_user = parse_bool(name, value)?,
+            "CHECK_REVOKE_TOKEN" => self.check_revoke_token = parse_bool(name, value)?,
+            "LOGOUT_ON_PASSWORD_CHANGE" => {
+                self.logout_on_password_change = parse_bool(name, value)?;
+            }
             "SESSION_CLAIM" => {
                 self.session_claim = match value.trim() {
                     "" => None,
@@ -343,6 +378,17 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// How long a revoked session's id must stay revoked for verifiers: the longest any
+    /// token of it issued up to `now` can still be accepted.
+    pub fn session_revoked_until(&self, now: i64) -> i64 {
+        let longest = self
+            .refresh_token_lifetime
+            .max(self.sliding_token_refresh_lifetime)
+            .saturating_add(self.access_token_lifetime)
+            .saturating_add(self.leeway);
+        now.saturating_add_unsigned(longest)
     }
 
     /// The time before which stored blacklist rows can go (simplejwt's

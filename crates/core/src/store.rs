@@ -8,7 +8,7 @@ use alloc::{
     string::{String, ToString},
 };
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{
     settings::{Settings, UserIdField},
@@ -80,6 +80,8 @@ pub struct Lookups<'a> {
     pub blacklisted: Option<&'a str>,
     /// Does this user exist, and is it active?
     pub user: Option<&'a UserKey>,
+    /// Is this session revoked?
+    pub session: Option<&'a str>,
 }
 
 /// A user account's standing, as storage found it.
@@ -91,6 +93,37 @@ pub struct Account {
     pub username: String,
     /// `users.is_active`.
     pub is_active: bool,
+    /// The user's `TOKEN_CLAIMS` values now (fresh claims on refresh).
+    pub claims: Map<String, Value>,
+}
+
+impl Account {
+    /// The account of `user`, with its current `TOKEN_CLAIMS` values.
+    pub fn of(user: &impl User, settings: &Settings) -> Self {
+        Self {
+            id: user.id(),
+            username: String::from(user.username()),
+            is_active: user.is_active(),
+            claims: settings
+                .token_claims
+                .iter()
+                .filter_map(|c| Some((c.clone(), user.claim(c)?)))
+                .collect(),
+        }
+    }
+}
+
+/// A rotated token's child, as storage recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Child {
+    /// The child's `jti`.
+    pub jti: String,
+    /// When the rotation happened (the child's `iat`).
+    pub created_at: i64,
+    /// The child's `exp`, as recorded (capped by the session's lifetime).
+    pub expires_at: i64,
+    /// The child was itself rotated or blacklisted.
+    pub blacklisted: bool,
 }
 
 /// What storage answered to [`Lookups`] (`false`/`None` for what was not asked).
@@ -100,6 +133,10 @@ pub struct Found {
     pub blacklisted: bool,
     /// The user, if it exists.
     pub user: Option<Account>,
+    /// The session is revoked.
+    pub session_revoked: bool,
+    /// For a rotation: the old token's child, if it was ever rotated.
+    pub child: Option<Child>,
 }
 
 /// A refresh or sliding token to record as outstanding (simplejwt's `OutstandingToken`):
@@ -114,6 +151,10 @@ pub struct Outstanding {
     pub created_at: i64,
     /// Its `exp`.
     pub expires_at: i64,
+    /// Its session (`SESSION_CLAIM`).
+    pub sid: Option<String>,
+    /// The token it was rotated from.
+    pub parent: Option<String>,
 }
 
 impl Outstanding {
@@ -127,6 +168,57 @@ impl Outstanding {
             user,
             created_at: token.payload().get_i64("iat").unwrap_or_default(),
             expires_at: token.exp().unwrap_or_default(),
+            sid: session_id(token, settings).map(String::from),
+            parent: None,
+        }
+    }
+}
+
+/// A token's session id (`SESSION_CLAIM`), if sessions are on and it has one.
+pub fn session_id<'t>(token: &'t Token, settings: &Settings) -> Option<&'t str> {
+    settings
+        .session_claim
+        .as_deref()
+        .and_then(|claim| token.payload().get_str(claim))
+}
+
+/// A session a login starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// Its id (`SESSION_CLAIM`).
+    pub sid: String,
+    /// The user's `users.id`.
+    pub user: i64,
+    /// When it started.
+    pub created_at: i64,
+    /// `created_at + SESSION_LIFETIME`, or none.
+    pub expires_at: Option<i64>,
+}
+
+/// Why a session ended early, as recorded and audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// `POST /api/token/blacklist/` with one of its refresh tokens.
+    Logout,
+    /// `DELETE /api/sessions/<sid>/`.
+    Revoked,
+    /// `POST /api/sessions/revoke-all/`.
+    LogoutAll,
+    /// A rotated-out refresh token of it was used again outside the reuse interval.
+    ReuseDetected,
+    /// The user changed their password (the other sessions).
+    PasswordChange,
+}
+
+impl SessionEnd {
+    /// The reason's name (`sessions.revoked_reason`, `auth_events.event`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::Revoked => "revoked",
+            Self::LogoutAll => "logout_all",
+            Self::ReuseDetected => "reuse_detected",
+            Self::PasswordChange => "password_change",
         }
     }
 }
@@ -142,6 +234,15 @@ pub struct Revocation {
 }
 
 impl Revocation {
+    /// A revoked session: its id stays revoked as long as any token of it issued up to
+    /// `now` could still be accepted.
+    pub fn session(sid: &str, now: i64, settings: &Settings) -> Self {
+        Self {
+            key: revoked_key(sid),
+            until: settings.session_revoked_until(now),
+        }
+    }
+
     /// A revocation of `id` for a token expiring at `exp`.
     pub fn new(id: &str, exp: i64, settings: &Settings) -> Self {
         let leeway = i64::try_from(settings.leeway).unwrap_or(i64::MAX);

@@ -307,6 +307,13 @@ impl Token {
         self.payload.insert("exp", exp);
     }
 
+    /// Gives a rotated token the `jti`, `iat` and `exp` storage recorded for it.
+    pub fn restamp(&mut self, settings: &Settings, jti: &str, iat: i64, exp: i64) {
+        self.payload.insert(settings.jti_claim.as_str(), jti);
+        self.payload.insert("iat", iat);
+        self.payload.insert("exp", exp);
+    }
+
     /// Sets `iat` to `now` (simplejwt's `set_iat`).
     pub fn set_iat(&mut self, now: i64) {
         self.payload.insert("iat", now);

@@ -25,7 +25,7 @@ use worker::{event, Context, Env, Request, Response, Router, ScheduleContext, Sc
 use crate::{
     config::Config,
     error::ApiError,
-    handlers::{blacklist, jwks, obtain, protected, refresh, sliding, verify},
+    handlers::{blacklist, jwks, obtain, protected, refresh, sessions, sliding, verify},
     storage::Store,
     view::{Reads, View},
 };
@@ -51,6 +51,31 @@ const PROTECTED_VIEW: View = View {
     input: Reads::Header,
 };
 
+/// The session API (`JWTAuthentication`): the user's sessions.
+const SESSIONS_VIEW: View = View {
+    name: "Sessions",
+    methods: READ_VIEW,
+    allow: "GET, HEAD, OPTIONS",
+    input: Reads::Header,
+};
+
+const SESSION_VIEW: View = View {
+    name: "Session",
+    methods: &[worker::Method::Delete],
+    allow: "DELETE, OPTIONS",
+    input: Reads::Header,
+};
+
+/// An authenticated POST with a body.
+const fn user_action(name: &'static str) -> View {
+    View {
+        name,
+        methods: TOKEN_VIEW,
+        allow: "POST, OPTIONS",
+        input: Reads::HeaderAndData,
+    }
+}
+
 const JWKS_VIEW: View = View {
     name: "JWKS",
     methods: READ_VIEW,
@@ -61,10 +86,10 @@ const JWKS_VIEW: View = View {
 /// A route: `$path` served by `$view`, whose input (body fields, the auth header, or
 /// nothing) goes to `$handler`.
 macro_rules! route {
-    ($router:expr, $path:literal, $view:expr, $input:ident => $handler:path) => {
+    ($router:expr, $path:literal, $view:expr, $handler:path) => {
         $router.on_async($path, |req, ctx| async move {
             view::serve(req, ctx, &$view, |app, input| async move {
-                $handler(&app, input.$input()).await
+                $handler(&app, input).await
             })
             .await
         })
@@ -79,16 +104,62 @@ fn now() -> i64 {
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     // The request's context (waitUntil) reaches the views as the router's data.
     let router = Router::with_data(Rc::new(ctx));
-    let router =
-        route!(router, "/api/token/", token_view("Token Obtain Pair"), data => obtain::pair);
-    let router = route!(router, "/api/token/refresh/", token_view("Token Refresh"), data => refresh::refresh);
-    let router =
-        route!(router, "/api/token/verify/", token_view("Token Verify"), data => verify::verify);
-    let router = route!(router, "/api/token/blacklist/", token_view("Token Blacklist"), data => blacklist::blacklist);
-    let router = route!(router, "/api/token/sliding/", token_view("Token Obtain Sliding"), data => obtain::sliding);
-    let router = route!(router, "/api/token/sliding/refresh/", token_view("Token Refresh Sliding"), data => sliding::refresh);
-    let router = route!(router, "/api/protected/", PROTECTED_VIEW, header => protected::protected);
-    let router = route!(router, "/api/token/jwks/", JWKS_VIEW, nothing => jwks::jwks);
+    let router = route!(
+        router,
+        "/api/token/",
+        token_view("Token Obtain Pair"),
+        obtain::pair
+    );
+    let router = route!(
+        router,
+        "/api/token/refresh/",
+        token_view("Token Refresh"),
+        refresh::refresh
+    );
+    let router = route!(
+        router,
+        "/api/token/verify/",
+        token_view("Token Verify"),
+        verify::verify
+    );
+    let router = route!(
+        router,
+        "/api/token/blacklist/",
+        token_view("Token Blacklist"),
+        blacklist::blacklist
+    );
+    let router = route!(
+        router,
+        "/api/token/sliding/",
+        token_view("Token Obtain Sliding"),
+        obtain::sliding
+    );
+    let router = route!(
+        router,
+        "/api/token/sliding/refresh/",
+        token_view("Token Refresh Sliding"),
+        sliding::refresh
+    );
+    let router = route!(
+        router,
+        "/api/protected/",
+        PROTECTED_VIEW,
+        protected::protected
+    );
+    let router = route!(router, "/api/token/jwks/", JWKS_VIEW, jwks::jwks);
+    let router = route!(router, "/api/sessions/", SESSIONS_VIEW, sessions::list);
+    let router = route!(
+        router,
+        "/api/sessions/revoke-all/",
+        user_action("Revoke All Sessions"),
+        sessions::revoke_all
+    );
+    let router = route!(
+        router,
+        "/api/sessions/:sid/",
+        SESSION_VIEW,
+        sessions::revoke
+    );
     router
         .or_else_any_method_async("/", |_, _| async { Ok(not_found()) })
         .or_else_any_method_async("/*path", |_, _| async { Ok(not_found()) })

@@ -5,7 +5,8 @@
 //! core's plans ([`Lookups`], [`Outstanding`], [`Revocation`]).
 
 use edgejwt_core::{
-    serializers::Rotated, Account, Found, Lookups, Outstanding, Revocation, UserKey,
+    serializers::Rotated, Account, Child, Found, Lookups, NewSession, Outstanding, Revocation,
+    SessionEnd, Settings, UserKey,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -91,12 +92,41 @@ fn user_id_subquery(user: Option<&UserKey>, param: usize) -> (String, JsValue) {
     }
 }
 
-/// A user row's `id`, `username` and `is_active`.
+/// Who made a request: recorded with sessions and audit events.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// `CF-Connecting-IP`.
+    pub ip: String,
+    /// `User-Agent`, truncated.
+    pub user_agent: String,
+}
+
+/// A row of `sessions`, as the session API shows it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionRow {
+    pub sid: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: Option<i64>,
+    pub user_agent: String,
+}
+
+/// A child row of a rotation.
 #[derive(Deserialize)]
-struct AccountRow {
-    id: i64,
-    username: String,
-    is_active: i64,
+struct ChildRow {
+    jti: String,
+    created_at: i64,
+    expires_at: i64,
+    blacklisted: i64,
+}
+
+/// Which sessions to end.
+#[derive(Debug, Clone, Copy)]
+pub enum Sessions<'a> {
+    /// One session, if it is the user's (`None`: any user's).
+    One(&'a str, Option<i64>),
+    /// Every active session of the user, but `except` (the current one).
+    AllOf(i64, Option<&'a str>),
 }
 
 /// Users and tokens in D1.
@@ -142,8 +172,15 @@ impl Store {
     fn account_stmt(&self, user: &UserKey) -> Result<D1PreparedStatement> {
         let (column, value) = user_match(user);
         self.stmt(
-            &format!("SELECT id, username, is_active FROM users WHERE {column} = ?1"),
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"),
             &[value],
+        )
+    }
+
+    fn session_revoked_stmt(&self, sid: &str) -> Result<D1PreparedStatement> {
+        self.stmt(
+            "SELECT 1 AS hit FROM sessions WHERE sid = ?1 AND revoked_at IS NOT NULL",
+            &[sid.into()],
         )
     }
 
@@ -155,13 +192,16 @@ impl Store {
     }
 
     /// Answers the core's [`Lookups`] in one round trip.
-    pub async fn look_up(&self, lookups: &Lookups<'_>) -> Result<Found> {
-        let mut batch = Vec::with_capacity(2);
+    pub async fn look_up(&self, lookups: &Lookups<'_>, settings: &Settings) -> Result<Found> {
+        let mut batch = Vec::with_capacity(3);
         if let Some(jti) = lookups.blacklisted {
             batch.push(self.blacklisted_stmt(jti)?);
         }
         if let Some(user) = lookups.user {
             batch.push(self.account_stmt(user)?);
+        }
+        if let Some(sid) = lookups.session {
+            batch.push(self.session_revoked_stmt(sid)?);
         }
         let results = match batch.len() {
             0 => Vec::new(),
@@ -173,26 +213,179 @@ impl Store {
             None => false,
         };
         let user = match lookups.user {
-            Some(_) => account(results.next())?,
+            Some(_) => account(results.next(), settings)?,
             None => None,
         };
-        Ok(Found { blacklisted, user })
+        let session_revoked = match lookups.session {
+            Some(_) => has_rows(results.next())?,
+            None => false,
+        };
+        Ok(Found {
+            blacklisted,
+            user,
+            session_revoked,
+            child: None,
+        })
     }
 
     fn outstand_stmt(&self, token: &Outstanding) -> Result<D1PreparedStatement> {
         let (user, user_value) = user_id_subquery(token.user.as_ref(), 2);
         self.stmt(
             &format!(
-                "INSERT OR IGNORE INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-                 VALUES (?1, {user}, ?3, ?4)"
+                "INSERT OR IGNORE INTO outstanding_tokens \
+                 (jti, user_id, created_at, expires_at, sid, parent_jti) \
+                 VALUES (?1, {user}, ?3, ?4, ?5, ?6)"
             ),
             &[
                 token.jti.as_str().into(),
                 user_value,
                 num(token.created_at),
                 num(token.expires_at),
+                opt(token.sid.as_deref()),
+                opt(token.parent.as_deref()),
             ],
         )
+    }
+
+    fn event_stmt(
+        &self,
+        event: &str,
+        user: Option<i64>,
+        sid: Option<&str>,
+        client: &Client,
+        now: i64,
+    ) -> Result<D1PreparedStatement> {
+        self.stmt(
+            "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                num(now),
+                user.map_or(JsValue::NULL, num),
+                opt(sid),
+                event.into(),
+                client.ip.as_str().into(),
+                client.user_agent.as_str().into(),
+            ],
+        )
+    }
+
+    /// Records an audit event (`auth_events`).
+    pub async fn event(
+        &self,
+        event: &str,
+        user: Option<i64>,
+        sid: Option<&str>,
+        client: &Client,
+        now: i64,
+    ) -> Result<()> {
+        self.event_stmt(event, user, sid, client, now)?
+            .run()
+            .await?;
+        Ok(())
+    }
+
+    /// A login: its session, its outstanding token and its audit event, in one round trip.
+    pub async fn login(
+        &self,
+        session: Option<&NewSession>,
+        token: &Outstanding,
+        client: &Client,
+        now: i64,
+    ) -> Result<()> {
+        let mut batch = Vec::with_capacity(3);
+        if let Some(session) = session {
+            batch.push(self.stmt(
+                "INSERT INTO sessions (sid, user_id, created_at, last_used_at, expires_at, user_agent) \
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+                &[
+                    session.sid.as_str().into(),
+                    num(session.user),
+                    num(session.created_at),
+                    session.expires_at.map_or(JsValue::NULL, num),
+                    client.user_agent.as_str().into(),
+                ],
+            )?);
+        }
+        batch.push(self.outstand_stmt(token)?);
+        let user = session.map(|s| s.user);
+        batch.push(self.event_stmt("login", user, token.sid.as_deref(), client, now)?);
+        self.db.batch(batch).await?;
+        Ok(())
+    }
+
+    /// Ends sessions: marks them revoked with `reason` and blacklists every outstanding
+    /// token of them, in one transaction. Returns the sessions this call ended.
+    pub async fn end_sessions(
+        &self,
+        which: Sessions<'_>,
+        reason: SessionEnd,
+        client: &Client,
+        now: i64,
+    ) -> Result<Vec<String>> {
+        let (filter, args): (&str, Vec<JsValue>) = match which {
+            Sessions::One(sid, user) => (
+                "sid = ?3 AND (?4 IS NULL OR user_id = ?4)",
+                vec![sid.into(), user.map_or(JsValue::NULL, num)],
+            ),
+            Sessions::AllOf(user, except) => (
+                "user_id = ?3 AND (?4 IS NULL OR sid <> ?4)",
+                vec![num(user), opt(except)],
+            ),
+        };
+        let mut bound = vec![num(now), reason.as_str().into()];
+        bound.extend(args);
+        let results = self
+            .db
+            .batch(vec![
+                self.stmt(
+                    &format!(
+                        "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
+                         WHERE revoked_at IS NULL AND {filter} RETURNING sid, user_id"
+                    ),
+                    &bound,
+                )?,
+                // Every token of a revoked session, including any rotated since.
+                self.stmt(
+                    "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                     SELECT o.jti, ?1, o.expires_at FROM outstanding_tokens o \
+                     JOIN sessions s ON s.sid = o.sid \
+                     WHERE s.revoked_at = ?1 AND s.revoked_reason = ?2 AND o.expires_at >= ?1 \
+                     ON CONFLICT (jti) DO NOTHING",
+                    &[num(now), reason.as_str().into()],
+                )?,
+            ])
+            .await?;
+        #[derive(Deserialize)]
+        struct Ended {
+            sid: String,
+            user_id: Option<i64>,
+        }
+        let ended: Vec<Ended> = batch_result(results.first())?.results()?;
+        let mut events = Vec::with_capacity(ended.len());
+        for e in &ended {
+            events.push(self.event_stmt(reason.as_str(), e.user_id, Some(&e.sid), client, now)?);
+        }
+        if !events.is_empty() {
+            self.db.batch(events).await?;
+        }
+        Ok(ended.into_iter().map(|e| e.sid).collect())
+    }
+
+    /// The user's active sessions, newest first: not revoked, with a refresh token alive.
+    pub async fn sessions(&self, user: i64, now: i64) -> Result<Vec<SessionRow>> {
+        Ok(self
+            .stmt(
+                "SELECT s.sid, s.created_at, s.last_used_at, s.user_agent, \
+                 (SELECT MAX(o.expires_at) FROM outstanding_tokens o WHERE o.sid = s.sid) AS expires_at \
+                 FROM sessions s WHERE s.user_id = ?1 AND s.revoked_at IS NULL \
+                 AND EXISTS (SELECT 1 FROM outstanding_tokens o WHERE o.sid = s.sid AND o.expires_at > ?2 \
+                   AND NOT EXISTS (SELECT 1 FROM blacklisted_tokens b WHERE b.jti = o.jti)) \
+                 ORDER BY s.created_at DESC, s.rowid DESC",
+                &[num(user), num(now)],
+            )?
+            .all()
+            .await?
+            .results()?)
     }
 
     /// Records an issued refresh or sliding token (simplejwt's `OutstandingToken`).
@@ -239,64 +432,132 @@ impl Store {
     }
 
     /// The core's `RefreshStorage::Rotate`, in one D1 transaction (one round trip): reads
-    /// the blacklist and the user, blacklists `old` and records `new`, the inserts guarded
-    /// so that only one caller per `old` wins, and only for an allowed user.
+    /// the blacklist, the user and the session, blacklists `old` and records `new` (its
+    /// `exp` capped at the session's end), the inserts guarded so that only one caller per
+    /// `old` wins, only for an allowed user and a live session; then reads `old`'s child
+    /// as recorded (this call's, or a concurrent or earlier winner's).
+    #[allow(clippy::too_many_arguments, reason = "the core's Rotate, spelled out")]
     pub async fn rotate(
         &self,
         old: &Outstanding,
         new: &Outstanding,
         user: Option<&UserKey>,
         require_active: bool,
+        client: &Client,
+        settings: &Settings,
         now: i64,
     ) -> Result<Rotated> {
-        let mut batch = Vec::with_capacity(5);
+        let mut batch = Vec::with_capacity(9);
         batch.push(self.blacklisted_stmt(&old.jti)?);
         if let Some(user) = user {
             batch.push(self.account_stmt(user)?);
         }
+        let sid = new.sid.as_deref();
+        if let Some(sid) = sid {
+            batch.push(self.session_revoked_stmt(sid)?);
+        }
         batch.push(self.outstand_stmt(old)?);
-        let guard = user.map(|user| {
-            let (column, value) = user_match(user);
-            let active = if require_active {
-                " AND is_active <> 0"
-            } else {
-                ""
-            };
-            (
-                format!("EXISTS (SELECT 1 FROM users WHERE {column} = ?4{active})"),
-                value,
-            )
-        });
-        batch.push(self.blacklist_stmt(
-            old,
-            now,
-            guard.as_ref().map(|(sql, v)| (sql.as_str(), v.clone())),
+        let active = if require_active {
+            " AND is_active <> 0"
+        } else {
+            ""
+        };
+        let (user_guard, user_value) = match user {
+            Some(user) => {
+                let (column, value) = user_match(user);
+                (
+                    format!("EXISTS (SELECT 1 FROM users WHERE {column} = ?4{active})"),
+                    value,
+                )
+            }
+            None => ("?4 IS NULL".to_owned(), JsValue::NULL),
+        };
+        // A revoked session rotates no more.
+        batch.push(self.stmt(
+            &format!(
+                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                 SELECT ?1, ?2, ?3 WHERE {user_guard} \
+                 AND NOT EXISTS (SELECT 1 FROM sessions WHERE sid = ?5 AND revoked_at IS NOT NULL) \
+                 ON CONFLICT (jti) DO NOTHING RETURNING jti"
+            ),
+            &[
+                old.jti.as_str().into(),
+                num(now),
+                num(old.expires_at),
+                user_value,
+                opt(sid),
+            ],
         )?);
-        // `changes()` is the row count of the blacklist insert just before, in this
-        // transaction: the new token is recorded only by the winner.
+        // `changes()` is the row count of the statement just before, in this transaction:
+        // the new token is recorded only by the winner, its `exp` capped by the session.
         let (new_user, new_user_value) = user_id_subquery(new.user.as_ref(), 2);
         batch.push(self.stmt(
             &format!(
-                "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) \
-                 SELECT ?1, {new_user}, ?3, ?4 WHERE changes() = 1"
+                "INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at, sid, parent_jti) \
+                 SELECT ?1, {new_user}, ?3, \
+                 MIN(?4, COALESCE((SELECT expires_at FROM sessions WHERE sid = ?5), ?4)), ?5, ?6 \
+                 WHERE changes() = 1"
             ),
             &[
                 new.jti.as_str().into(),
                 new_user_value,
                 num(new.created_at),
                 num(new.expires_at),
+                opt(sid),
+                old.jti.as_str().into(),
             ],
+        )?);
+        batch.push(self.stmt(
+            "UPDATE sessions SET last_used_at = ?2 WHERE sid = ?1 AND changes() = 1",
+            &[opt(sid), num(now)],
+        )?);
+        batch.push(self.stmt(
+            "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
+             SELECT ?1, (SELECT user_id FROM outstanding_tokens WHERE jti = ?2), ?3, 'refresh', ?4, ?5 \
+             WHERE EXISTS (SELECT 1 FROM outstanding_tokens WHERE jti = ?2)",
+            &[
+                num(now),
+                new.jti.as_str().into(),
+                opt(sid),
+                client.ip.as_str().into(),
+                client.user_agent.as_str().into(),
+            ],
+        )?);
+        batch.push(self.stmt(
+            "SELECT o.jti, o.created_at, o.expires_at, \
+             EXISTS (SELECT 1 FROM blacklisted_tokens b WHERE b.jti = o.jti) AS blacklisted \
+             FROM outstanding_tokens o WHERE o.parent_jti = ?1",
+            &[old.jti.as_str().into()],
         )?);
         let results = self.db.batch(batch).await?;
         let mut results = results.iter();
         let blacklisted = has_rows(results.next())?;
         let user = match user {
-            Some(_) => account(results.next())?,
+            Some(_) => account(results.next(), settings)?,
             None => None,
         };
+        let session_revoked = match sid {
+            Some(_) => has_rows(results.next())?,
+            None => false,
+        };
         let won = has_rows(results.nth(1))?;
+        let child = batch_result(results.nth(3))?
+            .results::<ChildRow>()?
+            .into_iter()
+            .next()
+            .map(|row| Child {
+                jti: row.jti,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                blacklisted: row.blacklisted != 0,
+            });
         Ok(Rotated {
-            found: Found { blacklisted, user },
+            found: Found {
+                blacklisted,
+                user,
+                session_revoked,
+                child,
+            },
             won,
         })
     }
@@ -333,13 +594,16 @@ fn has_rows(result: Option<&D1Result>) -> Result<bool> {
     Ok(!batch_result(result)?.results::<Value>()?.is_empty())
 }
 
-fn account(result: Option<&D1Result>) -> Result<Option<Account>> {
-    let rows = batch_result(result)?.results::<AccountRow>()?;
-    Ok(rows.into_iter().next().map(|row| Account {
-        id: row.id,
-        username: row.username,
-        is_active: row.is_active != 0,
-    }))
+fn account(result: Option<&D1Result>, settings: &Settings) -> Result<Option<Account>> {
+    let rows = batch_result(result)?.results::<User>()?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|user| Account::of(&user, settings)))
+}
+
+fn opt(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from)
 }
 
 /// KV accepts expirations at least 60 s ahead; this margin keeps a write made near that

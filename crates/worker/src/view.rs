@@ -12,7 +12,7 @@ use crate::{
     handlers::App,
     request,
     response::respond,
-    storage::{Revocations, Store},
+    storage::{Client, Revocations, Store},
 };
 
 /// What a view reads from the request.
@@ -23,6 +23,8 @@ pub enum Reads {
     /// The `AUTH_HEADER_NAME` header. The view authenticates before the method is
     /// checked, as DRF does: a request without credentials is 401 whatever its method.
     Header,
+    /// The header and, for the methods that take one, the body.
+    HeaderAndData,
     /// Nothing.
     Nothing,
 }
@@ -38,28 +40,29 @@ pub struct View {
 }
 
 /// The request's input, as its view reads it.
-pub enum Input {
-    Data(Map<String, Value>),
-    Header(Option<String>),
-    Nothing,
+pub struct Input {
+    /// The body's fields (`Reads::Data`).
+    pub data: Map<String, Value>,
+    /// The `AUTH_HEADER_NAME` header (`Reads::Header`).
+    pub auth: Option<String>,
+    /// Who is asking (sessions and audit events).
+    pub client: Client,
+    /// The `:sid` of `/api/sessions/:sid/`.
+    pub sid: Option<String>,
 }
 
-impl Input {
-    pub fn data(self) -> Map<String, Value> {
-        match self {
-            Self::Data(data) => data,
-            _ => Map::new(),
-        }
-    }
+/// The `User-Agent` kept with a session or an event, truncated to this many characters.
+const USER_AGENT_CHARS: usize = 256;
 
-    pub fn header(self) -> Option<String> {
-        match self {
-            Self::Header(header) => header,
-            _ => None,
-        }
+fn client(req: &Request) -> Client {
+    let header = |name: &str| req.headers().get(name).ok().flatten().unwrap_or_default();
+    Client {
+        ip: header("CF-Connecting-IP"),
+        user_agent: header("User-Agent")
+            .chars()
+            .take(USER_AGENT_CHARS)
+            .collect(),
     }
-
-    pub fn nothing(self) {}
 }
 
 fn now() -> i64 {
@@ -108,19 +111,29 @@ where
         allow: view.allow,
     };
     let result = async {
-        if !allowed && view.input != Reads::Header {
+        if !allowed && !matches!(view.input, Reads::Header | Reads::HeaderAndData) {
             return Err(not_allowed());
         }
         let app = app(&ctx.env, &ctx.data)?;
-        let input = match view.input {
-            Reads::Data => Input::Data(request::read_data(&mut req).await?),
-            Reads::Header => Input::Header(
-                req.headers()
-                    .get(&app.config.settings.auth_header_name)
-                    .ok()
-                    .flatten(),
-            ),
-            Reads::Nothing => Input::Nothing,
+        let reads_auth = matches!(view.input, Reads::Header | Reads::HeaderAndData);
+        let reads_body = view.input == Reads::Data
+            || view.input == Reads::HeaderAndData && allowed && method == Method::Post;
+        let input = Input {
+            auth: reads_auth
+                .then(|| {
+                    req.headers()
+                        .get(&app.config.settings.auth_header_name)
+                        .ok()
+                        .flatten()
+                })
+                .flatten(),
+            client: client(&req),
+            sid: ctx.param("sid").cloned(),
+            data: if reads_body {
+                request::read_data(&mut req).await?
+            } else {
+                Map::new()
+            },
         };
         let body = handler(app, input).await?;
         // Authenticated, but not with this method.
@@ -132,6 +145,8 @@ where
     }
     .await;
     Ok(match result {
+        // A view that answers nothing (DELETE): 204 without a body.
+        Ok(Value::Null) => Response::empty().map(|r| r.with_status(204))?,
         Ok(body) => respond(200, &body, view.allow, &[]),
         Err(err) => {
             let challenge = Config::get(&ctx.env).map_or_else(

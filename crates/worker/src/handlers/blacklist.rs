@@ -3,23 +3,39 @@
 //! tokens. The KV writes are idempotent and ordered by the core again on a repeated logout,
 //! so a logout whose KV write failed (a 500) finishes on the client's retry.
 
-use edgejwt_core::serializers::{self, BlacklistStorage};
-use serde_json::{json, Map, Value};
+use edgejwt_core::{
+    serializers::{self, BlacklistStorage},
+    SessionEnd,
+};
+use serde_json::{json, Value};
 
 use super::{App, Result};
-use crate::request::char_fields;
+use crate::{request::char_fields, storage::Sessions, view::Input};
 
-pub async fn blacklist(app: &App, data: Map<String, Value>) -> Result<Value> {
-    let [raw] = char_fields(&data, ["refresh"])?;
+pub async fn blacklist(app: &App, input: Input) -> Result<Value> {
+    let [raw] = char_fields(&input.data, ["refresh"])?;
     let plan = serializers::blacklist(&raw, &app.config.backend, &app.config.settings, app.now)?;
     let (found, won) = match plan.storage() {
-        BlacklistStorage::Lookup(lookups) => (app.store.look_up(&lookups).await?, None),
+        BlacklistStorage::Lookup(lookups) => (
+            app.store.look_up(&lookups, &app.config.settings).await?,
+            None,
+        ),
         BlacklistStorage::Blacklist(token) => {
             let won = app.store.blacklist(token, app.now).await?;
             (Default::default(), Some(won))
         }
     };
     let logout = plan.decide(found, won);
+    if let Some(sid) = &logout.end_session {
+        app.store
+            .end_sessions(
+                Sessions::One(sid, None),
+                SessionEnd::Logout,
+                &input.client,
+                app.now,
+            )
+            .await?;
+    }
     app.revocations.write(&logout.revoke, app.now).await?;
     logout.answer?;
     Ok(json!({}))

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::config::Config;
 
-pub async fn jwks(app: &crate::handlers::App, (): ()) -> super::Result<Value> {
+pub async fn jwks(app: &crate::handlers::App, _: crate::view::Input) -> super::Result<Value> {
     let config: &Config = &app.config;
     let keys: Vec<Value> = config
         .backend

@@ -7,6 +7,7 @@ pub mod jwks;
 pub mod obtain;
 pub mod protected;
 pub mod refresh;
+pub mod sessions;
 pub mod sliding;
 pub mod verify;
 

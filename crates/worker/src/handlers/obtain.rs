@@ -2,15 +2,15 @@
 //! simplejwt's `TokenObtainPairSerializer` / `TokenObtainSlidingSerializer`.
 
 use edgejwt_core::serializers::{self, LoginIds, Obtained};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{new_jti, random, App, Result};
-use crate::{password, request::char_fields, storage::User};
+use crate::{password, request::char_fields, storage::User, view::Input};
 
 /// Checks the credentials: one password hash whatever the outcome (an unknown user hashes
 /// a dummy), and the core's one error for unknown, wrong and inactive.
-async fn authenticate_credentials(app: &App, data: &Map<String, Value>) -> Result<User> {
-    let [username, password] = char_fields(data, ["username", "password"])?;
+async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
+    let [username, password] = char_fields(&input.data, ["username", "password"])?;
     let iterations = app.config.password_hash_iterations;
     let user = app.store.user_by_username(&username).await?;
     let checked = match &user {
@@ -20,7 +20,16 @@ async fn authenticate_credentials(app: &App, data: &Map<String, Value>) -> Resul
             password::Checked::default()
         }
     };
-    let user = serializers::login(user, checked.valid)?;
+    let user_id = user.as_ref().map(|u| u.id);
+    let user = match serializers::login(user, checked.valid) {
+        Ok(user) => user,
+        Err(e) => {
+            app.store
+                .event("login_failed", user_id, None, &input.client, app.now)
+                .await?;
+            return Err(e.into());
+        }
+    };
     if checked.needs_rehash {
         let salt = password::salt_from_random(&random()?);
         let encoded = password::make_password(&password, &salt, iterations);
@@ -40,15 +49,18 @@ fn login_ids() -> Result<LoginIds> {
     })
 }
 
-async fn record(app: &App, obtained: &Obtained) -> Result<()> {
-    app.store.outstand(&obtained.outstanding).await
+async fn record(app: &App, obtained: &Obtained, input: &Input) -> Result<()> {
+    let session = obtained.session.as_ref();
+    app.store
+        .login(session, &obtained.outstanding, &input.client, app.now)
+        .await
 }
 
 /// `POST /api/token/`: credentials → `{"refresh", "access"}`.
-pub async fn pair(app: &App, data: Map<String, Value>) -> Result<Value> {
-    let user = authenticate_credentials(app, &data).await?;
+pub async fn pair(app: &App, input: Input) -> Result<Value> {
+    let user = authenticate_credentials(app, &input).await?;
     let obtained = serializers::obtain_pair(&user, &app.config.settings, app.now, login_ids()?);
-    record(app, &obtained).await?;
+    record(app, &obtained, &input).await?;
     let access = obtained
         .access
         .as_ref()
@@ -58,9 +70,9 @@ pub async fn pair(app: &App, data: Map<String, Value>) -> Result<Value> {
 }
 
 /// `POST /api/token/sliding/`: credentials → `{"token"}`.
-pub async fn sliding(app: &App, data: Map<String, Value>) -> Result<Value> {
-    let user = authenticate_credentials(app, &data).await?;
+pub async fn sliding(app: &App, input: Input) -> Result<Value> {
+    let user = authenticate_credentials(app, &input).await?;
     let obtained = serializers::obtain_sliding(&user, &app.config.settings, app.now, login_ids()?);
-    record(app, &obtained).await?;
+    record(app, &obtained, &input).await?;
     Ok(json!({ "token": app.encode(&obtained.token)? }))
 }

@@ -17,15 +17,18 @@
 //!    blacklisting), and after the response the old `jti`'s KV revocation (`waitUntil`: D1
 //!    is the record; a KV failure must not cost the client the pair it already owns).
 
-use edgejwt_core::serializers::{self, RefreshStorage};
+use edgejwt_core::{
+    serializers::{self, RefreshStorage},
+    Revocation, SessionEnd,
+};
 use serde_json::{Map, Value};
 
 use super::{new_jti, App, Result};
-use crate::request::char_fields;
+use crate::{request::char_fields, storage::Sessions, view::Input};
 
-pub async fn refresh(app: &App, data: Map<String, Value>) -> Result<Value> {
+pub async fn refresh(app: &App, input: Input) -> Result<Value> {
     let (settings, now) = (&app.config.settings, app.now);
-    let [raw] = char_fields(&data, ["refresh"])?;
+    let [raw] = char_fields(&input.data, ["refresh"])?;
     let plan = serializers::refresh(
         &raw,
         &app.config.backend,
@@ -34,8 +37,8 @@ pub async fn refresh(app: &App, data: Map<String, Value>) -> Result<Value> {
         new_jti()?,
         new_jti()?,
     )?;
-    let (found, rotated) = match plan.storage() {
-        RefreshStorage::Lookup(lookups) => (app.store.look_up(&lookups).await?, None),
+    let (found, rotated) = match plan.storage(settings) {
+        RefreshStorage::Lookup(lookups) => (app.store.look_up(&lookups, settings).await?, None),
         RefreshStorage::Rotate {
             old,
             new,
@@ -44,12 +47,29 @@ pub async fn refresh(app: &App, data: Map<String, Value>) -> Result<Value> {
         } => {
             let rotated = app
                 .store
-                .rotate(old, new, user, require_active, now)
+                .rotate(old, new, user, require_active, &input.client, settings, now)
                 .await?;
             (rotated.found, Some(rotated.won))
         }
     };
-    let out = plan.decide(found, rotated)?;
+    // Two holders of one session: end it, and tell every verifier, before answering.
+    if let Some(sid) = plan.reuse_detected(&found, rotated, settings) {
+        let ended = app
+            .store
+            .end_sessions(
+                Sessions::One(sid, None),
+                SessionEnd::ReuseDetected,
+                &input.client,
+                now,
+            )
+            .await?;
+        let revoke: Vec<_> = ended
+            .iter()
+            .map(|sid| Revocation::session(sid, now, settings))
+            .collect();
+        app.revocations.write(&revoke, now).await?;
+    }
+    let out = plan.decide(found, rotated, settings)?;
     if let Some(outstanding) = &out.outstanding {
         app.store.outstand(outstanding).await?;
     }

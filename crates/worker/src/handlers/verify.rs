@@ -2,15 +2,18 @@
 //! `BLACKLIST_AFTER_ROTATION` a blacklisted one is a 400).
 
 use edgejwt_core::serializers;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{App, Result};
-use crate::request::char_fields;
+use crate::{request::char_fields, view::Input};
 
-pub async fn verify(app: &App, data: Map<String, Value>) -> Result<Value> {
-    let [raw] = char_fields(&data, ["token"])?;
+pub async fn verify(app: &App, input: Input) -> Result<Value> {
+    let [raw] = char_fields(&input.data, ["token"])?;
     let plan = serializers::verify(&raw, &app.config.backend, &app.config.settings, app.now)?;
-    let found = app.store.look_up(&plan.lookups()).await?;
+    let found = app
+        .store
+        .look_up(&plan.lookups(), &app.config.settings)
+        .await?;
     plan.decide(found)?;
     Ok(json!({}))
 }

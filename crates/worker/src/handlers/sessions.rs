@@ -1,0 +1,79 @@
+//! The session API (Bearer access token, simplejwt's `JWTAuthentication`): list the user's
+//! sessions, end one, end all. Ending a session blacklists its refresh tokens and revokes its
+//! id in KV, so edge verifiers refuse its access tokens too.
+
+use edgejwt_core::{session_id, Revocation, SessionEnd};
+use serde_json::{json, Value};
+
+use super::{protected::authenticated, App, Result};
+use crate::{error::ApiError, storage::Sessions, view::Input};
+
+/// Unix seconds as DRF renders a `DateTimeField` in UTC: ISO 8601 with `Z`.
+fn iso8601(secs: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
+    String::from(date.to_iso_string()).replace(".000Z", "Z")
+}
+
+/// `GET /api/sessions/`: the user's active sessions, newest first.
+pub async fn list(app: &App, input: Input) -> Result<Value> {
+    let auth = authenticated(app, &input).await?;
+    let current = session_id(&auth.token, &app.config.settings);
+    let user = auth.user.unwrap_or_default();
+    let rows = app.store.sessions(user.id, app.now).await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| {
+            json!({
+                "sid": s.sid,
+                "created_at": iso8601(s.created_at),
+                "last_used_at": iso8601(s.last_used_at),
+                "expires_at": s.expires_at.map(iso8601),
+                "user_agent": s.user_agent,
+                "current": Some(s.sid.as_str()) == current,
+            })
+        })
+        .collect())
+}
+
+async fn end(app: &App, input: &Input, which: Sessions<'_>, reason: SessionEnd) -> Result<usize> {
+    let ended = app
+        .store
+        .end_sessions(which, reason, &input.client, app.now)
+        .await?;
+    let revoke: Vec<_> = ended
+        .iter()
+        .map(|sid| Revocation::session(sid, app.now, &app.config.settings))
+        .collect();
+    app.revocations.write(&revoke, app.now).await?;
+    Ok(ended.len())
+}
+
+/// `DELETE /api/sessions/<sid>/`: 204; another user's or an unknown session is 404.
+pub async fn revoke(app: &App, input: Input) -> Result<Value> {
+    let user = authenticated(app, &input).await?.user.unwrap_or_default();
+    let sid = input.sid.clone().unwrap_or_default();
+    match end(
+        app,
+        &input,
+        Sessions::One(&sid, Some(user.id)),
+        SessionEnd::Revoked,
+    )
+    .await?
+    {
+        0 => Err(ApiError::NotFound),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `POST /api/sessions/revoke-all/`: logout everywhere, this session included.
+pub async fn revoke_all(app: &App, input: Input) -> Result<Value> {
+    let user = authenticated(app, &input).await?.user.unwrap_or_default();
+    let n = end(
+        app,
+        &input,
+        Sessions::AllOf(user.id, None),
+        SessionEnd::LogoutAll,
+    )
+    .await?;
+    Ok(json!({ "revoked": n }))
+}

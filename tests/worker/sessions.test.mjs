@@ -1,0 +1,234 @@
+// Sessions: reuse detection with a grace window, the absolute session lifetime, fresh claims,
+// the session API and audit events — the issuer in workerd with real local D1 and KV.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { claims, startIssuer } from "./harness.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const refresh = (issuer, token, headers) => issuer.call("POST", "/api/token/refresh/", { json: { refresh: token }, headers });
+const BLACKLISTED = { detail: "Token is blacklisted", code: "token_not_valid" };
+
+async function events(issuer, sid) {
+  const rows = await issuer.db.prepare("SELECT event FROM auth_events WHERE sid = ?1 ORDER BY id").bind(sid).all();
+  return rows.results.map((r) => r.event);
+}
+
+describe("reuse detection with a grace window", () => {
+  let issuer;
+  before(async () => (issuer = await startIssuer({ vars: { REFRESH_TOKEN_REUSE_INTERVAL: "2" } })));
+  after(() => issuer.stop());
+
+  test("a parent replayed inside the interval gets the same child, byte for byte, and a new access token", async () => {
+    const pair = await issuer.login();
+    const first = await refresh(issuer, pair.refresh);
+    assert.equal(first.status, 200);
+    const again = await refresh(issuer, pair.refresh);
+    assert.equal(again.status, 200, JSON.stringify(again.json));
+    assert.equal(again.json.refresh, first.json.refresh, "the same child (HS256 is deterministic)");
+    assert.notEqual(claims(again.json.access).jti, claims(first.json.access).jti, "a new access token");
+    // Exactly one rotation happened, and the child still works.
+    const children = await issuer.db.prepare("SELECT COUNT(*) AS n FROM outstanding_tokens WHERE parent_jti = ?1").bind(claims(pair.refresh).jti).first();
+    assert.equal(children.n, 1);
+    assert.equal((await refresh(issuer, first.json.refresh)).status, 200);
+  });
+
+  test("20 concurrent refreshes of one token inside the interval all get the same child", async () => {
+    const pair = await issuer.login();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(issuer, pair.refresh)));
+    assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200), JSON.stringify(answers.find((a) => a.status !== 200)?.json));
+    assert.equal(new Set(answers.map((a) => a.json.refresh)).size, 1, "one child for all");
+    const children = await issuer.db.prepare("SELECT COUNT(*) AS n FROM outstanding_tokens WHERE parent_jti = ?1").bind(claims(pair.refresh).jti).first();
+    assert.equal(children.n, 1, "exactly one rotation");
+  });
+
+  test("a replay after the interval revokes the whole session, its newest child and its access tokens", async () => {
+    const pair = await issuer.login();
+    const { sid } = claims(pair.refresh);
+    const child = (await refresh(issuer, pair.refresh)).json;
+    await sleep(3100);
+    const replay = await refresh(issuer, pair.refresh);
+    assert.deepEqual([replay.status, replay.json], [401, BLACKLISTED]);
+    // The newest child dies too: the thief (or the victim) holds nothing of the session.
+    const dead = await refresh(issuer, child.refresh);
+    assert.deepEqual([dead.status, dead.json], [401, BLACKLISTED]);
+    // Edge verifiers refuse the session's access tokens (the package reads this key).
+    assert.equal(await issuer.kv.get(`revoked:${sid}`), "1");
+    const row = await issuer.db.prepare("SELECT revoked_reason FROM sessions WHERE sid = ?1").bind(sid).first();
+    assert.equal(row.revoked_reason, "reuse_detected");
+    assert.deepEqual(await events(issuer, sid), ["login", "refresh", "reuse_detected"]);
+  });
+
+  test("a replay after the child was itself rotated revokes the session, even inside the interval", async () => {
+    const pair = await issuer.login();
+    const child = (await refresh(issuer, pair.refresh)).json;
+    const grandchild = (await refresh(issuer, child.refresh)).json;
+    const replay = await refresh(issuer, pair.refresh);
+    assert.deepEqual([replay.status, replay.json], [401, BLACKLISTED]);
+    assert.deepEqual((await refresh(issuer, grandchild.refresh)).json, BLACKLISTED);
+  });
+
+  test("a logged-out token is blacklisted without revoking anything more", async () => {
+    const pair = await issuer.login();
+    assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } })).status, 200);
+    assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+    const row = await issuer.db.prepare("SELECT revoked_reason FROM sessions WHERE sid = ?1").bind(claims(pair.refresh).sid).first();
+    assert.equal(row.revoked_reason, "logout");
+  });
+});
+
+describe("REFRESH_TOKEN_REUSE_INTERVAL=0", () => {
+  test("turns the grace window off: any replay revokes the session", async () => {
+    const issuer = await startIssuer({ vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
+    try {
+      const pair = await issuer.login();
+      const child = (await refresh(issuer, pair.refresh)).json;
+      assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+      assert.deepEqual((await refresh(issuer, child.refresh)).json, BLACKLISTED);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
+
+describe("SESSION_LIFETIME", () => {
+  test("ends a session that keeps refreshing", async () => {
+    const issuer = await startIssuer({ vars: { SESSION_LIFETIME: "3s" } });
+    try {
+      const pair = await issuer.login();
+      const start = claims(pair.refresh).iat;
+      assert.ok(claims(pair.refresh).exp <= start + 3);
+      let token = pair.refresh;
+      for (let i = 0; i < 2; i++) {
+        await sleep(1000);
+        const r = await refresh(issuer, token);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.ok(claims(r.json.refresh).exp <= start + 3, "no refresh token outlives the session");
+        token = r.json.refresh;
+      }
+      await sleep(1600);
+      const r = await refresh(issuer, token);
+      assert.deepEqual([r.status, r.json], [401, { detail: "Token is expired", code: "token_not_valid" }]);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
+
+describe("fresh claims", () => {
+  test("a role change reaches the next refresh (REFRESH_CLAIMS_FROM_USER)", async () => {
+    const issuer = await startIssuer({ vars: { TOKEN_CLAIMS: "roles,is_staff" } });
+    try {
+      await issuer.db.prepare("UPDATE users SET claims = ?1, is_staff = 1 WHERE id = 1").bind(JSON.stringify({ roles: ["admin"] })).run();
+      const pair = await issuer.login();
+      assert.deepEqual([claims(pair.access).roles, claims(pair.access).is_staff], [["admin"], true]);
+      await issuer.db.prepare("UPDATE users SET claims = '{}', is_staff = 0 WHERE id = 1").run();
+      const r = await refresh(issuer, pair.refresh);
+      assert.equal(r.status, 200);
+      for (const t of [r.json.access, r.json.refresh]) {
+        assert.equal(claims(t).roles, undefined, "the demoted admin lost the role");
+        assert.equal(claims(t).is_staff, false);
+      }
+    } finally {
+      await issuer.stop();
+    }
+  });
+
+  test("REFRESH_CLAIMS_FROM_USER=false keeps the login's claims", async () => {
+    const issuer = await startIssuer({ vars: { TOKEN_CLAIMS: "roles", REFRESH_CLAIMS_FROM_USER: "false" } });
+    try {
+      await issuer.db.prepare("UPDATE users SET claims = ?1 WHERE id = 1").bind(JSON.stringify({ roles: ["admin"] })).run();
+      const pair = await issuer.login();
+      await issuer.db.prepare("UPDATE users SET claims = '{}' WHERE id = 1").run();
+      const r = await refresh(issuer, pair.refresh);
+      assert.deepEqual(claims(r.json.access).roles, ["admin"]);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
+
+describe("the session API", () => {
+  let issuer;
+  before(async () => (issuer = await startIssuer({ vars: { CHECK_REVOKE_TOKEN: "true" } })));
+  after(() => issuer.stop());
+  const ua = (name) => ({ "User-Agent": name });
+  const login = async (agent) => (await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers: ua(agent) })).json;
+
+  test("lists the user's active sessions, newest first, this one marked", async () => {
+    const a = await login("Browser A");
+    const b = await login("Browser B");
+    const r = await issuer.call("GET", "/api/sessions/", { token: b.access });
+    assert.equal(r.status, 200);
+    const mine = r.json.filter((s) => [claims(a.refresh).sid, claims(b.refresh).sid].includes(s.sid));
+    assert.deepEqual(mine.map((s) => [s.user_agent, s.current]), [["Browser B", true], ["Browser A", false]]);
+    for (const s of mine) {
+      assert.match(s.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.match(s.last_used_at, /Z$/);
+      assert.match(s.expires_at, /Z$/);
+    }
+    assert.deepEqual((await issuer.call("GET", "/api/sessions/")).json, { detail: "Authentication credentials were not provided." });
+  });
+
+  test("revokes one session: 204; its tokens die; another user's or an unknown one is 404", async () => {
+    const a = await login("A");
+    const b = await login("B");
+    const sid = claims(a.refresh).sid;
+    const r = await issuer.call("DELETE", `/api/sessions/${sid}/`, { token: b.access });
+    assert.equal(r.status, 204);
+    assert.equal(r.json, "");
+    assert.deepEqual((await refresh(issuer, a.refresh)).json, BLACKLISTED);
+    assert.equal(await issuer.kv.get(`revoked:${sid}`), "1");
+    // CHECK_REVOKE_TOKEN: the issuer's own authentication refuses its access token.
+    const p = await issuer.call("GET", "/api/protected/", { token: a.access });
+    assert.equal(p.status, 401);
+    assert.equal(p.json.messages[0].message, "Token is blacklisted");
+    for (const other of [sid, "no-such-session"]) {
+      const again = await issuer.call("DELETE", `/api/sessions/${other}/`, { token: b.access });
+      assert.deepEqual([again.status, again.json], [404, { detail: "Not found." }]);
+    }
+    // Bob's sessions are not Alice's to end.
+    await issuer.db.prepare("UPDATE users SET is_active = 1 WHERE id = 2").run();
+    const bob = (await issuer.call("POST", "/api/token/", { json: { username: "bob", password: "bob-password-1" } })).json;
+    const denied = await issuer.call("DELETE", `/api/sessions/${claims(bob.refresh).sid}/`, { token: b.access });
+    assert.equal(denied.status, 404);
+    assert.equal((await refresh(issuer, bob.refresh)).status, 200);
+    await issuer.db.prepare("UPDATE users SET is_active = 0 WHERE id = 2").run();
+  });
+
+  test("revoke-all logs out everywhere, this session included", async () => {
+    const a = await login("A");
+    const b = await login("B");
+    const r = await issuer.call("POST", "/api/sessions/revoke-all/", { token: b.access });
+    assert.equal(r.status, 200);
+    assert.ok(r.json.revoked >= 2, JSON.stringify(r.json));
+    for (const t of [a, b]) {
+      assert.deepEqual((await refresh(issuer, t.refresh)).json, BLACKLISTED);
+      assert.equal(await issuer.kv.get(`revoked:${claims(t.refresh).sid}`), "1");
+    }
+    assert.equal((await issuer.call("GET", "/api/sessions/", { token: b.access })).status, 401);
+    const fresh = await login("C");
+    const list = await issuer.call("GET", "/api/sessions/", { token: fresh.access });
+    assert.deepEqual(list.json.map((s) => s.user_agent), ["C"]);
+    assert.deepEqual(await events(issuer, claims(a.refresh).sid), ["login", "logout_all"]);
+  });
+});
+
+describe("audit events", () => {
+  test("logins, failed logins and refreshes are recorded with the client", async () => {
+    const issuer = await startIssuer();
+    try {
+      const headers = { "User-Agent": "audit-test", "CF-Connecting-IP": "203.0.113.7" };
+      await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "wrong" }, headers });
+      const pair = (await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers })).json;
+      await refresh(issuer, pair.refresh, headers);
+      const rows = await issuer.db.prepare("SELECT user_id, event, client_ip, user_agent FROM auth_events ORDER BY id").all();
+      assert.deepEqual(rows.results, [
+        { user_id: 1, event: "login_failed", client_ip: "203.0.113.7", user_agent: "audit-test" },
+        { user_id: 1, event: "login", client_ip: "203.0.113.7", user_agent: "audit-test" },
+        { user_id: 1, event: "refresh", client_ip: "203.0.113.7", user_agent: "audit-test" },
+      ]);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
