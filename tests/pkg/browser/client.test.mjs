@@ -236,7 +236,7 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       assert.deepEqual(server.since(mark).filter((e) => e.status === 401), []);
     }));
 
-  test("3. rotation: the client keeps the newest refresh token; the old ones are blacklisted", { timeout: 30_000 }, () =>
+  test("3. rotation: the client keeps the newest refresh token; old ones are refused, and replaying one ends the session ('revoked')", { timeout: 30_000 }, () =>
     inBrowser("3-rotation", 1, async (page) => {
       const mark = server.mark();
       const seen = await page.evaluate(async ([username, password]) => {
@@ -245,7 +245,7 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
         await client.refresh();
         await Promise.all([client.refresh(), client.refresh(), client.refresh()]); // single-flight: one request
         const res = await client.fetch("/api/protected/");
-        return { history: storage.history.map((s) => s && s.refresh), status: res.status };
+        return { history: storage.history.map((s) => s && s.refresh), status: res.status, sid: client.claims.sid };
       }, ALICE);
       const [r0, r1, r2] = seen.history;
       assert.equal(seen.history.length, 3, "login + two rotations were stored");
@@ -254,15 +254,27 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       const refreshes = server.refreshes(mark);
       assert.deepEqual(refreshes.map((r) => r.request.refresh), [r0, r1], "each refresh token was sent once");
       assert.deepEqual(refreshes.map((r) => r.response.refresh), [r1, r2]);
+      // The client holds r2: its next refresh sends r2 and succeeds.
+      let next = server.mark();
+      await page.evaluate(() => clients.tab.client.refresh());
+      assert.deepEqual(server.refreshes(next).map((r) => [r.request.refresh, r.status]), [[r2, 200]]);
+      const r3 = server.refreshes(next)[0].response.refresh;
+      // The rotated-out tokens are refused, and replaying one is reuse: the issuer ends the
+      // whole session (reuse detection)...
       for (const old of [r0, r1]) {
         const reuse = await refreshAtIssuer(old);
         assert.equal(reuse.status, 401);
         assert.deepEqual(reuse.json, BLACKLISTED);
       }
-      // The client holds r2: its next refresh sends r2 and succeeds.
-      const next = server.mark();
-      await page.evaluate(() => clients.tab.client.refresh());
-      assert.deepEqual(server.refreshes(next).map((r) => [r.request.refresh, r.status]), [[r2, 200]]);
+      // ...so the client's next refresh, with the newest token, is refused too: `revoked`.
+      next = server.mark();
+      const refused = await page.evaluate(() => outcome("tab", (c) => c.refresh()));
+      assert.deepEqual([refused.code, refused.status, refused.detail], ["refresh_failed", 401, "Token is blacklisted"]);
+      assert.deepEqual(server.refreshes(next).map((r) => r.request.refresh), [r3]);
+      const s = await page.evaluate(() => snapshot("tab"));
+      assert.deepEqual(s.events.map((e) => e.type).slice(-2), ["revoked", "authfailure"]);
+      assert.equal(s.events.at(-2).sid, seen.sid);
+      assert.equal(s.isAuthenticated, false);
       await page.evaluate(() => clients.tab.client.close());
     }));
 
