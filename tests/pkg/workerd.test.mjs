@@ -50,7 +50,13 @@ export default {
         compatibilityDate: "2025-06-01",
         d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
         kvNamespaces: { REVOCATIONS: KV_ID },
-        bindings: { SIGNING_KEY: REFERENCE_KEY, PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS) },
+        bindings: {
+          SIGNING_KEY: REFERENCE_KEY,
+          PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
+          ROTATE_REFRESH_TOKENS: "true",
+          BLACKLIST_AFTER_ROTATION: "true",
+          REFRESH_TOKEN_REUSE_INTERVAL: "1",
+        },
       },
       {
         name: "consumer",
@@ -102,4 +108,29 @@ test("a Worker with the package verifies the issuer's tokens; logout kills the a
 
   const other = (await post("/api/token/", { username: "alice", password: "alice-password-1" })).json;
   assert.equal((await me(other.access)).status, 200);
+});
+
+test("reuse detected at the issuer ends the session at the edge: the newest child's access token is refused", async () => {
+  const pair = (await post("/api/token/", { username: "alice", password: "alice-password-1" })).json;
+  const child = (await post("/api/token/refresh/", { refresh: pair.refresh })).json;
+  assert.equal((await me(child.access)).status, 200);
+  await new Promise((r) => setTimeout(r, 2100)); // past REFRESH_TOKEN_REUSE_INTERVAL
+  const replay = await post("/api/token/refresh/", { refresh: pair.refresh });
+  assert.deepEqual(replay, { status: 401, json: { detail: "Token is blacklisted", code: "token_not_valid" } });
+  const dead = await me(child.access);
+  assert.equal(dead.status, 401);
+  assert.equal(dead.json.messages[0].message, "Token is blacklisted");
+});
+
+test("logout everywhere (revoke-all) kills every session's access tokens at the edge", async () => {
+  const login = async () => (await post("/api/token/", { username: "alice", password: "alice-password-1" })).json;
+  const [a, b] = [await login(), await login()];
+  const r = await issuer.fetch("http://issuer/api/sessions/revoke-all/", { method: "POST", headers: { Authorization: `Bearer ${a.access}` } });
+  assert.equal(r.status, 200);
+  for (const t of [a, b]) {
+    const denied = await me(t.access);
+    assert.equal(denied.status, 401);
+    assert.equal(denied.json.messages[0].message, "Token is blacklisted");
+  }
+  assert.equal((await me((await login()).access)).status, 200, "a new login works");
 });

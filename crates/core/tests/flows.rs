@@ -33,10 +33,12 @@ fn authenticate_with(
         id: 1,
         username: "alice".into(),
         is_active: true,
+        ..Default::default()
     });
     let found = Found {
         blacklisted: blacklisted && plan.lookups().blacklisted.is_some(),
         user,
+        ..Default::default()
     };
     let out = plan.decide(found, settings, now)?;
     Ok(Some((out.token, out.user_id)))

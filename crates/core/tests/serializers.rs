@@ -14,8 +14,8 @@ mod common;
 use common::{backend, jti, HMAC_KEY, NOW};
 use edgejwt_core::{
     serializers::{self, BlacklistStorage, RefreshStorage},
-    Account, Algorithm, AuthenticationError, Found, Settings, Token, TokenBackend, TokenError,
-    TokenType, TokenViewError, UserKey,
+    Account, Algorithm, AuthenticationError, Child, Found, Settings, Token, TokenBackend,
+    TokenError, TokenType, TokenViewError, UserKey,
 };
 
 fn setup(rotate: bool, blacklist: bool) -> (Settings, TokenBackend) {
@@ -35,6 +35,7 @@ fn alice(active: bool) -> Option<Account> {
         id: 1,
         username: "alice".into(),
         is_active: active,
+        ..Default::default()
     })
 }
 
@@ -54,7 +55,7 @@ fn rotation_is_one_atomic_write_and_a_lost_race_is_blacklisted() {
         new,
         user,
         require_active,
-    } = plan.storage()
+    } = plan.storage(&settings)
     else {
         panic!("rotation with blacklisting must be atomic");
     };
@@ -64,21 +65,62 @@ fn rotation_is_one_atomic_write_and_a_lost_race_is_blacklisted() {
     assert!(require_active);
 
     let won = Found {
-        blacklisted: false,
         user: alice(true),
+        child: Some(Child {
+            jti: jti(3).as_str().into(),
+            created_at: NOW + 1,
+            expires_at: NOW + 1 + 86_400,
+            blacklisted: false,
+        }),
+        ..Default::default()
     };
     let out = serializers::refresh(&raw, &backend, &settings, NOW + 1, jti(2), jti(3))
         .unwrap()
-        .decide(won.clone(), Some(true))
+        .decide(won.clone(), Some(true), &settings)
         .unwrap();
     assert!(out.outstanding.is_none(), "the rotation recorded it");
     assert_eq!(out.revoke.unwrap().key, format!("revoked:{}", jti(1)));
-    let lost = serializers::refresh(&raw, &backend, &settings, NOW + 1, jti(2), jti(3))
+    // A lost race inside the reuse interval gets the winner's child (same jti and exp).
+    let lost = serializers::refresh(&raw, &backend, &settings, NOW + 2, jti(4), jti(5))
         .unwrap()
-        .decide(won, Some(false));
+        .decide(won.clone(), Some(false), &settings)
+        .unwrap();
+    let child = lost.refresh.unwrap();
+    assert_eq!(child.jti(&settings), Some(jti(3).as_str()));
+    assert_eq!(child.exp(), Some(NOW + 1 + 86_400));
+    assert!(lost.revoke.is_none() && lost.outstanding.is_none());
+    // … and outside it, reuse: "Token is blacklisted", and the session must end.
+    let late = NOW + 1 + 11;
+    let plan = serializers::refresh(&raw, &backend, &settings, late, jti(4), jti(5)).unwrap();
     assert_eq!(
-        lost.unwrap_err(),
+        plan.reuse_detected(&won, Some(false), &settings),
+        Some("session-1")
+    );
+    assert_eq!(
+        plan.decide(won.clone(), Some(false), &settings)
+            .unwrap_err(),
         TokenViewError::Token(TokenError::Blacklisted)
+    );
+    // A child that was itself rotated: reuse even inside the interval.
+    let mut used = won.clone();
+    if let Some(child) = used.child.as_mut() {
+        child.blacklisted = true;
+    }
+    let plan = serializers::refresh(&raw, &backend, &settings, NOW + 2, jti(4), jti(5)).unwrap();
+    assert_eq!(
+        plan.reuse_detected(&used, Some(false), &settings),
+        Some("session-1")
+    );
+    // No child: a logged-out (not rotated) token is only blacklisted.
+    let logged_out = Found {
+        blacklisted: true,
+        user: alice(true),
+        ..Default::default()
+    };
+    let plan = serializers::refresh(&raw, &backend, &settings, NOW + 2, jti(4), jti(5)).unwrap();
+    assert_eq!(
+        plan.reuse_detected(&logged_out, Some(false), &settings),
+        None
     );
 }
 
@@ -90,7 +132,7 @@ fn blacklisted_beats_every_error_after_decoding_and_the_user_comes_last() {
     let raw = encode(&backend, &access);
     let decide = |found: Found| {
         let plan = serializers::refresh(&raw, &backend, &settings, NOW, jti(2), jti(3)).unwrap();
-        let RefreshStorage::Lookup(lookups) = plan.storage() else {
+        let RefreshStorage::Lookup(lookups) = plan.storage(&settings) else {
             panic!("an invalid token is never rotated");
         };
         assert_eq!(lookups.blacklisted, Some(jti(1).as_str()));
@@ -98,13 +140,13 @@ fn blacklisted_beats_every_error_after_decoding_and_the_user_comes_last() {
             lookups.user, None,
             "no user lookup for a token that fails anyway"
         );
-        plan.decide(found, None).unwrap_err()
+        plan.decide(found, None, &settings).unwrap_err()
     };
     assert_eq!(decide(Found::default()), TokenError::WrongType.into());
     assert_eq!(
         decide(Found {
             blacklisted: true,
-            user: None
+            ..Default::default()
         }),
         TokenError::Blacklisted.into()
     );
@@ -118,8 +160,10 @@ fn blacklisted_beats_every_error_after_decoding_and_the_user_comes_last() {
                 Found {
                     blacklisted,
                     user: alice(false),
+                    ..Default::default()
                 },
                 Some(false),
+                &settings,
             )
             .unwrap_err()
     };
@@ -136,7 +180,7 @@ fn blacklisted_beats_every_error_after_decoding_and_the_user_comes_last() {
         let raw = encode(&backend, &t);
         let err = serializers::refresh(&raw, &backend, &settings, NOW, jti(2), jti(3))
             .unwrap()
-            .decide(Found::default(), None)
+            .decide(Found::default(), None, &settings)
             .unwrap_err();
         assert_eq!(err, AuthenticationError::NoActiveAccountForToken.into());
     }
@@ -147,14 +191,15 @@ fn refresh_without_blacklisting_leaves_the_new_token_to_record() {
     let (settings, backend) = setup(true, false);
     let raw = encode(&backend, &refresh_token(&settings, "1"));
     let plan = serializers::refresh(&raw, &backend, &settings, NOW, jti(2), jti(3)).unwrap();
-    assert!(matches!(plan.storage(), RefreshStorage::Lookup(_)));
+    assert!(matches!(plan.storage(&settings), RefreshStorage::Lookup(_)));
     let out = plan
         .decide(
             Found {
-                blacklisted: false,
                 user: alice(true),
+                ..Default::default()
             },
             None,
+            &settings,
         )
         .unwrap();
     assert_eq!(out.outstanding.unwrap().jti, jti(3).as_str());
@@ -209,7 +254,7 @@ fn verify_checks_the_blacklist_last_and_answers_400() {
     assert_eq!(
         plan.decide(Found {
             blacklisted: true,
-            user: None
+            ..Default::default()
         }),
         Err(TokenViewError::NonField("Token is blacklisted"))
     );

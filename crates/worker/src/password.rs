@@ -51,30 +51,34 @@ pub fn make_password(password: &str, salt: &str, iterations: u32) -> String {
     format!("{ALGORITHM}${iterations}${salt}${hash}")
 }
 
+/// Stored costs above this are treated as unusable, not computed: a hash with a huge
+/// iteration count (a corrupted row, a hostile import) must not cost a login minutes.
+pub const MAX_ITERATIONS: u32 = 10_000_000;
+
 /// Checks `password` against a stored Django hash in constant time. Unknown algorithms,
-/// malformed hashes and Django's unusable passwords (`!…`) never match.
+/// malformed hashes, costs over [`MAX_ITERATIONS`] and Django's unusable passwords (`!…`)
+/// never match, and cost one hash at the configured cost like any other failure, so the
+/// time of a login tells nothing about the account.
 pub fn check_password(password: &str, encoded: &str, iterations_wanted: u32) -> Checked {
+    let unusable = || {
+        check_dummy(password, iterations_wanted);
+        Checked {
+            valid: false,
+            needs_rehash: true,
+        }
+    };
     let mut parts = encoded.splitn(4, '$');
     let (Some(ALGORITHM), Some(iterations), Some(salt), Some(hash)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Checked {
-            valid: false,
-            needs_rehash: true,
-        };
+        return unusable();
     };
     let (Ok(iterations), Ok(expected)) = (iterations.parse::<u32>(), Base64::decode_vec(hash))
     else {
-        return Checked {
-            valid: false,
-            needs_rehash: true,
-        };
+        return unusable();
     };
-    if iterations == 0 || expected.len() != 32 {
-        return Checked {
-            valid: false,
-            needs_rehash: true,
-        };
+    if iterations == 0 || iterations > MAX_ITERATIONS || expected.len() != 32 {
+        return unusable();
     }
     let actual = derive(password, salt, iterations);
     Checked {
@@ -123,6 +127,8 @@ mod tests {
             "md5$x$y",
             "pbkdf2_sha256$x$salt$aGFzaA==",
             "pbkdf2_sha256$0$s$",
+            // A cost over the cap is refused without being computed.
+            "pbkdf2_sha256$4000000000$abcdefghijklmnopqrstuv$Hy7wj+/cbjDa0mGP752skvzagdMKQVNOb0iz7LPd7lk=",
         ] {
             assert!(
                 !check_password("alice-password-1", bad, 1000).valid,
