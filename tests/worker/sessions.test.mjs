@@ -92,22 +92,27 @@ describe("REFRESH_TOKEN_REUSE_INTERVAL=0", () => {
 
 describe("SESSION_LIFETIME", () => {
   test("ends a session that keeps refreshing", async () => {
-    const issuer = await startIssuer({ vars: { SESSION_LIFETIME: "3s" } });
+    const issuer = await startIssuer({ vars: { SESSION_LIFETIME: "6s" } });
     try {
       const pair = await issuer.login();
       const start = claims(pair.refresh).iat;
-      assert.ok(claims(pair.refresh).exp <= start + 3);
+      assert.ok(claims(pair.refresh).exp <= start + 6);
       let token = pair.refresh;
       for (let i = 0; i < 2; i++) {
         await sleep(1000);
         const r = await refresh(issuer, token);
         assert.equal(r.status, 200, JSON.stringify(r.json));
-        assert.ok(claims(r.json.refresh).exp <= start + 3, "no refresh token outlives the session");
+        assert.ok(claims(r.json.refresh).exp <= start + 6, "no refresh token outlives the session");
         token = r.json.refresh;
       }
-      await sleep(1600);
+      await sleep((start + 7) * 1000 - Date.now());
       const r = await refresh(issuer, token);
       assert.deepEqual([r.status, r.json], [401, { detail: "Token is expired", code: "token_not_valid" }]);
+      // The daily flush records that the session expired, once.
+      const worker = await issuer.mf.getWorker();
+      await worker.scheduled({ cron: "17 3 * * *" });
+      await worker.scheduled({ cron: "17 3 * * *" });
+      assert.deepEqual(await events(issuer, claims(pair.refresh).sid), ["login", "refresh", "refresh", "session_expired"]);
     } finally {
       await issuer.stop();
     }

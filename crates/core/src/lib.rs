@@ -29,6 +29,7 @@
 //! | `eddsa` | EdDSA (Ed25519) | yes |
 //! | `es256` | ES256 (P-256) | yes |
 //! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
+//! | `password-validation` | not an algorithm: Django's default password validators ([`validate_password`]) | no |
 //!
 //! ## Example
 //!
@@ -65,12 +66,19 @@ pub mod algorithm;
 pub mod authentication;
 pub mod backend;
 pub mod error;
+#[cfg(feature = "password-validation")]
+pub mod password_validation;
 pub mod rotation;
 pub mod serializers;
 pub mod settings;
 pub mod store;
 pub mod token;
 
+#[cfg(feature = "password-validation")]
+pub use crate::password_validation::{
+    validate_password, PasswordError, UserAttribute, UserAttributes, COMMON_PASSWORDS_LEN,
+    MAX_SIMILARITY, MIN_LENGTH,
+};
 pub use crate::{
     algorithm::Algorithm,
     authentication::{

@@ -177,7 +177,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let result = match (env.d1("DB"), Config::get(&env)) {
         (Ok(db), Ok(config)) => {
             Store::new(db)
-                .flush_expired(config.settings.flush_before(now()))
+                .flush_expired(config.settings.flush_before(now()), now())
                 .await
         }
         (Err(e), _) => Err(e.into()),

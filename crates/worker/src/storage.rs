@@ -563,11 +563,21 @@ impl Store {
     }
 
     /// simplejwt's `flushexpiredtokens`: deletes outstanding (and, by cascade, blacklisted)
-    /// tokens that expired before `before`. Returns the number of outstanding rows deleted.
-    pub async fn flush_expired(&self, before: i64) -> Result<usize> {
+    /// tokens that expired before `before`, after recording a `session_expired` event for
+    /// each session that has no usable token left. Returns the outstanding rows deleted.
+    pub async fn flush_expired(&self, before: i64, now: i64) -> Result<usize> {
         let results = self
             .db
             .batch(vec![
+                // A session none of whose tokens can still be used has expired: audited once.
+                self.stmt(
+                    "INSERT INTO auth_events (at, user_id, sid, event) \
+                     SELECT ?2, s.user_id, s.sid, 'session_expired' FROM sessions s \
+                     WHERE s.revoked_at IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM outstanding_tokens o WHERE o.sid = s.sid AND o.expires_at >= ?1) \
+                     AND NOT EXISTS (SELECT 1 FROM auth_events e WHERE e.sid = s.sid AND e.event = 'session_expired')",
+                    &[num(before), num(now)],
+                )?,
                 self.stmt(
                     "DELETE FROM blacklisted_tokens WHERE expires_at < ?1",
                     &[num(before)],
@@ -579,7 +589,7 @@ impl Store {
             ])
             .await?;
         Ok(results
-            .get(1)
+            .get(2)
             .and_then(|r| r.meta().ok().flatten())
             .and_then(|m| m.changes)
             .unwrap_or(0))
