@@ -103,8 +103,10 @@ function answerLost(error: unknown): error is AuthError {
 /**
  * A browser (or Node) client for an edgejwt or simplejwt issuer. It keeps one session per
  * origin: tabs share tokens over a BroadcastChannel, serialise refreshes with a Web Lock, and
- * never send the same refresh token twice, so refresh-token rotation with blacklisting never
- * signs a tab out by accident.
+ * never send a rotated-out refresh token, so refresh-token rotation with blacklisting (and
+ * the issuer's reuse detection) never signs a tab out by accident. The one token sent again is
+ * the one whose refresh answer was lost, within the issuer's reuse interval, where the issuer
+ * answers with the same new token.
  *
  * Events (`CustomEvent`): `login`, `refresh`, `logout`, `authfailure` with `detail.error`
  * when the session could not be renewed, `revoked` when the issuer ended the session, and

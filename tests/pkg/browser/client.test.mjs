@@ -575,36 +575,52 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       assert.ok(firsts.some((types) => types.join() === "revoked,authfailure"), JSON.stringify(firsts));
     }));
 
-  test("10. revoke one session, unknown sid, change the password (field errors, other sessions revoked, this one kept)", { timeout: 40_000 }, async () => {
+  test("10. revoke one session from another browser; an unknown sid is not_found; revoking this one ends it here", { timeout: 30_000 }, () =>
+    inBrowsers("10-revoke-one", [1, 1], async ([[one], [two]]) => {
+      const options = { storage: "localStorage", storageKey: "t10", channelName: "t10", refreshLeeway: 0 };
+      const sid = [];
+      for (const tab of [one, two]) {
+        sid.push(await tab.evaluate(async ([o, [username, password]]) => {
+          const { client } = makeClient("tab", o);
+          await client.login(username, password);
+          return client.claims.sid;
+        }, [options, ALICE]));
+      }
+      // Revoke browser two's session from browser one: two's next refresh is refused.
+      assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[1]), { ok: true });
+      const listed = await one.evaluate(async () => (await clients.tab.client.sessions()).map((s) => s.sid));
+      assert.ok(!listed.includes(sid[1]) && listed.includes(sid[0]), JSON.stringify(listed));
+      assert.equal((await two.evaluate(() => outcome("tab", (c) => c.refresh()))).ok, false);
+      const twoEvents = await two.evaluate(() => snapshot("tab").events.map((e) => [e.type, e.sid ?? e.error?.detail ?? null]));
+      assert.deepEqual(twoEvents.slice(-2), [["revoked", sid[1]], ["authfailure", "Token is blacklisted"]]);
+      assert.equal(await one.evaluate(() => outcome("tab", (c) => c.refresh()).then((r) => r.ok)), true, "browser one's session lives on");
+      for (const unknown of [sid[1], "no-such-session"]) {
+        assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), unknown), {
+          ok: false, name: "AuthError", code: "not_found", status: 404, detail: "Not found.", fields: null,
+        });
+      }
+      // Revoking this client's own session ends it here: `revoked`, then `logout`.
+      assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[0]), { ok: true });
+      const oneEvents = await one.evaluate(() => snapshot("tab").events.map((e) => [e.type, e.sid ?? null]));
+      assert.deepEqual(oneEvents.slice(-2), [["revoked", sid[0]], ["logout", null]]);
+      assert.equal(await one.evaluate(() => clients.tab.client.isAuthenticated), false);
+      assert.equal(await one.evaluate(() => localStorage.getItem("t10")), null);
+    }));
+
+  test("11. change the password: field errors as `fields`; the other sessions are revoked, this one kept", { timeout: 40_000 }, async () => {
     const NEW_PASSWORD = "Correct-horse-battery-42";
     let changed = false;
     try {
-      await inBrowsers("10-revoke-and-password", [1, 1, 1], async ([[one], [two], [three]]) => {
-        const options = { storage: "localStorage", storageKey: "t10", channelName: "t10", refreshLeeway: 0 };
+      await inBrowsers("11-password-change", [1, 1], async ([[one], [two]]) => {
+        const options = { storage: "localStorage", storageKey: "t11", channelName: "t11", refreshLeeway: 0 };
         const sid = [];
-        for (const tab of [one, two, three]) {
+        for (const tab of [one, two]) {
           sid.push(await tab.evaluate(async ([o, [username, password]]) => {
             const { client } = makeClient("tab", o);
             await client.login(username, password);
             return client.claims.sid;
           }, [options, ALICE]));
         }
-        // Revoke browser two's session from browser one: two's next refresh is refused.
-        assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[1]), { ok: true });
-        const listed = await one.evaluate(async () => (await clients.tab.client.sessions()).map((s) => s.sid));
-        assert.ok(!listed.includes(sid[1]) && listed.includes(sid[0]) && listed.includes(sid[2]), JSON.stringify(listed));
-        assert.equal((await two.evaluate(() => outcome("tab", (c) => c.refresh()))).ok, false);
-        const twoEvents = await two.evaluate(() => snapshot("tab").events.map((e) => [e.type, e.sid ?? e.error?.detail ?? null]));
-        assert.deepEqual(twoEvents.slice(-2), [["revoked", sid[1]], ["authfailure", "Token is blacklisted"]]);
-        assert.equal(await one.evaluate(() => outcome("tab", (c) => c.refresh()).then((r) => r.ok)), true, "browser one's session lives on");
-        assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[1]), {
-          ok: false, name: "AuthError", code: "not_found", status: 404, detail: "Not found.", fields: null,
-        });
-        assert.deepEqual(await one.evaluate(() => outcome("tab", (c) => c.revokeSession("no-such-session"))), {
-          ok: false, name: "AuthError", code: "not_found", status: 404, detail: "Not found.", fields: null,
-        });
-
-        // Password change: the issuer's field errors, as `fields`.
         const change = (tab, args) => tab.evaluate((a) => outcome("tab", (c) => c.changePassword(...a)), args);
         const wrongOld = await change(one, ["not-the-password", NEW_PASSWORD, NEW_PASSWORD]);
         assert.deepEqual([wrongOld.code, wrongOld.status, wrongOld.fields], ["invalid", 400, { old_password: ["Your old password was entered incorrectly. Please enter it again."] }]);
@@ -612,21 +628,17 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
         assert.deepEqual([mismatch.code, mismatch.status, mismatch.fields], ["invalid", 400, { new_password2: ["The two password fields didn’t match."] }]);
         const weak = await change(one, [ALICE[1], "12345678", "12345678"]);
         assert.deepEqual([weak.code, weak.status, Object.keys(weak.fields ?? {})], ["invalid", 400, ["new_password2"]], JSON.stringify(weak));
-        const ok = await change(one, [ALICE[1], NEW_PASSWORD, NEW_PASSWORD]);
-        assert.deepEqual(ok, { ok: true });
+        console.log(`validator messages for "12345678": ${JSON.stringify(weak.fields)}`);
+        assert.deepEqual(await change(one, [ALICE[1], NEW_PASSWORD, NEW_PASSWORD]), { ok: true });
         changed = true;
-        // This session stays; browser three's was revoked.
+        // This session stays; browser two's was revoked.
         assert.equal(await one.evaluate(() => outcome("tab", (c) => c.refresh()).then((r) => r.ok)), true);
         assert.equal(await one.evaluate(async () => (await clients.tab.client.fetch("/api/protected/")).status), 200);
-        assert.equal((await three.evaluate(() => outcome("tab", (c) => c.refresh()))).ok, false);
-        assert.deepEqual(await three.evaluate(() => snapshot("tab").events.filter((e) => e.type === "revoked").map((e) => e.sid)), [sid[2]]);
-        assert.equal((await issuer.call("POST", "/api/token/", { json: { username: "alice", password: ALICE[1] } })).status, 401);
-
-        // Revoking this client's own session ends it here: `revoked`, then `logout`.
-        assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[0]), { ok: true });
-        const oneEvents = await one.evaluate(() => snapshot("tab").events.map((e) => e.type));
-        assert.deepEqual(oneEvents.slice(-2), ["revoked", "logout"]);
-        assert.equal(await one.evaluate(() => clients.tab.client.isAuthenticated), false);
+        assert.equal((await two.evaluate(() => outcome("tab", (c) => c.refresh()))).ok, false);
+        assert.deepEqual(await two.evaluate(() => snapshot("tab").events.filter((e) => e.type === "revoked").map((e) => e.sid)), [sid[1]]);
+        assert.equal((await issuer.call("POST", "/api/token/", { json: { username: "alice", password: ALICE[1] } })).status, 401, "the old password is refused");
+        const events = await one.evaluate(() => snapshot("tab").events.map((e) => e.type));
+        assert.deepEqual(events.filter((t) => t !== "login" && t !== "refresh"), [], "no end in browser one");
       });
     } finally {
       if (changed) {
