@@ -237,3 +237,64 @@ describe("audit events", () => {
     }
   });
 });
+
+describe("password change (dj-rest-auth's PasswordChangeView)", () => {
+  const change = (issuer, token, body) => issuer.call("POST", "/api/password/change/", { token, json: body });
+  const body = (old_password, new_password1, new_password2 = new_password1) => ({ old_password, new_password1, new_password2 });
+
+  test("Django's texts and validators, in Django's order", async () => {
+    const issuer = await startIssuer();
+    try {
+      const { access } = await issuer.login();
+      const cases = [
+        [body("wrong-password", "a-new-Secret-9", "different-Secret-9"), { old_password: ["Your old password was entered incorrectly. Please enter it again."] }],
+        [body("alice-password-1", "a-new-Secret-9", "different-Secret-9"), { new_password2: ["The two password fields didn’t match."] }],
+        [body("alice-password-1", "12345678"), { new_password2: ["This password is too common.", "This password is entirely numeric."] }],
+        [body("alice-password-1", "x7!k"), { new_password2: ["This password is too short. It must contain at least 8 characters."] }],
+        [body("alice-password-1", "alice@example.com"), { new_password2: ["The password is too similar to the email address."] }],
+        [{ new_password1: "a", new_password2: "" }, { old_password: ["This field is required."], new_password2: ["This field may not be blank."] }],
+        [body("alice-password-1", "x".repeat(129)), { new_password1: ["Ensure this field has no more than 128 characters."], new_password2: ["Ensure this field has no more than 128 characters."] }],
+      ];
+      for (const [json, expected] of cases) {
+        const r = await change(issuer, access, json);
+        assert.deepEqual([r.status, r.json], [400, expected], JSON.stringify(json).slice(0, 80));
+      }
+      assert.deepEqual((await change(issuer, undefined, body("a", "b"))).json, { detail: "Authentication credentials were not provided." });
+      // Nothing changed: the old password still logs in.
+      await issuer.login();
+    } finally {
+      await issuer.stop();
+    }
+  });
+
+  test("saves the new password; every other session ends, this one stays", async () => {
+    const issuer = await startIssuer();
+    try {
+      const other = await issuer.login();
+      const current = await issuer.login();
+      const r = await change(issuer, current.access, body("alice-password-1", "a-brand-new-Secret-9"));
+      assert.deepEqual([r.status, r.json], [200, { detail: "New password has been saved." }]);
+      assert.deepEqual((await refresh(issuer, other.refresh)).json, BLACKLISTED);
+      assert.equal(await issuer.kv.get(`revoked:${claims(other.refresh).sid}`), "1");
+      assert.equal((await refresh(issuer, current.refresh)).status, 200);
+      assert.equal(await issuer.kv.get(`revoked:${claims(current.refresh).sid}`), null);
+      await issuer.login("alice", "a-brand-new-Secret-9");
+      const old = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" } });
+      assert.equal(old.status, 401);
+      assert.deepEqual(await events(issuer, claims(other.refresh).sid), ["login", "password_change"]);
+    } finally {
+      await issuer.stop();
+    }
+  });
+
+  test("LOGOUT_ON_PASSWORD_CHANGE ends the current session too", async () => {
+    const issuer = await startIssuer({ vars: { LOGOUT_ON_PASSWORD_CHANGE: "true" } });
+    try {
+      const current = await issuer.login();
+      assert.equal((await change(issuer, current.access, body("alice-password-1", "a-brand-new-Secret-9"))).status, 200);
+      assert.deepEqual((await refresh(issuer, current.refresh)).json, BLACKLISTED);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});

@@ -106,44 +106,36 @@ fn start_session(
     })
 }
 
-/// `TokenObtainPairSerializer` for an authenticated user: a refresh token and its access
-/// token.
-pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
-    let mut token = for_user(
-        TokenType::Refresh,
-        user,
-        settings,
-        now,
-        ids.jti,
-        ids.session,
-    );
+/// A login's token of `token_type` for an authenticated user, its session, and (for a
+/// refresh token) its access token.
+fn obtain(
+    token_type: TokenType,
+    user: &impl User,
+    settings: &Settings,
+    now: i64,
+    ids: LoginIds,
+) -> Obtained {
+    let mut token = for_user(token_type, user, settings, now, ids.jti, ids.session);
     let session = start_session(&mut token, user, settings, now);
-    let access = token.access_token(settings, now, ids.access_jti);
+    let access = (token_type == TokenType::Refresh)
+        .then(|| token.access_token(settings, now, ids.access_jti));
     Obtained {
         outstanding: Outstanding::of(&token, settings),
-        access: Some(access),
+        access,
         token,
         session,
     }
 }
 
+/// `TokenObtainPairSerializer` for an authenticated user: a refresh token and its access
+/// token.
+pub fn obtain_pair(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
+    obtain(TokenType::Refresh, user, settings, now, ids)
+}
+
 /// `TokenObtainSlidingSerializer` for an authenticated user.
 pub fn obtain_sliding(user: &impl User, settings: &Settings, now: i64, ids: LoginIds) -> Obtained {
-    let mut token = for_user(
-        TokenType::Sliding,
-        user,
-        settings,
-        now,
-        ids.jti,
-        ids.session,
-    );
-    let session = start_session(&mut token, user, settings, now);
-    Obtained {
-        outstanding: Outstanding::of(&token, settings),
-        access: None,
-        token,
-        session,
-    }
+    obtain(TokenType::Sliding, user, settings, now, ids)
 }
 
 /// A token decoded (signature, `exp`, `aud`, … checked), whose typed verification waits
@@ -578,5 +570,47 @@ impl SlidingRefreshing {
     /// The re-stamped token, or the error (blacklisted first).
     pub fn decide(self, found: Found) -> Result<Token, TokenViewError> {
         self.pending.decide(found.blacklisted)
+    }
+}
+
+/// dj-rest-auth's `PasswordChangeSerializer` (with `OLD_PASSWORD_FIELD_ENABLED`) over
+/// Django's `SetPasswordForm`, once the host has checked the old password: the first field
+/// in error and its messages, in Django's order — a wrong old password alone; then "The two
+/// password fields didn’t match."; then the password validators' messages, all under
+/// `new_password2`.
+#[cfg(feature = "password-validation")]
+pub fn password_change(
+    old_password_valid: bool,
+    new_password1: &str,
+    new_password2: &str,
+    user: &crate::password_validation::UserAttributes<'_>,
+) -> Result<(), (&'static str, Vec<alloc::borrow::Cow<'static, str>>)> {
+    if !old_password_valid {
+        return Err((
+            "old_password",
+            alloc::vec!["Your old password was entered incorrectly. Please enter it again.".into()],
+        ));
+    }
+    if new_password1 != new_password2 {
+        return Err((
+            "new_password2",
+            alloc::vec!["The two password fields didn\u{2019}t match.".into()],
+        ));
+    }
+    crate::password_validation::validate_password(new_password2, user).map_err(|errors| {
+        (
+            "new_password2",
+            errors.into_iter().map(|e| e.message()).collect(),
+        )
+    })
+}
+
+/// The sessions a password change ends: every other session of the user, and with
+/// `LOGOUT_ON_PASSWORD_CHANGE` the current one too. Returns the session to keep.
+pub fn password_change_keeps<'t>(token: &'t Token, settings: &Settings) -> Option<&'t str> {
+    if settings.logout_on_password_change {
+        None
+    } else {
+        session_id(token, settings)
     }
 }

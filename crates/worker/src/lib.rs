@@ -25,7 +25,9 @@ use worker::{event, Context, Env, Request, Response, Router, ScheduleContext, Sc
 use crate::{
     config::Config,
     error::ApiError,
-    handlers::{blacklist, jwks, obtain, protected, refresh, sessions, sliding, verify},
+    handlers::{
+        blacklist, jwks, obtain, password_change, protected, refresh, sessions, sliding, verify,
+    },
     storage::Store,
     view::{Reads, View},
 };
@@ -83,16 +85,14 @@ const JWKS_VIEW: View = View {
     input: Reads::Nothing,
 };
 
-/// A route: `$path` served by `$view`, whose input (body fields, the auth header, or
-/// nothing) goes to `$handler`.
-macro_rules! route {
-    ($router:expr, $path:literal, $view:expr, $handler:path) => {
-        $router.on_async($path, |req, ctx| async move {
-            view::serve(req, ctx, &$view, |app, input| async move {
-                $handler(&app, input).await
-            })
-            .await
-        })
+/// The routes: each `$path` served by `$view`, whose input goes to `$handler`.
+macro_rules! routes {
+    ($router:expr, $($path:literal => $view:expr, $handler:path;)*) => {
+        $router
+            $(.on_async($path, |req, ctx| async move {
+                view::serve(req, ctx, &$view, |app, input| async move { $handler(&app, input).await })
+                    .await
+            }))*
     };
 }
 
@@ -104,61 +104,19 @@ fn now() -> i64 {
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     // The request's context (waitUntil) reaches the views as the router's data.
     let router = Router::with_data(Rc::new(ctx));
-    let router = route!(
-        router,
-        "/api/token/",
-        token_view("Token Obtain Pair"),
-        obtain::pair
-    );
-    let router = route!(
-        router,
-        "/api/token/refresh/",
-        token_view("Token Refresh"),
-        refresh::refresh
-    );
-    let router = route!(
-        router,
-        "/api/token/verify/",
-        token_view("Token Verify"),
-        verify::verify
-    );
-    let router = route!(
-        router,
-        "/api/token/blacklist/",
-        token_view("Token Blacklist"),
-        blacklist::blacklist
-    );
-    let router = route!(
-        router,
-        "/api/token/sliding/",
-        token_view("Token Obtain Sliding"),
-        obtain::sliding
-    );
-    let router = route!(
-        router,
-        "/api/token/sliding/refresh/",
-        token_view("Token Refresh Sliding"),
-        sliding::refresh
-    );
-    let router = route!(
-        router,
-        "/api/protected/",
-        PROTECTED_VIEW,
-        protected::protected
-    );
-    let router = route!(router, "/api/token/jwks/", JWKS_VIEW, jwks::jwks);
-    let router = route!(router, "/api/sessions/", SESSIONS_VIEW, sessions::list);
-    let router = route!(
-        router,
-        "/api/sessions/revoke-all/",
-        user_action("Revoke All Sessions"),
-        sessions::revoke_all
-    );
-    let router = route!(
-        router,
-        "/api/sessions/:sid/",
-        SESSION_VIEW,
-        sessions::revoke
+    let router = routes!(router,
+        "/api/token/" => token_view("Token Obtain Pair"), obtain::pair;
+        "/api/token/refresh/" => token_view("Token Refresh"), refresh::refresh;
+        "/api/token/verify/" => token_view("Token Verify"), verify::verify;
+        "/api/token/blacklist/" => token_view("Token Blacklist"), blacklist::blacklist;
+        "/api/token/sliding/" => token_view("Token Obtain Sliding"), obtain::sliding;
+        "/api/token/sliding/refresh/" => token_view("Token Refresh Sliding"), sliding::refresh;
+        "/api/protected/" => PROTECTED_VIEW, protected::protected;
+        "/api/token/jwks/" => JWKS_VIEW, jwks::jwks;
+        "/api/sessions/" => SESSIONS_VIEW, sessions::list;
+        "/api/sessions/revoke-all/" => user_action("Revoke All Sessions"), sessions::revoke_all;
+        "/api/sessions/:sid/" => SESSION_VIEW, sessions::revoke;
+        "/api/password/change/" => user_action("Password Change"), password_change::change;
     );
     router
         .or_else_any_method_async("/", |_, _| async { Ok(not_found()) })

@@ -149,6 +149,11 @@ impl Store {
         Ok(self.stmt(&sql, &[username.into()])?.first(None).await?)
     }
 
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        Ok(self.stmt(&sql, &[num(id)])?.first(None).await?)
+    }
+
     pub async fn set_password(&self, user_id: i64, encoded: &str) -> Result<()> {
         self.stmt(
             "UPDATE users SET password = ?2 WHERE id = ?1",
@@ -269,18 +274,10 @@ impl Store {
         )
     }
 
-    /// Records an audit event (`auth_events`).
-    pub async fn event(
-        &self,
-        event: &str,
-        user: Option<i64>,
-        sid: Option<&str>,
-        client: &Client,
-        now: i64,
-    ) -> Result<()> {
-        self.event_stmt(event, user, sid, client, now)?
-            .run()
-            .await?;
+    /// Records an audit event (`auth_events`) of no session: a failed login.
+    pub async fn login_failed(&self, user: Option<i64>, client: &Client, now: i64) -> Result<()> {
+        let event = self.event_stmt("login_failed", user, None, client, now)?;
+        event.run().await?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 pub mod blacklist;
 pub mod jwks;
 pub mod obtain;
+pub mod password_change;
 pub mod protected;
 pub mod refresh;
 pub mod sessions;

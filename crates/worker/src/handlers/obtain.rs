@@ -25,7 +25,7 @@ async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
         Ok(user) => user,
         Err(e) => {
             app.store
-                .event("login_failed", user_id, None, &input.client, app.now)
+                .login_failed(user_id, &input.client, app.now)
                 .await?;
             return Err(e.into());
         }

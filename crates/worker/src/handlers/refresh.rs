@@ -19,11 +19,11 @@
 
 use edgejwt_core::{
     serializers::{self, RefreshStorage},
-    Revocation, SessionEnd,
+    SessionEnd,
 };
 use serde_json::{Map, Value};
 
-use super::{new_jti, App, Result};
+use super::{new_jti, sessions, App, Result};
 use crate::{request::char_fields, storage::Sessions, view::Input};
 
 pub async fn refresh(app: &App, input: Input) -> Result<Value> {
@@ -54,20 +54,8 @@ pub async fn refresh(app: &App, input: Input) -> Result<Value> {
     };
     // Two holders of one session: end it, and tell every verifier, before answering.
     if let Some(sid) = plan.reuse_detected(&found, rotated, settings) {
-        let ended = app
-            .store
-            .end_sessions(
-                Sessions::One(sid, None),
-                SessionEnd::ReuseDetected,
-                &input.client,
-                now,
-            )
-            .await?;
-        let revoke: Vec<_> = ended
-            .iter()
-            .map(|sid| Revocation::session(sid, now, settings))
-            .collect();
-        app.revocations.write(&revoke, now).await?;
+        let which = Sessions::One(sid, None);
+        sessions::end(app, &input, which, SessionEnd::ReuseDetected).await?;
     }
     let out = plan.decide(found, rotated, settings)?;
     if let Some(outstanding) = &out.outstanding {

@@ -35,7 +35,13 @@ pub async fn list(app: &App, input: Input) -> Result<Value> {
         .collect())
 }
 
-async fn end(app: &App, input: &Input, which: Sessions<'_>, reason: SessionEnd) -> Result<usize> {
+/// Ends sessions in D1 (their tokens blacklisted) and revokes their ids in KV.
+pub async fn end(
+    app: &App,
+    input: &Input,
+    which: Sessions<'_>,
+    reason: SessionEnd,
+) -> Result<usize> {
     let ended = app
         .store
         .end_sessions(which, reason, &input.client, app.now)

@@ -1,0 +1,54 @@
+//! `POST /api/password/change/`: dj-rest-auth's `PasswordChangeView` (Bearer access token)
+//! with `OLD_PASSWORD_FIELD_ENABLED`: Django's `SetPasswordForm` and its default password
+//! validators, then every other session of the user ends (refresh and access tokens).
+
+use edgejwt_core::{serializers, SessionEnd, UserAttributes};
+use serde_json::{json, Map, Value};
+
+use super::{protected::authenticated, random, sessions, App, Result};
+use crate::{error::ApiError, password, request::char_fields, storage::Sessions, view::Input};
+
+/// DRF's `CharField(max_length=128)` on each of dj-rest-auth's fields.
+const MAX_LENGTH: usize = 128;
+
+pub async fn change(app: &App, input: Input) -> Result<Value> {
+    let auth = authenticated(app, &input).await?;
+    let fields = ["old_password", "new_password1", "new_password2"];
+    let [old, new1, new2] = char_fields(&input.data, fields)?;
+    let too_long: Map<String, Value> = fields
+        .iter()
+        .zip([&old, &new1, &new2])
+        .filter(|(_, v)| v.chars().count() > MAX_LENGTH)
+        .map(|(name, _)| {
+            let message = format!("Ensure this field has no more than {MAX_LENGTH} characters.");
+            ((*name).to_owned(), json!([message]))
+        })
+        .collect();
+    if !too_long.is_empty() {
+        return Err(ApiError::Validation(Value::Object(too_long)));
+    }
+    let id = auth.user.as_ref().map(|u| u.id).unwrap_or_default();
+    let user = app.store.user_by_id(id).await?.ok_or(ApiError::NotFound)?;
+    let iterations = app.config.password_hash_iterations;
+    let checked = password::check_password(&old, &user.password, iterations);
+    let attributes = UserAttributes {
+        username: &user.username,
+        first_name: &user.first_name,
+        last_name: &user.last_name,
+        email: &user.email,
+    };
+    serializers::password_change(checked.valid, &new1, &new2, &attributes)
+        .map_err(|(field, messages)| ApiError::Validation(json!({ field: messages })))?;
+    let salt = password::salt_from_random(&random()?);
+    let encoded = password::make_password(&new2, &salt, iterations);
+    app.store.set_password(user.id, &encoded).await?;
+    let keep = serializers::password_change_keeps(&auth.token, &app.config.settings);
+    sessions::end(
+        app,
+        &input,
+        Sessions::AllOf(user.id, keep),
+        SessionEnd::PasswordChange,
+    )
+    .await?;
+    Ok(json!({ "detail": "New password has been saved." }))
+}
