@@ -85,6 +85,7 @@ export class Timeline {
     const step = niceStep((end - start) / 1000 / 6) * 1000;
     for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
       const gx = x(t);
+      if (gx < LEFT + 12 || gx > WIDTH - RIGHT - 12) continue; // a label there would be cut off
       nodes.push(el("line", { x1: gx, x2: gx, y1: TOP - 4, y2: height - AXIS + 2, class: "grid" }));
       const rel = Math.round((t - now) / 1000);
       nodes.push(el("text", { x: gx, y: height - 4, class: "tick", "text-anchor": "middle" }, rel === 0 ? "now" : `${rel > 0 ? "+" : ""}${rel} s`));
