@@ -8,18 +8,27 @@ import type { ErrorCode } from "./wasm/edgejwt.js";
  * - `invalid_credentials`: the issuer refused the username and password (4xx on login);
  * - `refresh_failed`: the refresh token was refused (blacklisted, expired, user gone); the
  *   session has been cleared in every tab;
- * - `not_authenticated`: there is no session to refresh;
+ * - `not_authenticated`: there is no session to refresh, or an account call (sessions,
+ *   password change) was refused with a 401/403;
  * - `network_error`: the issuer could not be reached or answered 5xx/408/429; the session is
- *   kept and the refresh retried later.
+ *   kept and the refresh retried later;
+ * - `invalid`: an account call was refused with a 400 (DRF's field errors, in `fields`), or
+ *   another 4xx;
+ * - `not_found`: the session to revoke is not one of the user's (404).
  *
  * @example
  * if (err instanceof AuthError && err.code === "network_error") showOfflineBanner();
  */
-export type AuthErrorCode = Extract<ErrorCode, "invalid_credentials" | "refresh_failed" | "not_authenticated" | "network_error">;
+export type AuthErrorCode = Extract<
+  ErrorCode,
+  "invalid_credentials" | "refresh_failed" | "not_authenticated" | "network_error" | "invalid" | "not_found"
+>;
 
 /**
  * The error of every rejected {@link AuthClient} call. `status` is the issuer's HTTP status
- * and `detail` its `detail` message, when there was an answer.
+ * and `detail` its `detail` message (or its field errors as one line), when there was an
+ * answer; `fields` holds DRF's field errors of a 400, e.g.
+ * `{ old_password: ["Your old password was entered incorrectly. Please enter it again."] }`.
  *
  * @example
  * try {
@@ -32,11 +41,17 @@ export class AuthError extends Error {
   readonly code: AuthErrorCode;
   readonly status?: number;
   readonly detail?: string;
-  constructor(code: AuthErrorCode, message: string, options: { status?: number; detail?: string; cause?: unknown } = {}) {
+  readonly fields?: Record<string, string[]>;
+  constructor(
+    code: AuthErrorCode,
+    message: string,
+    options: { status?: number; detail?: string; fields?: Record<string, string[]>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AuthError";
     this.code = code;
     if (options.status !== undefined) this.status = options.status;
     if (options.detail !== undefined) this.detail = options.detail;
+    if (options.fields !== undefined) this.fields = options.fields;
   }
 }

@@ -6,16 +6,19 @@
 //
 // This file is the public entry (`edgejwt/client`) and the session's lifecycle; the parts live
 // in session.ts (state, storage copy), scheduler.ts (refresh timer), tabs.ts (BroadcastChannel,
-// Web Locks), http.ts (requests to the issuer) and storage.ts (storage adapters).
+// Web Locks), http.ts (requests to the issuer), account.ts (the session API's and password
+// change's answers) and storage.ts (storage adapters).
 
+import { accountAnswer, sessionList, type ActiveSession } from "./account.js";
 import { AuthError } from "./auth-error.js";
-import { IssuerHttp } from "./http.js";
+import { IssuerHttp, REQUEST_TIMEOUT_MS } from "./http.js";
 import { RefreshTimer, refreshDueAt } from "./scheduler.js";
-import { accessExpired, asSession, payloadOf, refreshUsable, sessionOf, SessionState, type Session } from "./session.js";
+import { accessExpired, asSession, payloadOf, refreshUsable, sessionOf, SessionState, sidOf, type Session } from "./session.js";
 import { resolveStorage, type StorageName, type TokenStorage } from "./storage.js";
 import { GenerationLock, TabChannel, withRefreshLock, type Message } from "./tabs.js";
 
 export { AuthError, type AuthErrorCode } from "./auth-error.js";
+export type { ActiveSession } from "./account.js";
 export type { TokenStorage, StorageName } from "./storage.js";
 export { MemoryStorage, WebStorage } from "./storage.js";
 
@@ -32,8 +35,11 @@ export { MemoryStorage, WebStorage } from "./storage.js";
 export interface AuthClientOptions {
   /** Issuer origin, e.g. `"https://auth.example.com"`; default `""` (same origin). */
   baseUrl?: string;
-  /** Endpoint paths; defaults are simplejwt's `/api/token/`, `/api/token/refresh/`, `/api/token/blacklist/`. */
-  paths?: { obtain?: string; refresh?: string; blacklist?: string };
+  /**
+   * Endpoint paths; defaults are simplejwt's `/api/token/`, `/api/token/refresh/`,
+   * `/api/token/blacklist/`, and edgejwt's `/api/sessions/` and `/api/password/change/`.
+   */
+  paths?: { obtain?: string; refresh?: string; blacklist?: string; sessions?: string; passwordChange?: string };
   /** Where tokens live; default `"memory"`. Web storage falls back to memory where unavailable. */
   storage?: StorageName | TokenStorage;
   /** Storage key; default `"edgejwt"`. */
@@ -46,33 +52,65 @@ export interface AuthClientOptions {
   channelName?: string;
   /** The fetch used for every request; default `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * The issuer's `REFRESH_TOKEN_REUSE_INTERVAL` in seconds; default 10 (edgejwt's default).
+   * A refresh whose answer is lost (no response, a timeout, a 5xx) may have rotated the
+   * token at the issuer: within this interval the client sends the same refresh token again
+   * (a few times) and the issuer answers with the same new refresh token. Each refresh
+   * attempt then waits at most half of it for an answer. `0` turns this off (plain simplejwt,
+   * which has no such grace window: a resent token is blacklisted there).
+   */
+  reuseInterval?: number;
 }
 
 /**
  * The events of {@link AuthClient}, all `CustomEvent`s. They fire in every tab of the origin:
- * a login, refresh or logout in one tab is also announced in the others.
+ * a login, refresh, logout or revocation in one tab is also announced in the others.
+ *
+ * - `revoked`: the issuer ended this session (`detail.sid`). Either a refresh was answered
+ *   401 "Token is blacklisted" (a logout everywhere or a password change on another device,
+ *   an admin, the issuer's reuse detection; `detail.error` is the refusal, and `authfailure`
+ *   follows), or this client revoked it ({@link AuthClient.logoutEverywhere},
+ *   {@link AuthClient.revokeSession} of its own session; `detail.error` is `null`, and
+ *   `logout` follows). Other tabs get it with their `authfailure` or `logout`.
+ * - `refreshretry`: only in the tab that refreshes: a refresh's answer was lost and the same
+ *   refresh token is sent again within the issuer's reuse interval (`detail.attempt` counts
+ *   from 1).
  *
  * @example
  * client.addEventListener("authfailure", (e) => router.push("/login?reason=" + e.detail.error.code));
+ * client.addEventListener("revoked", (e) => toast(`Signed out: session ${e.detail.sid} was ended elsewhere`));
  */
 export interface AuthClientEventMap {
   login: CustomEvent<null>;
   refresh: CustomEvent<null>;
   logout: CustomEvent<null>;
   authfailure: CustomEvent<{ error: AuthError }>;
+  revoked: CustomEvent<{ sid: string | null; error: AuthError | null }>;
+  refreshretry: CustomEvent<{ attempt: number; error: AuthError }>;
 }
 
 const SYNC_WAIT_MS = 100; // a new tab waits this long for other tabs' tokens (memory storage)
 const HANDOFF_WAIT_MS = 2_000; // wait for tokens another tab has just rotated
+const RESEND_DELAYS_MS = [250, 500, 1_000]; // before each resend of a refresh whose answer was lost
+const BLACKLISTED = "Token is blacklisted"; // simplejwt's detail for a blacklisted token (or revoked session)
+
+/** Did `error` come from a refresh whose answer was lost, so the issuer may have rotated the token? */
+function answerLost(error: unknown): error is AuthError {
+  return error instanceof AuthError && error.code === "network_error" && (error.status === undefined || error.status >= 500);
+}
 
 /**
  * A browser (or Node) client for an edgejwt or simplejwt issuer. It keeps one session per
  * origin: tabs share tokens over a BroadcastChannel, serialise refreshes with a Web Lock, and
- * never send the same refresh token twice, so refresh-token rotation with blacklisting never
- * signs a tab out by accident.
+ * never send a rotated-out refresh token, so refresh-token rotation with blacklisting (and
+ * the issuer's reuse detection) never signs a tab out by accident. The one token sent again is
+ * the one whose refresh answer was lost, within the issuer's reuse interval, where the issuer
+ * answers with the same new token.
  *
- * Events (`CustomEvent`): `login`, `refresh`, `logout`, and `authfailure` with
- * `detail.error` when the session could not be renewed.
+ * Events (`CustomEvent`): `login`, `refresh`, `logout`, `authfailure` with `detail.error`
+ * when the session could not be renewed, `revoked` when the issuer ended the session, and
+ * `refreshretry` (see {@link AuthClientEventMap}).
  *
  * @example
  * import { AuthClient } from "edgejwt/client";
@@ -100,9 +138,12 @@ export class AuthClient extends EventTarget {
   readonly #timer: RefreshTimer;
   readonly #channel: TabChannel;
   readonly #generation: GenerationLock;
+  readonly #reuseIntervalMs: number;
   #inflight: Promise<void> | null = null;
   #waiters = new Set<() => void>();
   #closed = false;
+  #lastHeld: Session | null = null; // the last session this tab held, to name it when revoked
+  #revokedV = 0; // `revoked` has fired for the sessions up to this version
 
   /**
    * Creates a client; it loads stored tokens in the background (see {@link AuthClient.ready})
@@ -117,6 +158,7 @@ export class AuthClient extends EventTarget {
     this.#channelName = options.channelName ?? "edgejwt";
     this.#state = new SessionState(resolveStorage(options.storage), options.storageKey ?? "edgejwt", {
       accepted: (s) => {
+        this.#lastHeld = s;
         this.#timer.reset();
         void this.#generation.hold(s.v);
         for (const waiter of [...this.#waiters]) waiter();
@@ -136,6 +178,8 @@ export class AuthClient extends EventTarget {
       },
       () => this.refresh(),
     );
+    const reuse = Number(options.reuseInterval ?? 10);
+    this.#reuseIntervalMs = Number.isFinite(reuse) ? Math.max(0, reuse) * 1000 : 10_000;
     this.#channel = new TabChannel(this.#channelName, (data) => this.#onMessage(data));
     this.#generation = new GenerationLock(this.#channelName);
     this.ready = this.#load();
@@ -273,6 +317,69 @@ export class AuthClient extends EventTarget {
   }
 
   /**
+   * The user's active sessions at the issuer (`GET paths.sessions`, through
+   * {@link AuthClient.fetch}), newest first; `current` marks this client's. Rejects with an
+   * {@link AuthError}: `not_authenticated` (401), `network_error`, ...
+   *
+   * @example
+   * const others = (await client.sessions()).filter((s) => !s.current);
+   */
+  async sessions(): Promise<ActiveSession[]> {
+    return sessionList(await this.#account("GET", this.#http.paths.sessions, undefined, "session list"));
+  }
+
+  /**
+   * Revokes one of the user's sessions (`DELETE paths.sessions + sid + "/"`): its refresh
+   * tokens stop working, so that device is signed out at its next refresh. Revoking this
+   * client's own session also ends it here and in every tab (`revoked`, then `logout`).
+   * Rejects with `AuthError("not_found")` for a sid that is not one of the user's sessions.
+   *
+   * @example
+   * for (const s of await client.sessions()) if (!s.current) await client.revokeSession(s.sid);
+   */
+  async revokeSession(sid: string): Promise<void> {
+    await this.#account("DELETE", `${this.#http.paths.sessions}${encodeURIComponent(sid)}/`, undefined, "session revocation");
+    if (sid === sidOf(this.#state.current)) await this.#endRevoked();
+  }
+
+  /**
+   * Logs out everywhere (`POST paths.sessions + "revoke-all/"`): the issuer revokes every
+   * session of the user, this one included; then the session ends here and in every tab
+   * (`revoked`, then `logout`), and other devices are signed out at their next refresh.
+   * Resolves with the number of sessions revoked. When the issuer cannot be reached it
+   * rejects (`network_error`) and keeps the session, so the call can be retried.
+   *
+   * @example
+   * const n = await client.logoutEverywhere();
+   */
+  async logoutEverywhere(): Promise<number> {
+    const body = await this.#account("POST", `${this.#http.paths.sessions}revoke-all/`, undefined, "logout everywhere");
+    await this.#endRevoked();
+    const revoked = (body as { revoked?: unknown } | null)?.revoked;
+    return typeof revoked === "number" ? revoked : 0;
+  }
+
+  /**
+   * Changes the user's password (`POST paths.passwordChange` with Django's field names). The
+   * issuer then revokes the user's other sessions; this one stays (unless the issuer is set to
+   * log out on a password change: then the next refresh fires `revoked`). Rejects with
+   * `AuthError("invalid")` whose `fields` are the issuer's field errors, e.g.
+   * `{ old_password: ["Your old password was entered incorrectly. Please enter it again."] }`
+   * or the password validators' messages under `new_password2`.
+   *
+   * @example
+   * try {
+   *   await client.changePassword(old, next, again);
+   * } catch (err) {
+   *   if (err instanceof AuthError && err.fields) for (const [field, messages] of Object.entries(err.fields)) form.showError(field, messages);
+   * }
+   */
+  async changePassword(oldPassword: string, newPassword1: string, newPassword2: string): Promise<void> {
+    const json = { old_password: oldPassword, new_password1: newPassword1, new_password2: newPassword2 };
+    await this.#account("POST", this.#http.paths.passwordChange, json, "password change");
+  }
+
+  /**
    * Stops the refresh timer, the BroadcastChannel and the Web Lock this client holds. The
    * stored tokens stay; a new client picks them up.
    *
@@ -321,13 +428,47 @@ export class AuthClient extends EventTarget {
     this.#emit(kind);
   }
 
-  /** Ends the session here, in storage and in the other tabs. */
-  async #end(reason: "logout" | "authfailure", error?: AuthError): Promise<void> {
+  /** Ends the session here, in storage and in the other tabs; `revoked`: the issuer ended it. */
+  async #end(reason: "logout" | "authfailure", error?: AuthError, revoked = false): Promise<void> {
     const s = this.#state.drop();
     if (!s) return;
     await this.#state.clearStored(s.v);
-    this.#channel.post({ type: "end", v: s.v, reason, status: error?.status, detail: error?.detail });
-    this.#emit(reason, error);
+    this.#channel.post({ type: "end", v: s.v, reason, status: error?.status, detail: error?.detail, ...(revoked ? { revoked } : {}) });
+    if (revoked) this.#announceRevoked(s, s.v, error ?? null);
+    this.#emit(reason, error ? { error } : null);
+  }
+
+  /** The issuer revoked this client's session on its request: end it (under the refresh lock, as logout). */
+  async #endRevoked(): Promise<void> {
+    await withRefreshLock(this.#channelName, async () => {
+      if (await this.#state.reload()) await this.#end("logout", undefined, true);
+    });
+  }
+
+  /** Fires `revoked` for session `s` once, for the sessions up to version `v`. */
+  #announceRevoked(s: Session, v: number, error: AuthError | null): void {
+    if (s.v <= this.#revokedV) return;
+    this.#revokedV = Math.max(v, s.v);
+    this.#emit("revoked", { sid: sidOf(s), error });
+  }
+
+  /** An account call through {@link AuthClient.fetch}: the answer's body, or its AuthError. */
+  async #account(method: string, path: string, json: unknown, what: string): Promise<unknown> {
+    await this.ready;
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (json !== undefined) headers["Content-Type"] = "application/json";
+    let res: Response;
+    try {
+      res = await this.fetch(path, {
+        method,
+        headers,
+        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+        ...(typeof AbortSignal.timeout === "function" ? { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } : {}),
+      });
+    } catch (cause) {
+      throw new AuthError("network_error", "edgejwt: could not reach the issuer", { cause });
+    }
+    return accountAnswer(res, what);
   }
 
   async #refreshOnce(): Promise<void> {
@@ -351,19 +492,51 @@ export class AuthClient extends EventTarget {
   }
 
   async #rotate(current: Session): Promise<void> {
-    let pair: { access: string; refresh?: string };
+    let pair: { access: string; refresh?: string } | null;
     try {
-      pair = await this.#http.refresh(current.refresh);
+      pair = await this.#refreshResending(current);
     } catch (error) {
       if (!(error instanceof AuthError) || error.code !== "refresh_failed") throw error;
       // Refused. If another tab got a newer pair meanwhile, use it.
       const latest = await this.#state.reload();
       if (latest && latest.refresh !== current.refresh) return;
-      if (this.#state.current?.refresh === current.refresh) await this.#end("authfailure", error);
+      if (this.#state.current?.refresh === current.refresh) {
+        const revoked = error.status === 401 && error.detail === BLACKLISTED;
+        await this.#end("authfailure", error, revoked);
+      }
       throw error;
     }
+    if (!pair) return; // a newer session arrived meanwhile: adopted
     // Without ROTATE_REFRESH_TOKENS the issuer answers only {access}: keep the refresh token.
     await this.#install(pair.access, pair.refresh ?? current.refresh, "refresh", current.v + 1);
+  }
+
+  /**
+   * Refreshes with `current.refresh`. When the answer is lost, the issuer may have rotated the
+   * token and its answer held the only copy of the new one: within the reuse interval
+   * (counted from the first send, with a margin for the trip) the issuer answers a resend of
+   * the same token with the same new token, so resend it, a few times. Always this token,
+   * never one read from storage: this tab holds the refresh lock, so no other tab has rotated
+   * it. `null` when a newer session (a login in another tab) replaced `current` meanwhile.
+   */
+  async #refreshResending(current: Session): Promise<{ access: string; refresh?: string } | null> {
+    const windowMs = this.#reuseIntervalMs;
+    if (windowMs === 0) return this.#http.refresh(current.refresh);
+    const lastSend = Date.now() + windowMs - Math.max(1_000, windowMs / 5);
+    const timeout = Math.min(REQUEST_TIMEOUT_MS, Math.max(1_000, windowMs / 2));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#http.refresh(current.refresh, timeout);
+      } catch (error) {
+        const delay = RESEND_DELAYS_MS[attempt];
+        if (!answerLost(error) || delay === undefined || Date.now() + delay > lastSend) throw error;
+        this.#emit("refreshretry", { attempt: attempt + 1, error });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        const latest = await this.#state.reload();
+        if (!latest) throw new AuthError("not_authenticated", "edgejwt: signed out");
+        if (latest.refresh !== current.refresh) return null;
+      }
+    }
   }
 
   /** Waits until a session newer than version `v` arrives (broadcast or storage); false on timeout. */
@@ -404,7 +577,7 @@ export class AuthClient extends EventTarget {
       }
     } else if (message.type === "end" && typeof message.v === "number") {
       if (this.#state.endedElsewhere(message.v)) {
-        this.#state.drop();
+        const s = this.#state.drop();
         void this.#state.clearStored(message.v);
         const error =
           message.reason === "authfailure"
@@ -413,13 +586,16 @@ export class AuthClient extends EventTarget {
                 detail: message.detail,
               })
             : undefined;
-        this.#emit(message.reason === "authfailure" ? "authfailure" : "logout", error);
+        if (message.revoked && s) this.#announceRevoked(s, message.v, error ?? null);
+        this.#emit(message.reason === "authfailure" ? "authfailure" : "logout", error ? { error } : null);
+      } else if (message.revoked && !this.#state.current && this.#lastHeld && this.#lastHeld.v <= message.v) {
+        // Storage told this tab of the end first (a `logout` event): the message says why.
+        this.#announceRevoked(this.#lastHeld, message.v, null);
       }
     }
   }
 
-  #emit(type: keyof AuthClientEventMap, error?: AuthError): void {
-    const detail = error ? { error } : null;
+  #emit(type: keyof AuthClientEventMap, detail: unknown = null): void {
     const event = typeof CustomEvent === "function" ? new CustomEvent(type, { detail }) : Object.assign(new Event(type), { detail });
     this.dispatchEvent(event);
   }

@@ -1,5 +1,6 @@
 // The client's requests to the issuer (simplejwt's obtain, refresh and blacklist endpoints)
 // and to the app's API: URLs, timeouts, and what each answer means as an AuthError.
+// (The session API's answers are read in account.ts.)
 import { AuthError, type AuthErrorCode } from "./auth-error.js";
 
 /** Endpoint paths of the issuer. */
@@ -7,23 +8,32 @@ export interface IssuerPaths {
   obtain: string;
   refresh: string;
   blacklist: string;
+  /** edgejwt's session API: `GET` lists, `DELETE <sid>/` revokes one, `POST revoke-all/` all. */
+  sessions: string;
+  passwordChange: string;
 }
 
-/** simplejwt's paths. */
-const DEFAULT_PATHS: IssuerPaths = { obtain: "/api/token/", refresh: "/api/token/refresh/", blacklist: "/api/token/blacklist/" };
-const REQUEST_TIMEOUT_MS = 30_000; // requests to the issuer
+/** simplejwt's paths, and edgejwt's for sessions and the password. */
+const DEFAULT_PATHS: IssuerPaths = {
+  obtain: "/api/token/",
+  refresh: "/api/token/refresh/",
+  blacklist: "/api/token/blacklist/",
+  sessions: "/api/sessions/",
+  passwordChange: "/api/password/change/",
+};
+export const REQUEST_TIMEOUT_MS = 30_000; // requests to the issuer
 
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 type Answer = { res: Response; body: Record<string, unknown> };
 
 /** simplejwt's `detail`, or its field errors (`{"username": ["This field is required."]}`) as one line. */
-function detailOf(body: Record<string, unknown>): string | undefined {
+export function detailOf(body: Record<string, unknown>): string | undefined {
   if (typeof body.detail === "string") return body.detail;
   const parts = Object.entries(body).map(([k, v]) => `${k}: ${([] as unknown[]).concat(v).join(" ")}`);
   return parts.length ? parts.join("; ") : undefined;
 }
 
-function isTransient(status: number): boolean {
+export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
@@ -37,16 +47,18 @@ function failure({ res, body }: Answer, what: string, refused: AuthErrorCode): A
 /** The issuer and the app's API as the client calls them. */
 export class IssuerHttp {
   readonly #baseUrl: string;
-  readonly #paths: IssuerPaths;
+  readonly paths: Readonly<IssuerPaths>;
   readonly #headerType: string;
   readonly #fetch: Fetch;
 
   constructor(baseUrl: string, paths: Partial<IssuerPaths> | undefined, headerType: string, custom: typeof fetch | undefined) {
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
-    this.#paths = {
+    this.paths = {
       obtain: paths?.obtain ?? DEFAULT_PATHS.obtain,
       refresh: paths?.refresh ?? DEFAULT_PATHS.refresh,
       blacklist: paths?.blacklist ?? DEFAULT_PATHS.blacklist,
+      sessions: paths?.sessions ?? DEFAULT_PATHS.sessions,
+      passwordChange: paths?.passwordChange ?? DEFAULT_PATHS.passwordChange,
     };
     this.#headerType = headerType;
     // Called unbound: window.fetch throws "Illegal invocation" when called on another object.
@@ -60,15 +72,19 @@ export class IssuerHttp {
 
   /** A token pair for a username and password; `invalid_credentials` when refused. */
   async obtain(username: string, password: string): Promise<{ access: string; refresh: string }> {
-    const answer = await this.#post(this.#paths.obtain, { username, password });
+    const answer = await this.#post(this.paths.obtain, { username, password });
     const { res, body } = answer;
     if (res.ok && typeof body.access === "string" && typeof body.refresh === "string") return { access: body.access, refresh: body.refresh };
     throw failure(answer, "login", "invalid_credentials");
   }
 
-  /** A new access token, and a new refresh token under ROTATE_REFRESH_TOKENS; `refresh_failed` when refused. */
-  async refresh(refresh: string): Promise<{ access: string; refresh?: string }> {
-    const answer = await this.#post(this.#paths.refresh, { refresh });
+  /**
+   * A new access token, and a new refresh token under ROTATE_REFRESH_TOKENS; `refresh_failed`
+   * when refused, `network_error` (without `status` when no answer came) when it may not have
+   * been handled. `timeoutMs` bounds the wait for the answer.
+   */
+  async refresh(refresh: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ access: string; refresh?: string }> {
+    const answer = await this.#post(this.paths.refresh, { refresh }, timeoutMs);
     const { res, body } = answer;
     if (res.ok && typeof body.access === "string") return { access: body.access, ...(typeof body.refresh === "string" ? { refresh: body.refresh } : {}) };
     throw failure(answer, "refresh", "refresh_failed");
@@ -76,7 +92,7 @@ export class IssuerHttp {
 
   /** Blacklists a refresh token (the answer does not matter: logout goes on). */
   async blacklist(refresh: string): Promise<void> {
-    await this.#post(this.#paths.blacklist, { refresh });
+    await this.#post(this.paths.blacklist, { refresh });
   }
 
   /** `request` (a clone) with `Authorization: <type> <access>`. */
@@ -87,9 +103,9 @@ export class IssuerHttp {
   }
 
   /** POSTs JSON and reads the whole answer, so no response body is left open; `network_error` without one. */
-  async #post(path: string, json: unknown): Promise<Answer> {
+  async #post(path: string, json: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Answer> {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(path) ? path : this.#baseUrl + path;
-    const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
+    const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
     let res: Response;
     let text: string;
     try {

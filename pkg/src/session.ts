@@ -35,6 +35,12 @@ export function numberClaim(token: string, name: string): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
+/** The issuer's session id (`sid`, edgejwt's SESSION_CLAIM) of `s`'s access token; `null` without one. */
+export function sidOf(s: Session | null): string | null {
+  const sid = s ? payloadOf(s.access)?.sid : undefined;
+  return typeof sid === "string" ? sid : null;
+}
+
 /** The session of a pair this tab just obtained, version `v`. */
 export function sessionOf(access: string, refresh: string, v: number): Session {
   const iat = numberClaim(access, "iat");

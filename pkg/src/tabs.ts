@@ -6,7 +6,7 @@ import type { Session } from "./session.js";
 /** What tabs tell each other. */
 export type Message =
   | { type: "session"; session: Session; kind: "login" | "refresh" | "sync" }
-  | { type: "end"; v: number; reason: "logout" | "authfailure"; status?: number; detail?: string }
+  | { type: "end"; v: number; reason: "logout" | "authfailure"; status?: number; detail?: string; revoked?: boolean }
   | { type: "sync" };
 
 // Where the Web Locks API is missing (Node, insecure origins): in-process mutexes, and the

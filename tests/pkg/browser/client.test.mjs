@@ -94,28 +94,43 @@ after(async () => {
  * storage, locks and BroadcastChannel), screenshots every tab into artifacts/browser/ and
  * closes the context whatever happens. Uncaught page errors fail the test.
  */
-async function inBrowser(name, pages, fn) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 420 } });
-  const tabs = [];
+const inBrowser = (name, pages, fn) => inBrowsers(name, [pages], ([tabs]) => fn(...tabs));
+
+/**
+ * As inBrowser, with one fresh browser context per entry of `counts` (separate browsers to
+ * the issuer: separate storage and channels, so separate logins): `fn([tabs of context 1], …)`.
+ */
+async function inBrowsers(name, counts, fn) {
+  const contexts = [];
+  const groups = [];
   const errors = [];
   try {
-    for (let i = 0; i < pages; i++) {
-      const page = await context.newPage();
-      page.on("pageerror", (err) => errors.push(`tab ${i + 1}: ${err.message}`));
-      if (process.env.EDGEJWT_DEBUG) page.on("console", (m) => console.log(`[tab ${i + 1}] ${m.type()}: ${m.text()}`));
-      await page.goto(`${server.base}/`);
-      await page.waitForFunction(() => window.edgejwtReady === true);
-      tabs.push(page);
+    for (const [c, pages] of counts.entries()) {
+      const context = await browser.newContext({ viewport: { width: 900, height: 420 } });
+      contexts.push(context);
+      const tabs = [];
+      groups.push(tabs);
+      for (let i = 0; i < pages; i++) {
+        const label = counts.length > 1 ? `browser ${c + 1} tab ${i + 1}` : `tab ${i + 1}`;
+        const page = await context.newPage();
+        page.on("pageerror", (err) => errors.push(`${label}: ${err.message}`));
+        if (process.env.EDGEJWT_DEBUG) page.on("console", (m) => console.log(`[${label}] ${m.type()}: ${m.text()}`));
+        await page.goto(`${server.base}/`);
+        await page.waitForFunction(() => window.edgejwtReady === true);
+        tabs.push(page);
+      }
     }
-    await fn(...tabs);
+    await fn(groups);
     assert.deepEqual(errors, [], "uncaught errors in the page");
   } finally {
     mkdirSync(ARTIFACTS, { recursive: true });
-    for (const [i, page] of tabs.entries()) {
-      const file = `${ARTIFACTS}/${name}${tabs.length > 1 ? `-tab${i + 1}` : ""}.png`;
-      await page.screenshot({ path: file, fullPage: true }).catch((err) => console.log(`screenshot ${file}: ${err.message}`));
+    for (const [c, tabs] of groups.entries()) {
+      for (const [i, page] of tabs.entries()) {
+        const file = `${ARTIFACTS}/${name}${groups.length > 1 ? `-browser${c + 1}` : ""}${tabs.length > 1 ? `-tab${i + 1}` : ""}.png`;
+        await page.screenshot({ path: file, fullPage: true }).catch((err) => console.log(`screenshot ${file}: ${err.message}`));
+      }
     }
-    await context.close().catch(() => {});
+    for (const context of contexts) await context.close().catch(() => {});
   }
 }
 
@@ -221,7 +236,7 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       assert.deepEqual(server.since(mark).filter((e) => e.status === 401), []);
     }));
 
-  test("3. rotation: the client keeps the newest refresh token; the old ones are blacklisted", { timeout: 30_000 }, () =>
+  test("3. rotation: the client keeps the newest refresh token; old ones are refused, and replaying one ends the session ('revoked')", { timeout: 30_000 }, () =>
     inBrowser("3-rotation", 1, async (page) => {
       const mark = server.mark();
       const seen = await page.evaluate(async ([username, password]) => {
@@ -230,7 +245,7 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
         await client.refresh();
         await Promise.all([client.refresh(), client.refresh(), client.refresh()]); // single-flight: one request
         const res = await client.fetch("/api/protected/");
-        return { history: storage.history.map((s) => s && s.refresh), status: res.status };
+        return { history: storage.history.map((s) => s && s.refresh), status: res.status, sid: client.claims.sid };
       }, ALICE);
       const [r0, r1, r2] = seen.history;
       assert.equal(seen.history.length, 3, "login + two rotations were stored");
@@ -239,15 +254,27 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       const refreshes = server.refreshes(mark);
       assert.deepEqual(refreshes.map((r) => r.request.refresh), [r0, r1], "each refresh token was sent once");
       assert.deepEqual(refreshes.map((r) => r.response.refresh), [r1, r2]);
+      // The client holds r2: its next refresh sends r2 and succeeds.
+      let next = server.mark();
+      await page.evaluate(() => clients.tab.client.refresh());
+      assert.deepEqual(server.refreshes(next).map((r) => [r.request.refresh, r.status]), [[r2, 200]]);
+      const r3 = server.refreshes(next)[0].response.refresh;
+      // The rotated-out tokens are refused, and replaying one is reuse: the issuer ends the
+      // whole session (reuse detection)...
       for (const old of [r0, r1]) {
         const reuse = await refreshAtIssuer(old);
         assert.equal(reuse.status, 401);
         assert.deepEqual(reuse.json, BLACKLISTED);
       }
-      // The client holds r2: its next refresh sends r2 and succeeds.
-      const next = server.mark();
-      await page.evaluate(() => clients.tab.client.refresh());
-      assert.deepEqual(server.refreshes(next).map((r) => [r.request.refresh, r.status]), [[r2, 200]]);
+      // ...so the client's next refresh, with the newest token, is refused too: `revoked`.
+      next = server.mark();
+      const refused = await page.evaluate(() => outcome("tab", (c) => c.refresh()));
+      assert.deepEqual([refused.code, refused.status, refused.detail], ["refresh_failed", 401, "Token is blacklisted"]);
+      assert.deepEqual(server.refreshes(next).map((r) => r.request.refresh), [r3]);
+      const s = await page.evaluate(() => snapshot("tab"));
+      assert.deepEqual(s.events.map((e) => e.type).slice(-2), ["revoked", "authfailure"]);
+      assert.equal(s.events.at(-2).sid, seen.sid);
+      assert.equal(s.isAuthenticated, false);
       await page.evaluate(() => clients.tab.client.close());
     }));
 
@@ -409,4 +436,220 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       assert.deepEqual(b.events.map((e) => e.type), ["login", "refresh"]);
       for (const tab of [tabA, tabB]) await tab.evaluate(() => clients.tab.client.close());
     }));
+  test("8. a refresh whose answer was lost is resent with the same token: same child, still signed in everywhere, not revoked", { timeout: 30_000 }, () =>
+    inBrowser("8-lost-refresh-answer", 2, async (tabA, tabB) => {
+      // The issuer handles the first refresh (rotating the token), then the answer is dropped:
+      // the client's only copy of the new refresh token is gone. Within the issuer's
+      // REFRESH_TOKEN_REUSE_INTERVAL (default 10 s) the same token must get the same child.
+      let calls = 0;
+      await tabA.context().route("**/api/token/refresh/", async (route) => {
+        if (calls++ === 0) {
+          await route.fetch(); // reaches the issuer (through the proxy, which logs it)
+          await route.abort(); // the page sees a network error
+        } else await route.continue();
+      });
+      const options = { storage: "localStorage", storageKey: "t8", channelName: "t8", refreshLeeway: 0 };
+      await tabB.evaluate((o) => void makeClient("tab", o), options);
+      await tabA.evaluate(async ([o, [username, password]]) => {
+        const { client } = makeClient("tab", o);
+        await client.ready;
+        await client.login(username, password);
+      }, [options, ALICE]);
+      await tabB.waitForFunction(() => clients.tab.client.isAuthenticated, null, { timeout: 5_000 });
+      const loginRefresh = await tabA.evaluate(() => JSON.parse(localStorage.getItem("t8")).refresh);
+
+      const mark = server.mark();
+      assert.equal(await tabA.evaluate(() => clients.tab.client.refresh().then(() => "ok", (e) => e.code)), "ok");
+      const [lost, resent] = server.refreshes(mark);
+      assert.equal(lost.status, 200, "the issuer handled the first refresh");
+      assert.equal(resent.request.refresh, loginRefresh, "the same refresh token was resent");
+      assert.equal(lost.request.refresh, loginRefresh);
+      assert.equal(resent.status, 200, `grace window: ${JSON.stringify(resent.response)}`);
+      assert.equal(resent.response.refresh, lost.response.refresh, "the same child refresh token");
+      assert.notEqual(resent.response.access, lost.response.access, "a new access token");
+
+      await tabB.waitForFunction((access) => clients.tab.client.accessToken === access, resent.response.access, { timeout: 5_000 });
+      const [a, b] = await Promise.all([tabA, tabB].map((tab) => tab.evaluate(() => snapshot("tab"))));
+      assert.deepEqual(a.events.map((e) => e.type), ["login", "refreshretry", "refresh"]);
+      assert.equal(a.events[1].attempt, 1);
+      assert.equal(a.events[1].error.code, "network_error");
+      assert.deepEqual(b.events.map((e) => e.type), ["login", "refresh"]);
+      assert.equal(await tabA.evaluate(() => JSON.parse(localStorage.getItem("t8")).refresh), resent.response.refresh);
+
+      // Signed in, protected calls work, and the session was not revoked: the child refreshes.
+      for (const tab of [tabA, tabB]) {
+        assert.equal(await tab.evaluate(async () => (await clients.tab.client.fetch("/api/protected/")).status), 200);
+      }
+      const next = server.mark();
+      assert.equal(await tabB.evaluate(() => clients.tab.client.refresh().then(() => "ok", (e) => e.code)), "ok");
+      const later = server.refreshes(next);
+      assert.ok(later.length >= 1);
+      assert.equal(later[0].request.refresh, resent.response.refresh, "the child was sent next");
+      assert.deepEqual(later.map((r) => r.status), later.map(() => 200));
+      for (const tab of [tabA, tabB]) {
+        const s = await tab.evaluate(() => snapshot("tab"));
+        assert.equal(s.isAuthenticated, true);
+        assert.deepEqual(s.events.filter((e) => ["revoked", "authfailure", "logout"].includes(e.type)), []);
+      }
+      for (const tab of [tabA, tabB]) await tab.evaluate(() => clients.tab.client.close());
+    }));
+
+  test("9. logout everywhere in one browser signs out another: its next refresh fails, 'revoked' in every tab", { timeout: 30_000 }, () =>
+    inBrowsers("9-logout-everywhere", [2, 2], async ([[one, oneB], [two, twoB]]) => {
+      const options = { storage: "localStorage", storageKey: "t9", channelName: "t9", refreshLeeway: 0 };
+      for (const tab of [oneB, twoB]) await tab.evaluate((o) => void makeClient("tab", o), options);
+      const sid = {};
+      for (const [name, tab] of [["one", one], ["two", two]]) {
+        sid[name] = await tab.evaluate(async ([o, [username, password]]) => {
+          const { client } = makeClient("tab", o);
+          await client.ready;
+          await client.login(username, password);
+          return client.claims.sid;
+        }, [options, ALICE]);
+      }
+      for (const tab of [oneB, twoB]) await tab.waitForFunction(() => clients.tab.client.isAuthenticated, null, { timeout: 5_000 });
+      assert.ok(sid.one && sid.two && sid.one !== sid.two, "two logins, two sessions");
+
+      // Each browser lists both sessions, newest first, and marks its own.
+      const lists = {};
+      for (const [name, tab] of [["one", one], ["two", two]]) {
+        lists[name] = await tab.evaluate(async () =>
+          (await clients.tab.client.sessions()).map((s) => ({
+            sid: s.sid,
+            current: s.current,
+            dates: [s.created_at, s.last_used_at, s.expires_at].map((d) => d instanceof Date && !Number.isNaN(d.getTime())),
+            user_agent: s.user_agent,
+          })),
+        );
+      }
+      for (const [name, other] of [["one", "two"], ["two", "one"]]) {
+        const mine = lists[name].find((s) => s.sid === sid[name]);
+        const theirs = lists[name].find((s) => s.sid === sid[other]);
+        assert.ok(mine && theirs, `browser ${name} lists both sessions: ${JSON.stringify(lists[name])}`);
+        assert.equal(mine.current, true);
+        assert.equal(theirs.current, false);
+        assert.deepEqual(mine.dates, [true, true, true], "created_at, last_used_at, expires_at are dates");
+        assert.match(mine.user_agent, /Chrom/);
+        assert.equal(lists[name].filter((s) => s.current).length, 1);
+      }
+      assert.ok(lists.two.findIndex((s) => s.sid === sid.two) < lists.two.findIndex((s) => s.sid === sid.one), "newest first");
+
+      const mark = server.mark();
+      const revoked = await one.evaluate(() => outcome("tab", (c) => c.logoutEverywhere()));
+      assert.equal(revoked.ok, true, JSON.stringify(revoked));
+      assert.ok(revoked.value >= 2, `revoked ${revoked.value} sessions`);
+      assert.deepEqual(server.since(mark).filter((e) => e.path === "/api/sessions/revoke-all/").map((e) => [e.status, e.response]), [[200, { revoked: revoked.value }]]);
+      // Browser one: signed out in both tabs, with `revoked` then `logout`.
+      await oneB.waitForFunction(() => !clients.tab.client.isAuthenticated, null, { timeout: 5_000 });
+      for (const tab of [one, oneB]) {
+        const s = await tab.evaluate(() => ({ ...snapshot("tab"), stored: localStorage.getItem("t9") }));
+        assert.equal(s.isAuthenticated, false);
+        assert.equal(s.stored, null);
+        const ends = s.events.filter((e) => e.type !== "login" && e.type !== "refresh").map((e) => [e.type, e.sid ?? null]);
+        // The tab that called it: `revoked`, then `logout`. The other tab may learn of the end
+        // from storage (`logout`) a moment before the message that says why (`revoked`).
+        if (tab === one) assert.deepEqual(ends, [["revoked", sid.one], ["logout", null]]);
+        else assert.deepEqual(ends.sort(), [["logout", null], ["revoked", sid.one]]);
+      }
+
+      // Browser two knows nothing yet; its next refresh is refused as blacklisted.
+      const heldRefresh = await two.evaluate(() => JSON.parse(localStorage.getItem("t9")).refresh);
+      const refreshed = await two.evaluate(() => outcome("tab", (c) => c.refresh()));
+      assert.equal(refreshed.ok, false);
+      assert.ok(["refresh_failed", "not_authenticated"].includes(refreshed.code), refreshed.code); // or the timer got there first
+      const refused = server.since(mark).filter((e) => e.path === "/api/token/refresh/" && e.request?.refresh === heldRefresh);
+      assert.deepEqual(refused.map((e) => [e.status, e.response]), [[401, BLACKLISTED]]);
+      await twoB.waitForFunction(() => !clients.tab.client.isAuthenticated && clients.tab.events.some((e) => e.type === "revoked"), null, { timeout: 5_000 });
+      for (const tab of [two, twoB]) {
+        const s = await tab.evaluate(() => ({ ...snapshot("tab"), stored: localStorage.getItem("t9") }));
+        assert.equal(s.isAuthenticated, false);
+        assert.equal(s.stored, null);
+        const revokedEvents = s.events.filter((e) => e.type === "revoked");
+        assert.deepEqual(revokedEvents.map((e) => e.sid), [sid.two], "one 'revoked', naming the session");
+        for (const e of revokedEvents) if (e.error) assert.deepEqual([e.error.status, e.error.detail], [401, "Token is blacklisted"]);
+        assert.ok(s.events.some((e) => e.type === "authfailure" || e.type === "logout"), "and the session ended");
+        assert.equal(await tab.evaluate(async () => (await clients.tab.client.fetch("/api/protected/")).status), 401);
+      }
+      // The tab whose refresh was refused (this one, or the other's timer): `revoked`, then `authfailure`.
+      const firsts = await Promise.all([two, twoB].map((tab) => tab.evaluate(() => snapshot("tab").events.filter((e) => e.type !== "login" && e.type !== "refresh").map((e) => e.type))));
+      assert.ok(firsts.some((types) => types.join() === "revoked,authfailure"), JSON.stringify(firsts));
+    }));
+
+  test("10. revoke one session from another browser; an unknown sid is not_found; revoking this one ends it here", { timeout: 30_000 }, () =>
+    inBrowsers("10-revoke-one", [1, 1], async ([[one], [two]]) => {
+      const options = { storage: "localStorage", storageKey: "t10", channelName: "t10", refreshLeeway: 0 };
+      const sid = [];
+      for (const tab of [one, two]) {
+        sid.push(await tab.evaluate(async ([o, [username, password]]) => {
+          const { client } = makeClient("tab", o);
+          await client.login(username, password);
+          return client.claims.sid;
+        }, [options, ALICE]));
+      }
+      // Revoke browser two's session from browser one: two's next refresh is refused.
+      assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[1]), { ok: true });
+      const listed = await one.evaluate(async () => (await clients.tab.client.sessions()).map((s) => s.sid));
+      assert.ok(!listed.includes(sid[1]) && listed.includes(sid[0]), JSON.stringify(listed));
+      assert.equal((await two.evaluate(() => outcome("tab", (c) => c.refresh()))).ok, false);
+      const twoEvents = await two.evaluate(() => snapshot("tab").events.map((e) => [e.type, e.sid ?? e.error?.detail ?? null]));
+      assert.deepEqual(twoEvents.slice(-2), [["revoked", sid[1]], ["authfailure", "Token is blacklisted"]]);
+      assert.equal(await one.evaluate(() => outcome("tab", (c) => c.refresh()).then((r) => r.ok)), true, "browser one's session lives on");
+      for (const unknown of [sid[1], "no-such-session"]) {
+        assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), unknown), {
+          ok: false, name: "AuthError", code: "not_found", status: 404, detail: "Not found.", fields: null,
+        });
+      }
+      // Revoking this client's own session ends it here: `revoked`, then `logout`.
+      assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[0]), { ok: true });
+      const oneEvents = await one.evaluate(() => snapshot("tab").events.map((e) => [e.type, e.sid ?? null]));
+      assert.deepEqual(oneEvents.slice(-2), [["revoked", sid[0]], ["logout", null]]);
+      assert.equal(await one.evaluate(() => clients.tab.client.isAuthenticated), false);
+      assert.equal(await one.evaluate(() => localStorage.getItem("t10")), null);
+    }));
+
+  test("11. change the password: field errors as `fields`; the other sessions are revoked, this one kept", { timeout: 40_000 }, async () => {
+    const NEW_PASSWORD = "Correct-horse-battery-42";
+    let changed = false;
+    try {
+      await inBrowsers("11-password-change", [1, 1], async ([[one], [two]]) => {
+        const options = { storage: "localStorage", storageKey: "t11", channelName: "t11", refreshLeeway: 0 };
+        const sid = [];
+        for (const tab of [one, two]) {
+          sid.push(await tab.evaluate(async ([o, [username, password]]) => {
+            const { client } = makeClient("tab", o);
+            await client.login(username, password);
+            return client.claims.sid;
+          }, [options, ALICE]));
+        }
+        const change = (tab, args) => tab.evaluate((a) => outcome("tab", (c) => c.changePassword(...a)), args);
+        const wrongOld = await change(one, ["not-the-password", NEW_PASSWORD, NEW_PASSWORD]);
+        assert.deepEqual([wrongOld.code, wrongOld.status, wrongOld.fields], ["invalid", 400, { old_password: ["Your old password was entered incorrectly. Please enter it again."] }]);
+        const mismatch = await change(one, [ALICE[1], NEW_PASSWORD, NEW_PASSWORD + "x"]);
+        assert.deepEqual([mismatch.code, mismatch.status, mismatch.fields], ["invalid", 400, { new_password2: ["The two password fields didn’t match."] }]);
+        const weak = await change(one, [ALICE[1], "12345678", "12345678"]);
+        assert.deepEqual([weak.code, weak.status, Object.keys(weak.fields ?? {})], ["invalid", 400, ["new_password2"]], JSON.stringify(weak));
+        console.log(`validator messages for "12345678": ${JSON.stringify(weak.fields)}`);
+        assert.deepEqual(await change(one, [ALICE[1], NEW_PASSWORD, NEW_PASSWORD]), { ok: true });
+        changed = true;
+        // This session stays; browser two's was revoked.
+        assert.equal(await one.evaluate(() => outcome("tab", (c) => c.refresh()).then((r) => r.ok)), true);
+        assert.equal(await one.evaluate(async () => (await clients.tab.client.fetch("/api/protected/")).status), 200);
+        assert.equal((await two.evaluate(() => outcome("tab", (c) => c.refresh()))).ok, false);
+        assert.deepEqual(await two.evaluate(() => snapshot("tab").events.filter((e) => e.type === "revoked").map((e) => e.sid)), [sid[1]]);
+        assert.equal((await issuer.call("POST", "/api/token/", { json: { username: "alice", password: ALICE[1] } })).status, 401, "the old password is refused");
+        const events = await one.evaluate(() => snapshot("tab").events.map((e) => e.type));
+        assert.deepEqual(events.filter((t) => t !== "login" && t !== "refresh"), [], "no end in browser one");
+      });
+    } finally {
+      if (changed) {
+        // Put alice's password back for the other tests.
+        const { access } = await issuer.login("alice", NEW_PASSWORD);
+        const back = await issuer.call("POST", "/api/password/change/", {
+          token: access,
+          json: { old_password: NEW_PASSWORD, new_password1: ALICE[1], new_password2: ALICE[1] },
+        });
+        assert.equal(back.status, 200, JSON.stringify(back.json));
+      }
+    }
+  });
 });

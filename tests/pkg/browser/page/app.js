@@ -35,13 +35,15 @@ window.makeClient = (name, options = {}) => {
   const storage = options.storage === "recording" ? recordingStorage() : undefined;
   const client = new edgejwt.AuthClient({ ...options, ...(storage ? { storage } : {}) });
   const record = { client, events: [], polls: [], storage, timer: null };
-  for (const type of ["login", "refresh", "logout", "authfailure"]) {
+  for (const type of ["login", "refresh", "logout", "authfailure", "revoked", "refreshretry"]) {
     client.addEventListener(type, (event) => {
       const error = event.detail?.error;
       record.events.push({
         type,
         at: Date.now(),
         error: error ? { name: error.name, code: error.code, status: error.status, detail: error.detail } : null,
+        ...(type === "revoked" ? { sid: event.detail.sid } : {}),
+        ...(type === "refreshretry" ? { attempt: event.detail.attempt } : {}),
       });
       render();
     });
@@ -69,6 +71,16 @@ window.startPolling = (name, path, ms) => {
 };
 
 window.stopPolling = (name) => clearInterval(window.clients[name].timer);
+
+/** Runs `fn(client)` and returns its result, or the AuthError's fields when it rejects. */
+window.outcome = async (name, fn) => {
+  try {
+    const value = await fn(window.clients[name].client);
+    return value === undefined ? { ok: true } : { ok: true, value };
+  } catch (err) {
+    return { ok: false, name: err.name, code: err.code, status: err.status, detail: err.detail, fields: err.fields ?? null };
+  }
+};
 
 /** The parts of a client's state the tests compare. */
 window.snapshot = (name) => {
