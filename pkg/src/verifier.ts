@@ -149,14 +149,31 @@ export class Verifier {
    * and returns its claims. Throws {@link EdgeJwtError} with simplejwt's message.
    */
   verify(token: string): Promise<Claims> {
+    return this.#run(token, this.#claims);
+  }
+
+  /** Finishes a verify: the claims. Made once, not per token. */
+  readonly #claims = (key: Key, json: string): Promise<Claims> => this.#accept(key, json);
+
+  /** Finishes an authenticate: the user id (the core's rule, read from the claims JSON as signed) and the claims. */
+  readonly #user = (key: Key, json: string): Promise<[string, Claims]> =>
+    this.#accept(key, json).then((claims) => {
+      try {
+        return [key.wasm.userId(json), claims];
+      } catch (e) {
+        throw fromCore(e, key.wasm.wwwAuthenticate);
+      }
+    });
+
+  #run<T>(token: string, finish: (key: Key, json: string) => Promise<T>): Promise<T> {
     // Without a JWK Set the key is known: HMAC and EdDSA (wasm) and node:crypto checks run
     // synchronously, and the only promise is the one returned.
-    if (!this.#jwks) return this.#check(this.#key!, token);
-    return this.#choose(token).then(({ key, verdict }) => this.#check(key, token, verdict));
+    if (!this.#jwks) return this.#check(this.#key!, token, finish);
+    return this.#choose(token).then(({ key, verdict }) => this.#check(key, token, finish, verdict));
   }
 
   /** `verdict`: an asynchronous check's result, for the second half of that path. */
-  #check(key: Key, token: string, verdict?: boolean): Promise<Claims> {
+  #check<T>(key: Key, token: string, finish: (key: Key, json: string) => Promise<T>, verdict?: boolean): Promise<T> {
     const now = this.#now();
     let json: string;
     try {
@@ -166,14 +183,14 @@ export class Verifier {
         json = key.wasm.verifyWith(token, now, key.checkSync);
       } else if (key.check) {
         const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer> };
-        return key.check(parts.signingInput, parts.signature).then((ok) => this.#check(key, token, ok));
+        return key.check(parts.signingInput, parts.signature).then((ok) => this.#check(key, token, finish, ok));
       } else {
         json = key.wasm.verify(token, now);
       }
     } catch (e) {
       return Promise.reject(fromCore(e, key.wasm.wwwAuthenticate));
     }
-    return this.#accept(key, json);
+    return finish(key, json);
   }
 
   /** The claims of a token the core accepted, unless revoked at the issuer (the core names the KV keys). */
@@ -201,12 +218,8 @@ export class Verifier {
     } catch (e) {
       throw fromCore(e, key.wasm.wwwAuthenticate);
     }
-    const claims = await this.verify(token);
-    try {
-      return { userId: key.wasm.userId(JSON.stringify(claims)), claims, token };
-    } catch (e) {
-      throw fromCore(e, key.wasm.wwwAuthenticate);
-    }
+    const [userId, claims] = await this.#run(token, this.#user);
+    return { userId, claims, token };
   }
 }
 

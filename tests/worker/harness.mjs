@@ -157,6 +157,16 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
   };
 }
 
+/** Runs `fn(issuer)` against a fresh issuer (see `startIssuer`) and stops it afterwards. */
+export async function withIssuer(options, fn) {
+  const issuer = await startIssuer(options);
+  try {
+    return await fn(issuer);
+  } finally {
+    await issuer.stop();
+  }
+}
+
 /** A free loopback port, for servers the tests start themselves. */
 export const freePort = () =>
   new Promise((resolve) => {

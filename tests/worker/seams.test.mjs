@@ -6,83 +6,71 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
 import { signHS256 } from "./contract-runner.mjs";
-import { REFERENCE_KEY, claims, startIssuer } from "./harness.mjs";
+import { REFERENCE_KEY, claims, startIssuer, withIssuer } from "./harness.mjs";
 
 const now = () => Math.floor(Date.now() / 1000);
 const jti = () => crypto.randomUUID().replaceAll("-", "");
 
 describe("a logout that failed half-way", () => {
   test("its retry writes the revocations the failed attempt did not", async () => {
-    const issuer = await startIssuer({ faultyKv: true });
-    try {
-      const pair = await issuer.login();
-      const { jti: id, sid } = claims(pair.refresh);
-      await issuer.failKvPuts(true);
-      const failed = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } });
-      assert.equal(failed.status, 500);
-      assert.deepEqual(failed.json, { detail: "A server error occurred.", code: "server_error" });
-      assert.equal(await issuer.kv.get(`revoked:${sid}`), null, "nothing reached KV");
-      // D1 holds the blacklist row: the retry is simplejwt's "Token is blacklisted" …
-      await issuer.failKvPuts(false);
-      const retry = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } });
-      assert.equal(retry.status, 401);
-      assert.deepEqual(retry.json, { detail: "Token is blacklisted", code: "token_not_valid" });
-      // … and the session's tokens are now revoked for every verifier.
-      assert.equal(await issuer.kv.get(`revoked:${id}`), "1");
-      assert.equal(await issuer.kv.get(`revoked:${sid}`), "1");
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({ faultyKv: true }, async (issuer) => {
+    const pair = await issuer.login();
+    const { jti: id, sid } = claims(pair.refresh);
+    await issuer.failKvPuts(true);
+    const failed = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } });
+    assert.equal(failed.status, 500);
+    assert.deepEqual(failed.json, { detail: "A server error occurred.", code: "server_error" });
+    assert.equal(await issuer.kv.get(`revoked:${sid}`), null, "nothing reached KV");
+    // D1 holds the blacklist row: the retry is simplejwt's "Token is blacklisted" …
+    await issuer.failKvPuts(false);
+    const retry = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } });
+    assert.equal(retry.status, 401);
+    assert.deepEqual(retry.json, { detail: "Token is blacklisted", code: "token_not_valid" });
+    // … and the session's tokens are now revoked for every verifier.
+    assert.equal(await issuer.kv.get(`revoked:${id}`), "1");
+    assert.equal(await issuer.kv.get(`revoked:${sid}`), "1");
+    });
   });
 
   test("a token that is refused for another reason writes nothing", async () => {
-    const issuer = await startIssuer();
-    try {
-      const t = now();
-      const access = signHS256({ token_type: "access", exp: t + 300, iat: t, jti: jti(), user_id: "1", sid: "s-access" }, REFERENCE_KEY);
-      const r = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: access } });
-      assert.deepEqual([r.status, r.json.detail], [401, "Token has wrong type"]);
-      assert.equal(await issuer.kv.get("revoked:s-access"), null);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({}, async (issuer) => {
+    const t = now();
+    const access = signHS256({ token_type: "access", exp: t + 300, iat: t, jti: jti(), user_id: "1", sid: "s-access" }, REFERENCE_KEY);
+    const r = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: access } });
+    assert.deepEqual([r.status, r.json.detail], [401, "Token has wrong type"]);
+    assert.equal(await issuer.kv.get("revoked:s-access"), null);
+    });
   });
 });
 
 describe("revocations and the flush follow LEEWAY and KV's limits", () => {
   test("the daily flush keeps a blacklisted token until exp + LEEWAY", async () => {
-    const issuer = await startIssuer({ vars: { LEEWAY: "120" } });
-    try {
-      const t = now();
-      // Expired 60 s ago: still accepted inside the 120 s leeway, so still blacklisted.
-      const refresh = signHS256({ token_type: "refresh", exp: t - 60, iat: t - 3600, jti: jti(), user_id: "1" }, REFERENCE_KEY);
-      const out = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh } });
-      assert.equal(out.status, 200, JSON.stringify(out.json));
-      await (await issuer.mf.getWorker()).scheduled({ cron: "17 3 * * *" });
-      const again = await issuer.call("POST", "/api/token/refresh/", { json: { refresh } });
-      assert.deepEqual([again.status, again.json.detail], [401, "Token is blacklisted"]);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({ vars: { LEEWAY: "120" } }, async (issuer) => {
+    const t = now();
+    // Expired 60 s ago: still accepted inside the 120 s leeway, so still blacklisted.
+    const refresh = signHS256({ token_type: "refresh", exp: t - 60, iat: t - 3600, jti: jti(), user_id: "1" }, REFERENCE_KEY);
+    const out = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh } });
+    assert.equal(out.status, 200, JSON.stringify(out.json));
+    await (await issuer.mf.getWorker()).scheduled({ cron: "17 3 * * *" });
+    const again = await issuer.call("POST", "/api/token/refresh/", { json: { refresh } });
+    assert.deepEqual([again.status, again.json.detail], [401, "Token is blacklisted"]);
+    });
   });
 
   test("a token that expires in 30 s is revoked in KV (above KV's 60 s floor)", async () => {
-    const issuer = await startIssuer();
-    try {
-      const t = now();
-      const refresh = signHS256({ token_type: "refresh", exp: t + 30, iat: t, jti: jti(), user_id: "1", sid: `s-${jti()}` }, REFERENCE_KEY);
-      const out = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh } });
-      assert.equal(out.status, 200, JSON.stringify(out.json));
-      const { jti: id, sid } = claims(refresh);
-      assert.equal(await issuer.kv.get(`revoked:${id}`), "1");
-      const listed = await issuer.kv.list({ prefix: `revoked:${sid}` });
-      assert.equal(listed.keys.length, 1);
-      // The session outlives its refresh token by one access lifetime (access tokens derived
-      // just before logout): its revocation lasts at least that long.
-      assert.ok(listed.keys[0].expiration >= t + 300, `expiration ${listed.keys[0].expiration - t}s ahead`);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({}, async (issuer) => {
+    const t = now();
+    const refresh = signHS256({ token_type: "refresh", exp: t + 30, iat: t, jti: jti(), user_id: "1", sid: `s-${jti()}` }, REFERENCE_KEY);
+    const out = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh } });
+    assert.equal(out.status, 200, JSON.stringify(out.json));
+    const { jti: id, sid } = claims(refresh);
+    assert.equal(await issuer.kv.get(`revoked:${id}`), "1");
+    const listed = await issuer.kv.list({ prefix: `revoked:${sid}` });
+    assert.equal(listed.keys.length, 1);
+    // The session outlives its refresh token by one access lifetime (access tokens derived
+    // just before logout): its revocation lasts at least that long.
+    assert.ok(listed.keys[0].expiration >= t + 300, `expiration ${listed.keys[0].expiration - t}s ahead`);
+    });
   });
 });
 
@@ -98,15 +86,12 @@ describe("settings that would overwrite token claims, or name nothing, are refus
     [{ USER_ID_FIELD: "email" }, "USER_ID_FIELD"],
   ]) {
     test(`${JSON.stringify(vars)} → 500 improperly_configured naming ${setting}`, async () => {
-      const issuer = await startIssuer({ vars, seed: false });
-      try {
-        const r = await issuer.call("POST", "/api/token/", { json: { username: "a", password: "b" } });
-        assert.equal(r.status, 500);
-        assert.equal(r.json.code, "improperly_configured");
-        assert.match(r.json.detail, new RegExp(`^edgejwt is misconfigured: ${setting}: `));
-      } finally {
-        await issuer.stop();
-      }
+      await withIssuer({ vars, seed: false }, async (issuer) => {
+      const r = await issuer.call("POST", "/api/token/", { json: { username: "a", password: "b" } });
+      assert.equal(r.status, 500);
+      assert.equal(r.json.code, "improperly_configured");
+      assert.match(r.json.detail, new RegExp(`^edgejwt is misconfigured: ${setting}: `));
+      });
     });
   }
 
@@ -119,44 +104,38 @@ describe("settings that would overwrite token claims, or name nothing, are refus
       { ACCESS_TOKEN_LIFETIME: "five-minutes-please" },
       { AUDIENCE: "api", USER_ID_CLAIM: "exp-but-not-really!!" },
     ]) {
-      const issuer = await startIssuer({ vars, seed: false });
-      try {
-        const r = await issuer.call("POST", "/api/token/", { json: { username: "a", password: "b" } });
-        assert.equal(r.status, 500);
-        const text = JSON.stringify(r.json);
-        for (const value of Object.values(vars)) {
-          for (const line of value.split("\n").filter((l) => l.length > 8 && !l.startsWith("-----"))) {
-            assert.ok(!text.includes(line), `${text} echoes a setting's value`);
-          }
+      await withIssuer({ vars, seed: false }, async (issuer) => {
+      const r = await issuer.call("POST", "/api/token/", { json: { username: "a", password: "b" } });
+      assert.equal(r.status, 500);
+      const text = JSON.stringify(r.json);
+      for (const value of Object.values(vars)) {
+        for (const line of value.split("\n").filter((l) => l.length > 8 && !l.startsWith("-----"))) {
+          assert.ok(!text.includes(line), `${text} echoes a setting's value`);
         }
-        assert.equal(r.json.code, "improperly_configured");
-      } finally {
-        await issuer.stop();
       }
+      assert.equal(r.json.code, "improperly_configured");
+      });
     }
   });
 });
 
 describe("JTI_CLAIM", () => {
   test("a token whose JTI_CLAIM is not a string is invalid, so it cannot skip the blacklist", async () => {
-    const issuer = await startIssuer({ vars: { JTI_CLAIM: "token_id" } });
-    try {
-      const t = now();
-      for (const id of [12345, { x: 1 }, ["a"], true]) {
-        const refresh = signHS256({ token_type: "refresh", exp: t + 3600, iat: t, token_id: id, user_id: "1" }, REFERENCE_KEY);
-        for (const path of ["/api/token/refresh/", "/api/token/blacklist/"]) {
-          const r = await issuer.call("POST", path, { json: { refresh } });
-          assert.deepEqual([r.status, r.json], [401, { detail: "Token is invalid", code: "token_not_valid" }], `${path} ${JSON.stringify(id)}`);
-        }
+    await withIssuer({ vars: { JTI_CLAIM: "token_id" } }, async (issuer) => {
+    const t = now();
+    for (const id of [12345, { x: 1 }, ["a"], true]) {
+      const refresh = signHS256({ token_type: "refresh", exp: t + 3600, iat: t, token_id: id, user_id: "1" }, REFERENCE_KEY);
+      for (const path of ["/api/token/refresh/", "/api/token/blacklist/"]) {
+        const r = await issuer.call("POST", path, { json: { refresh } });
+        assert.deepEqual([r.status, r.json], [401, { detail: "Token is invalid", code: "token_not_valid" }], `${path} ${JSON.stringify(id)}`);
       }
-      // A string one works, and logging out blacklists it for good.
-      const pair = await issuer.login();
-      assert.equal(typeof claims(pair.refresh).token_id, "string");
-      assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } })).status, 200);
-      const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
-      assert.deepEqual([r.status, r.json.detail], [401, "Token is blacklisted"]);
-    } finally {
-      await issuer.stop();
     }
+    // A string one works, and logging out blacklists it for good.
+    const pair = await issuer.login();
+    assert.equal(typeof claims(pair.refresh).token_id, "string");
+    assert.equal((await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: pair.refresh } })).status, 200);
+    const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+    assert.deepEqual([r.status, r.json.detail], [401, "Token is blacklisted"]);
+    });
   });
 });

@@ -2,7 +2,7 @@
 // the session API and audit events — the issuer in workerd with real local D1 and KV.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { claims, startIssuer } from "./harness.mjs";
+import { claims, startIssuer, withIssuer } from "./harness.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const refresh = (issuer, token, headers) => issuer.call("POST", "/api/token/refresh/", { json: { refresh: token }, headers });
@@ -74,82 +74,71 @@ describe("reuse detection with a grace window", () => {
     assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
     const row = await issuer.db.prepare("SELECT revoked_reason FROM sessions WHERE sid = ?1").bind(claims(pair.refresh).sid).first();
     assert.equal(row.revoked_reason, "logout");
+    assert.deepEqual(await events(issuer, claims(pair.refresh).sid), ["login", "logout"]);
   });
 });
 
 describe("REFRESH_TOKEN_REUSE_INTERVAL=0", () => {
   test("turns the grace window off: any replay revokes the session", async () => {
-    const issuer = await startIssuer({ vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
-    try {
-      const pair = await issuer.login();
-      const child = (await refresh(issuer, pair.refresh)).json;
-      assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
-      assert.deepEqual((await refresh(issuer, child.refresh)).json, BLACKLISTED);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({ vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } }, async (issuer) => {
+    const pair = await issuer.login();
+    const child = (await refresh(issuer, pair.refresh)).json;
+    assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+    assert.deepEqual((await refresh(issuer, child.refresh)).json, BLACKLISTED);
+    });
   });
 });
 
 describe("SESSION_LIFETIME", () => {
   test("ends a session that keeps refreshing", async () => {
-    const issuer = await startIssuer({ vars: { SESSION_LIFETIME: "6s" } });
-    try {
-      const pair = await issuer.login();
-      const start = claims(pair.refresh).iat;
-      assert.ok(claims(pair.refresh).exp <= start + 6);
-      let token = pair.refresh;
-      for (let i = 0; i < 2; i++) {
-        await sleep(1000);
-        const r = await refresh(issuer, token);
-        assert.equal(r.status, 200, JSON.stringify(r.json));
-        assert.ok(claims(r.json.refresh).exp <= start + 6, "no refresh token outlives the session");
-        token = r.json.refresh;
-      }
-      await sleep((start + 7) * 1000 - Date.now());
+    await withIssuer({ vars: { SESSION_LIFETIME: "6s" } }, async (issuer) => {
+    const pair = await issuer.login();
+    const start = claims(pair.refresh).iat;
+    assert.ok(claims(pair.refresh).exp <= start + 6);
+    let token = pair.refresh;
+    for (let i = 0; i < 2; i++) {
+      await sleep(1000);
       const r = await refresh(issuer, token);
-      assert.deepEqual([r.status, r.json], [401, { detail: "Token is expired", code: "token_not_valid" }]);
-      // The daily flush records that the session expired, once.
-      const worker = await issuer.mf.getWorker();
-      await worker.scheduled({ cron: "17 3 * * *" });
-      await worker.scheduled({ cron: "17 3 * * *" });
-      assert.deepEqual(await events(issuer, claims(pair.refresh).sid), ["login", "refresh", "refresh", "session_expired"]);
-    } finally {
-      await issuer.stop();
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.ok(claims(r.json.refresh).exp <= start + 6, "no refresh token outlives the session");
+      token = r.json.refresh;
     }
+    await sleep((start + 7) * 1000 - Date.now());
+    const r = await refresh(issuer, token);
+    assert.deepEqual([r.status, r.json], [401, { detail: "Token is expired", code: "token_not_valid" }]);
+    // The daily flush records that the session expired, once.
+    const worker = await issuer.mf.getWorker();
+    await worker.scheduled({ cron: "17 3 * * *" });
+    await worker.scheduled({ cron: "17 3 * * *" });
+    assert.deepEqual(await events(issuer, claims(pair.refresh).sid), ["login", "refresh", "refresh", "session_expired"]);
+    });
   });
 });
 
 describe("fresh claims", () => {
   test("a role change reaches the next refresh (REFRESH_CLAIMS_FROM_USER)", async () => {
-    const issuer = await startIssuer({ vars: { TOKEN_CLAIMS: "roles,is_staff" } });
-    try {
-      await issuer.db.prepare("UPDATE users SET claims = ?1, is_staff = 1 WHERE id = 1").bind(JSON.stringify({ roles: ["admin"] })).run();
-      const pair = await issuer.login();
-      assert.deepEqual([claims(pair.access).roles, claims(pair.access).is_staff], [["admin"], true]);
-      await issuer.db.prepare("UPDATE users SET claims = '{}', is_staff = 0 WHERE id = 1").run();
-      const r = await refresh(issuer, pair.refresh);
-      assert.equal(r.status, 200);
-      for (const t of [r.json.access, r.json.refresh]) {
-        assert.equal(claims(t).roles, undefined, "the demoted admin lost the role");
-        assert.equal(claims(t).is_staff, false);
-      }
-    } finally {
-      await issuer.stop();
+    await withIssuer({ vars: { TOKEN_CLAIMS: "roles,is_staff" } }, async (issuer) => {
+    await issuer.db.prepare("UPDATE users SET claims = ?1, is_staff = 1 WHERE id = 1").bind(JSON.stringify({ roles: ["admin"] })).run();
+    const pair = await issuer.login();
+    assert.deepEqual([claims(pair.access).roles, claims(pair.access).is_staff], [["admin"], true]);
+    await issuer.db.prepare("UPDATE users SET claims = '{}', is_staff = 0 WHERE id = 1").run();
+    const r = await refresh(issuer, pair.refresh);
+    assert.equal(r.status, 200);
+    for (const t of [r.json.access, r.json.refresh]) {
+      assert.equal(claims(t).roles, undefined, "the demoted admin lost the role");
+      assert.equal(claims(t).is_staff, false);
     }
+    });
   });
 
   test("REFRESH_CLAIMS_FROM_USER=false keeps the login's claims", async () => {
-    const issuer = await startIssuer({ vars: { TOKEN_CLAIMS: "roles", REFRESH_CLAIMS_FROM_USER: "false" } });
-    try {
-      await issuer.db.prepare("UPDATE users SET claims = ?1 WHERE id = 1").bind(JSON.stringify({ roles: ["admin"] })).run();
-      const pair = await issuer.login();
-      await issuer.db.prepare("UPDATE users SET claims = '{}' WHERE id = 1").run();
-      const r = await refresh(issuer, pair.refresh);
-      assert.deepEqual(claims(r.json.access).roles, ["admin"]);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({ vars: { TOKEN_CLAIMS: "roles", REFRESH_CLAIMS_FROM_USER: "false" } }, async (issuer) => {
+    await issuer.db.prepare("UPDATE users SET claims = ?1 WHERE id = 1").bind(JSON.stringify({ roles: ["admin"] })).run();
+    const pair = await issuer.login();
+    await issuer.db.prepare("UPDATE users SET claims = '{}' WHERE id = 1").run();
+    const r = await refresh(issuer, pair.refresh);
+    assert.deepEqual(claims(r.json.access).roles, ["admin"]);
+    });
   });
 });
 
@@ -184,6 +173,7 @@ describe("the session API", () => {
     assert.equal(r.json, "");
     assert.deepEqual((await refresh(issuer, a.refresh)).json, BLACKLISTED);
     assert.equal(await issuer.kv.get(`revoked:${sid}`), "1");
+    assert.deepEqual(await events(issuer, sid), ["login", "revoked"]);
     // CHECK_REVOKE_TOKEN: the issuer's own authentication refuses its access token.
     const p = await issuer.call("GET", "/api/protected/", { token: a.access });
     assert.equal(p.status, 401);
@@ -221,21 +211,18 @@ describe("the session API", () => {
 
 describe("audit events", () => {
   test("logins, failed logins and refreshes are recorded with the client", async () => {
-    const issuer = await startIssuer();
-    try {
-      const headers = { "User-Agent": "audit-test", "CF-Connecting-IP": "203.0.113.7" };
-      await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "wrong" }, headers });
-      const pair = (await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers })).json;
-      await refresh(issuer, pair.refresh, headers);
-      const rows = await issuer.db.prepare("SELECT user_id, event, client_ip, user_agent FROM auth_events ORDER BY id").all();
-      assert.deepEqual(rows.results, [
-        { user_id: 1, event: "login_failed", client_ip: "203.0.113.7", user_agent: "audit-test" },
-        { user_id: 1, event: "login", client_ip: "203.0.113.7", user_agent: "audit-test" },
-        { user_id: 1, event: "refresh", client_ip: "203.0.113.7", user_agent: "audit-test" },
-      ]);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({}, async (issuer) => {
+    const headers = { "User-Agent": "audit-test", "CF-Connecting-IP": "203.0.113.7" };
+    await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "wrong" }, headers });
+    const pair = (await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers })).json;
+    await refresh(issuer, pair.refresh, headers);
+    const rows = await issuer.db.prepare("SELECT user_id, event, client_ip, user_agent FROM auth_events ORDER BY id").all();
+    assert.deepEqual(rows.results, [
+      { user_id: 1, event: "login_failed", client_ip: "203.0.113.7", user_agent: "audit-test" },
+      { user_id: 1, event: "login", client_ip: "203.0.113.7", user_agent: "audit-test" },
+      { user_id: 1, event: "refresh", client_ip: "203.0.113.7", user_agent: "audit-test" },
+    ]);
+    });
   });
 });
 
@@ -244,77 +231,65 @@ describe("password change (dj-rest-auth's PasswordChangeView)", () => {
   const body = (old_password, new_password1, new_password2 = new_password1) => ({ old_password, new_password1, new_password2 });
 
   test("Django's texts and validators, in Django's order", async () => {
-    const issuer = await startIssuer();
-    try {
-      const { access } = await issuer.login();
-      const cases = [
-        [body("wrong-password", "a-new-Secret-9", "different-Secret-9"), { old_password: ["Your old password was entered incorrectly. Please enter it again."] }],
-        [body("alice-password-1", "a-new-Secret-9", "different-Secret-9"), { new_password2: ["The two password fields didn’t match."] }],
-        [body("alice-password-1", "12345678"), { new_password2: ["This password is too common.", "This password is entirely numeric."] }],
-        [body("alice-password-1", "x7!k"), { new_password2: ["This password is too short. It must contain at least 8 characters."] }],
-        [body("alice-password-1", "alice@example.com"), { new_password2: ["The password is too similar to the email address."] }],
-        [{ new_password1: "a", new_password2: "" }, { old_password: ["This field is required."], new_password2: ["This field may not be blank."] }],
-        [body("alice-password-1", "x".repeat(129)), { new_password1: ["Ensure this field has no more than 128 characters."], new_password2: ["Ensure this field has no more than 128 characters."] }],
-      ];
-      for (const [json, expected] of cases) {
-        const r = await change(issuer, access, json);
-        assert.deepEqual([r.status, r.json], [400, expected], JSON.stringify(json).slice(0, 80));
-      }
-      assert.deepEqual((await change(issuer, undefined, body("a", "b"))).json, { detail: "Authentication credentials were not provided." });
-      // Nothing changed: the old password still logs in.
-      await issuer.login();
-    } finally {
-      await issuer.stop();
+    await withIssuer({}, async (issuer) => {
+    const { access } = await issuer.login();
+    const cases = [
+      [body("wrong-password", "a-new-Secret-9", "different-Secret-9"), { old_password: ["Your old password was entered incorrectly. Please enter it again."] }],
+      [body("alice-password-1", "a-new-Secret-9", "different-Secret-9"), { new_password2: ["The two password fields didn’t match."] }],
+      [body("alice-password-1", "12345678"), { new_password2: ["This password is too common.", "This password is entirely numeric."] }],
+      [body("alice-password-1", "x7!k"), { new_password2: ["This password is too short. It must contain at least 8 characters."] }],
+      [body("alice-password-1", "alice@example.com"), { new_password2: ["The password is too similar to the email address."] }],
+      [{ new_password1: "a", new_password2: "" }, { old_password: ["This field is required."], new_password2: ["This field may not be blank."] }],
+      [body("alice-password-1", "x".repeat(129)), { new_password1: ["Ensure this field has no more than 128 characters."], new_password2: ["Ensure this field has no more than 128 characters."] }],
+    ];
+    for (const [json, expected] of cases) {
+      const r = await change(issuer, access, json);
+      assert.deepEqual([r.status, r.json], [400, expected], JSON.stringify(json).slice(0, 80));
     }
+    assert.deepEqual((await change(issuer, undefined, body("a", "b"))).json, { detail: "Authentication credentials were not provided." });
+    // Nothing changed: the old password still logs in.
+    await issuer.login();
+    });
   });
 
   test("saves the new password; every other session ends, this one stays", async () => {
-    const issuer = await startIssuer();
-    try {
-      const other = await issuer.login();
-      const current = await issuer.login();
-      const r = await change(issuer, current.access, body("alice-password-1", "a-brand-new-Secret-9"));
-      assert.deepEqual([r.status, r.json], [200, { detail: "New password has been saved." }]);
-      assert.deepEqual((await refresh(issuer, other.refresh)).json, BLACKLISTED);
-      assert.equal(await issuer.kv.get(`revoked:${claims(other.refresh).sid}`), "1");
-      assert.equal((await refresh(issuer, current.refresh)).status, 200);
-      assert.equal(await issuer.kv.get(`revoked:${claims(current.refresh).sid}`), null);
-      await issuer.login("alice", "a-brand-new-Secret-9");
-      const old = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" } });
-      assert.equal(old.status, 401);
-      assert.deepEqual(await events(issuer, claims(other.refresh).sid), ["login", "password_change"]);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({}, async (issuer) => {
+    const other = await issuer.login();
+    const current = await issuer.login();
+    const r = await change(issuer, current.access, body("alice-password-1", "a-brand-new-Secret-9"));
+    assert.deepEqual([r.status, r.json], [200, { detail: "New password has been saved." }]);
+    assert.deepEqual((await refresh(issuer, other.refresh)).json, BLACKLISTED);
+    assert.equal(await issuer.kv.get(`revoked:${claims(other.refresh).sid}`), "1");
+    assert.equal((await refresh(issuer, current.refresh)).status, 200);
+    assert.equal(await issuer.kv.get(`revoked:${claims(current.refresh).sid}`), null);
+    await issuer.login("alice", "a-brand-new-Secret-9");
+    const old = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" } });
+    assert.equal(old.status, 401);
+    assert.deepEqual(await events(issuer, claims(other.refresh).sid), ["login", "password_change"]);
+    });
   });
 
   test("LOGOUT_ON_PASSWORD_CHANGE ends the current session too", async () => {
-    const issuer = await startIssuer({ vars: { LOGOUT_ON_PASSWORD_CHANGE: "true" } });
-    try {
-      const current = await issuer.login();
-      assert.equal((await change(issuer, current.access, body("alice-password-1", "a-brand-new-Secret-9"))).status, 200);
-      assert.deepEqual((await refresh(issuer, current.refresh)).json, BLACKLISTED);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({ vars: { LOGOUT_ON_PASSWORD_CHANGE: "true" } }, async (issuer) => {
+    const current = await issuer.login();
+    assert.equal((await change(issuer, current.access, body("alice-password-1", "a-brand-new-Secret-9"))).status, 200);
+    assert.deepEqual((await refresh(issuer, current.refresh)).json, BLACKLISTED);
+    });
   });
 });
 
 describe("SESSION_CLAIM empty (sessions off)", () => {
   test("rotation, the grace window and reuse refusal work without a session", async () => {
-    const issuer = await startIssuer({ vars: { SESSION_CLAIM: "", REFRESH_TOKEN_REUSE_INTERVAL: "2" } });
-    try {
-      const pair = await issuer.login();
-      assert.equal(claims(pair.refresh).sid, undefined);
-      const child = await refresh(issuer, pair.refresh);
-      assert.equal(child.status, 200);
-      assert.equal((await refresh(issuer, pair.refresh)).json.refresh, child.json.refresh, "grace without a session");
-      await sleep(3100); // past the 2 s interval, counted in whole seconds
-      assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
-      // No session to end: the child lives on (simplejwt's behaviour).
-      assert.equal((await refresh(issuer, child.json.refresh)).status, 200);
-    } finally {
-      await issuer.stop();
-    }
+    await withIssuer({ vars: { SESSION_CLAIM: "", REFRESH_TOKEN_REUSE_INTERVAL: "2" } }, async (issuer) => {
+    const pair = await issuer.login();
+    assert.equal(claims(pair.refresh).sid, undefined);
+    const child = await refresh(issuer, pair.refresh);
+    assert.equal(child.status, 200);
+    assert.equal((await refresh(issuer, pair.refresh)).json.refresh, child.json.refresh, "grace without a session");
+    await sleep(3100); // past the 2 s interval, counted in whole seconds
+    assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+    // No session to end: the child lives on (simplejwt's behaviour).
+    assert.equal((await refresh(issuer, child.json.refresh)).status, 200);
+    });
   });
 });

@@ -121,8 +121,8 @@ pub struct Authenticated {
     pub token: Token,
     /// Its user id claim, as a string.
     pub user_id: String,
-    /// The user, when storage was asked ([`Authenticating::decide`]).
-    pub user: Option<Account>,
+    /// The user storage found.
+    pub user: Account,
 }
 
 /// simplejwt's `JWTAuthentication.authenticate` in progress: the header is parsed and the
@@ -162,7 +162,13 @@ pub fn authenticate(
         Ok(payload) if needs_blacklist => payload.get_str(&settings.jti_claim).map(String::from),
         _ => None,
     };
-    let unblacklisted = get_validated_token(decoded.clone(), false, settings, now);
+    // The decode result is kept (cloned) only when a "blacklisted" answer must re-validate it.
+    let kept = if jti.is_some() {
+        Some(decoded.clone())
+    } else {
+        None
+    };
+    let unblacklisted = get_validated_token(decoded, false, settings, now);
     // The user is worth looking up only for a token that can still be accepted.
     let user = unblacklisted
         .as_ref()
@@ -176,11 +182,7 @@ pub fn authenticate(
         .and_then(|token| crate::store::session_id(token, settings))
         .map(String::from);
     Ok(Authenticating {
-        decoded: if jti.is_some() {
-            decoded
-        } else {
-            Err(TokenError::NoId)
-        },
+        decoded: kept.unwrap_or(Err(TokenError::NoId)),
         unblacklisted,
         jti,
         user,
@@ -227,7 +229,7 @@ impl Authenticating {
         Ok(Authenticated {
             token,
             user_id,
-            user: Some(user),
+            user,
         })
     }
 }

@@ -155,11 +155,22 @@ struct Pending<T> {
     jti: Option<String>,
 }
 
-impl<T> Pending<T> {
-    fn new(payload: &Payload, settings: &Settings, checked: Result<T, TokenViewError>) -> Self {
+impl Pending<Token> {
+    /// simplejwt's `Token.verify` as a `token_type`, the `jti` kept for the blacklist lookup.
+    fn verify(token_type: TokenType, payload: Payload, settings: &Settings, now: i64) -> Self {
         Self {
             jti: payload.get_str(&settings.jti_claim).map(String::from),
-            checked,
+            checked: Token::verify(token_type, payload, settings, now).map_err(Into::into),
+        }
+    }
+}
+
+impl<T> Pending<T> {
+    /// The view's own work on a verified token; its errors, too, wait on the blacklist.
+    fn and_then<U>(self, f: impl FnOnce(T) -> Result<U, TokenViewError>) -> Pending<U> {
+        Pending {
+            jti: self.jti,
+            checked: self.checked.and_then(f),
         }
     }
 
@@ -245,18 +256,15 @@ pub fn refresh(
     refresh_jti: Jti,
 ) -> Result<Refreshing, TokenError> {
     let payload = backend.decode(raw, now)?;
-    let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
     let mut sid = None;
-    pending.checked = Token::verify(TokenType::Refresh, payload, settings, now)
-        .map_err(TokenViewError::from)
-        .and_then(|token| {
-            let user = token_user(&token, settings)?;
-            sid = session_id(&token, settings).map(String::from);
-            Ok((
-                rotation::refresh(&token, settings, now, access_jti, refresh_jti),
-                user,
-            ))
-        });
+    let pending = Pending::verify(TokenType::Refresh, payload, settings, now).and_then(|token| {
+        let user = token_user(&token, settings)?;
+        sid = session_id(&token, settings).map(String::from);
+        Ok((
+            rotation::refresh(&token, settings, now, access_jti, refresh_jti),
+            user,
+        ))
+    });
     Ok(Refreshing {
         pending,
         sid,
@@ -284,11 +292,7 @@ impl Refreshing {
                 }),
             },
             // Only the blacklist can still change the answer.
-            Err(_) => RefreshStorage::Lookup(Lookups {
-                blacklisted: jti,
-                user: None,
-                session: None,
-            }),
+            Err(_) => RefreshStorage::Lookup(Lookups::blacklist(jti)),
         }
     }
 
@@ -426,11 +430,7 @@ pub fn verify(
 impl Verifying {
     /// What to look up.
     pub fn lookups(&self) -> Lookups<'_> {
-        Lookups {
-            blacklisted: self.jti.as_deref(),
-            user: None,
-            session: None,
-        }
+        Lookups::blacklist(self.jti.as_deref())
     }
 
     /// The answer: simplejwt checks the blacklist last here, and answers a 400.
@@ -480,31 +480,26 @@ pub fn blacklist(
     now: i64,
 ) -> Result<Blacklisting, TokenError> {
     let payload = backend.decode(raw, now)?;
-    let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
     let mut revoke = Vec::new();
-    pending.checked = match Token::verify(TokenType::Refresh, payload, settings, now) {
-        Ok(token) => {
-            let outstanding = Outstanding::of(&token, settings);
-            revoke.push(Revocation::new(
-                &outstanding.jti,
-                outstanding.expires_at,
-                settings,
-            ));
-            // The session's access tokens may outlive this refresh token by one lifetime.
-            let session = settings
-                .session_claim
-                .as_deref()
-                .and_then(|claim| token.payload().get_str(claim))
-                .filter(|sid| *sid != outstanding.jti);
-            if let Some(sid) = session {
-                let last_access = now.saturating_add_unsigned(settings.access_token_lifetime);
-                let until = outstanding.expires_at.max(last_access);
-                revoke.push(Revocation::new(sid, until, settings));
-            }
-            Ok(outstanding)
+    let pending = Pending::verify(TokenType::Refresh, payload, settings, now).and_then(|token| {
+        let outstanding = Outstanding::of(&token, settings);
+        revoke.push(Revocation::new(
+            &outstanding.jti,
+            outstanding.expires_at,
+            settings,
+        ));
+        // The session's access tokens may outlive this refresh token by one lifetime.
+        if let Some(sid) = outstanding
+            .sid
+            .as_deref()
+            .filter(|sid| *sid != outstanding.jti)
+        {
+            let last_access = now.saturating_add_unsigned(settings.access_token_lifetime);
+            let until = outstanding.expires_at.max(last_access);
+            revoke.push(Revocation::new(sid, until, settings));
         }
-        Err(e) => Err(e.into()),
-    };
+        Ok(outstanding)
+    });
     Ok(Blacklisting { pending, revoke })
 }
 
@@ -513,11 +508,7 @@ impl Blacklisting {
     pub fn storage(&self) -> BlacklistStorage<'_> {
         match &self.pending.checked {
             Ok(outstanding) => BlacklistStorage::Blacklist(outstanding),
-            Err(_) => BlacklistStorage::Lookup(Lookups {
-                blacklisted: self.pending.jti.as_deref(),
-                user: None,
-                session: None,
-            }),
+            Err(_) => BlacklistStorage::Lookup(Lookups::blacklist(self.pending.jti.as_deref())),
         }
     }
 
@@ -555,21 +546,15 @@ pub fn refresh_sliding(
     now: i64,
 ) -> Result<SlidingRefreshing, TokenError> {
     let payload = backend.decode(raw, now)?;
-    let mut pending = Pending::new(&payload, settings, Err(TokenError::NoId.into()));
-    pending.checked = Token::verify(TokenType::Sliding, payload, settings, now)
-        .and_then(|token| rotation::refresh_sliding(token, settings, now))
-        .map_err(TokenViewError::from);
+    let pending = Pending::verify(TokenType::Sliding, payload, settings, now)
+        .and_then(|token| Ok(rotation::refresh_sliding(token, settings, now)?));
     Ok(SlidingRefreshing { pending })
 }
 
 impl SlidingRefreshing {
     /// What to look up.
     pub fn lookups(&self) -> Lookups<'_> {
-        Lookups {
-            blacklisted: self.pending.jti.as_deref(),
-            user: None,
-            session: None,
-        }
+        Lookups::blacklist(self.pending.jti.as_deref())
     }
 
     /// The re-stamped token, or the error (blacklisted first).

@@ -42,14 +42,6 @@ impl UserKey {
             UserIdField::Username => Some(Self::Username(user_id.to_string())),
         }
     }
-
-    /// The column this key matches.
-    pub fn field(&self) -> UserIdField {
-        match self {
-            Self::Id(_) => UserIdField::Id,
-            Self::Username(_) => UserIdField::Username,
-        }
-    }
 }
 
 /// A user as the core needs to see one: enough to issue tokens and to judge an account.
@@ -82,6 +74,16 @@ pub struct Lookups<'a> {
     pub user: Option<&'a UserKey>,
     /// Is this session revoked?
     pub session: Option<&'a str>,
+}
+
+impl<'a> Lookups<'a> {
+    /// Only the blacklist, for this token id (if any).
+    pub fn blacklist(jti: Option<&'a str>) -> Self {
+        Self {
+            blacklisted: jti,
+            ..Self::default()
+        }
+    }
 }
 
 /// A user account's standing, as storage found it.

@@ -391,19 +391,22 @@ impl Store {
         Ok(())
     }
 
-    /// One conditional statement: it inserts for exactly one caller per jti. `condition`
-    /// (SQL, with its parameter as ?4) guards the insert.
+    /// One conditional statement: it inserts for exactly one caller per jti, only while
+    /// `guard` holds (SQL with its parameter as ?4; `None`: always) and the session `sid`
+    /// (if any) is not revoked.
     fn blacklist_stmt(
         &self,
         token: &Outstanding,
         now: i64,
-        condition: Option<(&str, JsValue)>,
+        guard: Option<(String, JsValue)>,
+        sid: Option<&str>,
     ) -> Result<D1PreparedStatement> {
-        let (condition, value) = condition.unwrap_or(("?4 IS NULL", JsValue::NULL));
+        let (guard, value) = guard.unwrap_or(("?4 IS NULL".to_owned(), JsValue::NULL));
         self.stmt(
             &format!(
                 "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                 SELECT ?1, ?2, ?3 WHERE {condition} \
+                 SELECT ?1, ?2, ?3 WHERE {guard} \
+                 AND NOT EXISTS (SELECT 1 FROM sessions WHERE sid = ?5 AND revoked_at IS NOT NULL) \
                  ON CONFLICT (jti) DO NOTHING RETURNING jti"
             ),
             &[
@@ -411,6 +414,7 @@ impl Store {
                 num(now),
                 num(token.expires_at),
                 value,
+                opt(sid),
             ],
         )
     }
@@ -422,7 +426,7 @@ impl Store {
             .db
             .batch(vec![
                 self.outstand_stmt(token)?,
-                self.blacklist_stmt(token, now, None)?,
+                self.blacklist_stmt(token, now, None, None)?,
             ])
             .await?;
         has_rows(results.get(1))
@@ -459,32 +463,13 @@ impl Store {
         } else {
             ""
         };
-        let (user_guard, user_value) = match user {
-            Some(user) => {
-                let (column, value) = user_match(user);
-                (
-                    format!("EXISTS (SELECT 1 FROM users WHERE {column} = ?4{active})"),
-                    value,
-                )
-            }
-            None => ("?4 IS NULL".to_owned(), JsValue::NULL),
-        };
-        // A revoked session rotates no more.
-        batch.push(self.stmt(
-            &format!(
-                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                 SELECT ?1, ?2, ?3 WHERE {user_guard} \
-                 AND NOT EXISTS (SELECT 1 FROM sessions WHERE sid = ?5 AND revoked_at IS NOT NULL) \
-                 ON CONFLICT (jti) DO NOTHING RETURNING jti"
-            ),
-            &[
-                old.jti.as_str().into(),
-                num(now),
-                num(old.expires_at),
-                user_value,
-                opt(sid),
-            ],
-        )?);
+        let guard = user.map(|user| {
+            let (column, value) = user_match(user);
+            let sql = format!("EXISTS (SELECT 1 FROM users WHERE {column} = ?4{active})");
+            (sql, value)
+        });
+        // Only for an allowed user; a revoked session rotates no more.
+        batch.push(self.blacklist_stmt(old, now, guard, sid)?);
         // `changes()` is the row count of the statement just before, in this transaction:
         // the new token is recorded only by the winner, its `exp` capped by the session.
         let (new_user, new_user_value) = user_id_subquery(new.user.as_ref(), 2);

@@ -39,6 +39,18 @@ pub struct View {
     pub input: Reads,
 }
 
+/// What a view answers: a JSON body (200), or nothing (DRF's 204).
+pub enum Reply {
+    Json(Value),
+    NoContent,
+}
+
+impl From<Value> for Reply {
+    fn from(body: Value) -> Self {
+        Self::Json(body)
+    }
+}
+
 /// The request's input, as its view reads it.
 pub struct Input {
     /// The body's fields (`Reads::Data`).
@@ -91,7 +103,7 @@ fn options(view: &View) -> Response {
 }
 
 /// Serves `req` with `handler`, the view's input read from the request.
-pub async fn serve<F, Fut>(
+pub async fn serve<F, Fut, R>(
     mut req: Request,
     ctx: RouteContext<Rc<Context>>,
     view: &View,
@@ -99,7 +111,8 @@ pub async fn serve<F, Fut>(
 ) -> worker::Result<Response>
 where
     F: FnOnce(App, Input) -> Fut,
-    Fut: Future<Output = Result<Value, ApiError>>,
+    Fut: Future<Output = Result<R, ApiError>>,
+    R: Into<Reply>,
 {
     let method = req.method();
     if method == Method::Options {
@@ -135,19 +148,18 @@ where
                 Map::new()
             },
         };
-        let body = handler(app, input).await?;
+        let reply = handler(app, input).await?.into();
         // Authenticated, but not with this method.
         if allowed {
-            Ok(body)
+            Ok(reply)
         } else {
             Err(not_allowed())
         }
     }
     .await;
     Ok(match result {
-        // A view that answers nothing (DELETE): 204 without a body.
-        Ok(Value::Null) => no_content(view.allow),
-        Ok(body) => respond(200, &body, view.allow, &[]),
+        Ok(Reply::NoContent) => no_content(view.allow),
+        Ok(Reply::Json(body)) => respond(200, &body, view.allow, &[]),
         Err(err) => {
             let challenge = Config::get(&ctx.env).map_or_else(
                 |_| "Bearer realm=\"api\"".to_owned(),

@@ -100,6 +100,19 @@ const inBrowser = (name, pages, fn) => inBrowsers(name, [pages], ([tabs]) => fn(
  * As inBrowser, with one fresh browser context per entry of `counts` (separate browsers to
  * the issuer: separate storage and channels, so separate logins): `fn([tabs of context 1], …)`.
  */
+/** Logs alice in with one client ("tab") in each page, in turn: the session ids. */
+async function loginEach(tabs, options) {
+  const sids = [];
+  for (const tab of tabs) {
+    sids.push(await tab.evaluate(async ([o, [username, password]]) => {
+      const { client } = makeClient("tab", o);
+      await client.login(username, password);
+      return client.claims.sid;
+    }, [options, ALICE]));
+  }
+  return sids;
+}
+
 async function inBrowsers(name, counts, fn) {
   const contexts = [];
   const groups = [];
@@ -578,14 +591,7 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
   test("10. revoke one session from another browser; an unknown sid is not_found; revoking this one ends it here", { timeout: 30_000 }, () =>
     inBrowsers("10-revoke-one", [1, 1], async ([[one], [two]]) => {
       const options = { storage: "localStorage", storageKey: "t10", channelName: "t10", refreshLeeway: 0 };
-      const sid = [];
-      for (const tab of [one, two]) {
-        sid.push(await tab.evaluate(async ([o, [username, password]]) => {
-          const { client } = makeClient("tab", o);
-          await client.login(username, password);
-          return client.claims.sid;
-        }, [options, ALICE]));
-      }
+      const sid = await loginEach([one, two], options);
       // Revoke browser two's session from browser one: two's next refresh is refused.
       assert.deepEqual(await one.evaluate((s) => outcome("tab", (c) => c.revokeSession(s)), sid[1]), { ok: true });
       const listed = await one.evaluate(async () => (await clients.tab.client.sessions()).map((s) => s.sid));
@@ -613,14 +619,7 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
     try {
       await inBrowsers("11-password-change", [1, 1], async ([[one], [two]]) => {
         const options = { storage: "localStorage", storageKey: "t11", channelName: "t11", refreshLeeway: 0 };
-        const sid = [];
-        for (const tab of [one, two]) {
-          sid.push(await tab.evaluate(async ([o, [username, password]]) => {
-            const { client } = makeClient("tab", o);
-            await client.login(username, password);
-            return client.claims.sid;
-          }, [options, ALICE]));
-        }
+        const sid = await loginEach([one, two], options);
         const change = (tab, args) => tab.evaluate((a) => outcome("tab", (c) => c.changePassword(...a)), args);
         const wrongOld = await change(one, ["not-the-password", NEW_PASSWORD, NEW_PASSWORD]);
         assert.deepEqual([wrongOld.code, wrongOld.status, wrongOld.fields], ["invalid", 400, { old_password: ["Your old password was entered incorrectly. Please enter it again."] }]);

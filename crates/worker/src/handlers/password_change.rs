@@ -27,7 +27,7 @@ pub async fn change(app: &App, input: Input) -> Result<Value> {
     if !too_long.is_empty() {
         return Err(ApiError::Validation(Value::Object(too_long)));
     }
-    let id = auth.user.as_ref().map(|u| u.id).unwrap_or_default();
+    let id = auth.user.id;
     let user = app.store.user_by_id(id).await?.ok_or(ApiError::NotFound)?;
     let iterations = app.config.password_hash_iterations;
     let checked = password::check_password(&old, &user.password, iterations);

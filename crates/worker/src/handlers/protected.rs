@@ -19,6 +19,6 @@ pub async fn authenticated(app: &App, input: &Input) -> Result<Authenticated> {
 
 /// The user's `{user_id, username}`.
 pub async fn protected(app: &App, input: Input) -> Result<Value> {
-    let user = authenticated(app, &input).await?.user.unwrap_or_default();
+    let user = authenticated(app, &input).await?.user;
     Ok(json!({ "user_id": user.id, "username": user.username }))
 }

@@ -6,7 +6,11 @@ use edgejwt_core::{session_id, Revocation, SessionEnd};
 use serde_json::{json, Value};
 
 use super::{protected::authenticated, App, Result};
-use crate::{error::ApiError, storage::Sessions, view::Input};
+use crate::{
+    error::ApiError,
+    storage::Sessions,
+    view::{Input, Reply},
+};
 
 /// Unix seconds as DRF renders a `DateTimeField` in UTC: ISO 8601 with `Z`.
 fn iso8601(secs: i64) -> String {
@@ -18,7 +22,7 @@ fn iso8601(secs: i64) -> String {
 pub async fn list(app: &App, input: Input) -> Result<Value> {
     let auth = authenticated(app, &input).await?;
     let current = session_id(&auth.token, &app.config.settings);
-    let user = auth.user.unwrap_or_default();
+    let user = auth.user;
     let rows = app.store.sessions(user.id, app.now).await?;
     Ok(rows
         .into_iter()
@@ -55,8 +59,8 @@ pub async fn end(
 }
 
 /// `DELETE /api/sessions/<sid>/`: 204; another user's or an unknown session is 404.
-pub async fn revoke(app: &App, input: Input) -> Result<Value> {
-    let user = authenticated(app, &input).await?.user.unwrap_or_default();
+pub async fn revoke(app: &App, input: Input) -> Result<Reply> {
+    let user = authenticated(app, &input).await?.user;
     let sid = input.sid.clone().unwrap_or_default();
     match end(
         app,
@@ -67,13 +71,13 @@ pub async fn revoke(app: &App, input: Input) -> Result<Value> {
     .await?
     {
         0 => Err(ApiError::NotFound),
-        _ => Ok(Value::Null),
+        _ => Ok(Reply::NoContent),
     }
 }
 
 /// `POST /api/sessions/revoke-all/`: logout everywhere, this session included.
 pub async fn revoke_all(app: &App, input: Input) -> Result<Value> {
-    let user = authenticated(app, &input).await?.user.unwrap_or_default();
+    let user = authenticated(app, &input).await?.user;
     let n = end(
         app,
         &input,
