@@ -59,6 +59,17 @@ impl From<AuthenticationError> for ApiError {
     }
 }
 
+impl From<crate::parse::BodyError> for ApiError {
+    fn from(err: crate::parse::BodyError) -> Self {
+        use crate::parse::BodyError;
+        match err {
+            BodyError::Parse(msg) => Self::Parse(msg),
+            BodyError::NonField(msg) => Self::non_field(&msg),
+            BodyError::UnsupportedMediaType(media) => Self::UnsupportedMediaType(media),
+        }
+    }
+}
+
 impl From<worker::Error> for ApiError {
     fn from(err: worker::Error) -> Self {
         Self::Internal(err.to_string())
