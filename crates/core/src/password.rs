@@ -15,6 +15,8 @@ use sha1::Sha1;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::error::SettingsError;
+
 /// Django's algorithm name for PBKDF2-HMAC-SHA256, the one new hashes use.
 pub const ALGORITHM: &str = "pbkdf2_sha256";
 
@@ -27,6 +29,35 @@ const SALT_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 /// Stored costs above this are treated as unusable, not computed: a hash with a huge
 /// iteration count (a corrupted row, a hostile import) must not cost a login minutes.
 pub const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// PBKDF2-SHA256 iterations for new password hashes (`PASSWORD_HASH_ITERATIONS` unset).
+/// Django 6.1 uses 1,500,000, which costs seconds of Worker CPU per login; this keeps a
+/// login near the CPU a Worker request should use, and imported Django hashes still
+/// verify at their own cost. Measured and justified in the README ("Passwords").
+pub const DEFAULT_ITERATIONS: u32 = 100_000;
+
+/// The least `PASSWORD_HASH_ITERATIONS` accepted.
+pub const MIN_ITERATIONS: u32 = 10_000;
+
+/// The issuer's `PASSWORD_HASH_ITERATIONS` setting from its raw value (`None`: unset):
+/// the cost of new hashes, and the cost a stored hash is rehashed to when it differs.
+pub fn hash_iterations(value: Option<&str>) -> Result<u32, SettingsError> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_ITERATIONS);
+    };
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (MIN_ITERATIONS..=MAX_ITERATIONS).contains(n))
+        .ok_or_else(|| {
+            SettingsError::new(
+                "PASSWORD_HASH_ITERATIONS",
+                value,
+                "expected a whole number from 10000 to 10000000",
+            )
+        })
+}
 
 /// The PBKDF2 digests the issuer verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +307,16 @@ mod tests {
             StoredPassword::parse("plaintext"),
             StoredPassword::Malformed(_)
         ));
+    }
+
+    #[test]
+    fn iterations_setting() {
+        assert_eq!(hash_iterations(None), Ok(DEFAULT_ITERATIONS));
+        assert_eq!(hash_iterations(Some(" 20000 ")), Ok(20_000));
+        for bad in ["", "9999", "1e5", "-1", "10000001"] {
+            let err = hash_iterations(Some(bad)).unwrap_err();
+            assert_eq!(err.setting, "PASSWORD_HASH_ITERATIONS", "{bad}");
+        }
     }
 
     #[test]
