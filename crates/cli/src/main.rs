@@ -85,6 +85,9 @@ struct InspectArgs {
     /// Override ALGORITHM.
     #[arg(long)]
     alg: Option<String>,
+    /// Verify as of this time (Unix seconds or RFC 3339), e.g. when an incident happened.
+    #[arg(long)]
+    at: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -350,7 +353,11 @@ fn inspect_cmd(args: InspectArgs) -> Result<ExitCode> {
         let public = key.contains("PUBLIC KEY") || (key.starts_with('{') && !key.contains("\"d\""));
         vars.set_secret(if public { "VERIFYING_KEY" } else { "SIGNING_KEY" }, key);
     }
-    let now = now();
+    let now = match &args.at {
+        None => now(),
+        Some(at) => edgejwt_cli::django::parse_datetime(at)
+            .ok_or_else(|| Error::new(format!("--at {at:?}: expected Unix seconds or a date and time (2026-12-01T12:00:00Z)")))?,
+    };
     let inspection = inspect::inspect(&token, &vars, now)?;
     let refresh_exp = vars
         .settings()
