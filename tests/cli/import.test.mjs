@@ -52,7 +52,8 @@ describe("import-django", () => {
 
   test("pbkdf2_sha256 and pbkdf2_sha1 users log in with their Django passwords; must-reset users cannot", async () => {
     await onState(async (issuer) => {
-      for (const name of ["alice", "carol", "o'hara"]) {
+      // Two of Django's 1,500,000-iteration hashes (~1 s of wasm each): SHA-256 and SHA-1.
+      for (const name of ["alice", "carol"]) {
         const r = await login(issuer, name);
         assert.equal(r.status, 200, `${name}: ${JSON.stringify(r.json)}`);
         assert.equal(claims(r.json.access).user_id, String(manifest.users[name].id));

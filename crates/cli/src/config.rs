@@ -328,7 +328,8 @@ fn check_issuer(vars: &Vars, report: &mut Report) {
 
 /// The `wrangler.toml` path a command was given, or the default.
 pub fn wrangler_toml(path: Option<&PathBuf>) -> PathBuf {
-    path.cloned().unwrap_or_else(|| PathBuf::from("wrangler.toml"))
+    path.cloned()
+        .unwrap_or_else(|| PathBuf::from("wrangler.toml"))
 }
 
 #[cfg(test)]
@@ -347,7 +348,10 @@ mod tests {
     fn the_shipped_wrangler_toml_is_valid_without_its_secret() {
         let report = check(include_str!("../../../wrangler.toml"), None);
         assert!(report.problems.is_empty(), "{:?}", report.problems);
-        assert!(report.notes.iter().any(|n| n.contains("SIGNING_KEY is not set")));
+        assert!(report
+            .notes
+            .iter()
+            .any(|n| n.contains("SIGNING_KEY is not set")));
     }
 
     #[test]
@@ -373,8 +377,16 @@ ACCES_TOKEN_LIFETIME = "5m"
                 "PASSWORD_HASH_ITERATIONS"
             ]
         );
-        assert!(report.problems.first().unwrap().message.contains("TOML integer"));
-        assert!(report.notes.iter().any(|n| n.starts_with("ACCES_TOKEN_LIFETIME")));
+        assert!(report
+            .problems
+            .first()
+            .unwrap()
+            .message
+            .contains("TOML integer"));
+        assert!(report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("ACCES_TOKEN_LIFETIME")));
     }
 
     #[test]

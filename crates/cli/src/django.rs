@@ -65,14 +65,19 @@ impl Mapping {
         }
         for pair in pairs {
             let (column, field) = pair.split_once('=').ok_or_else(|| {
-                Error::new(format!("--field {pair:?}: expected COLUMN=FIELD (e.g. username=email)"))
-            })?;
-            let column = COLUMNS.iter().find(|c| **c == column.trim()).ok_or_else(|| {
                 Error::new(format!(
-                    "--field {pair:?}: {column:?} is not a users column (one of {})",
-                    COLUMNS.join(", ")
+                    "--field {pair:?}: expected COLUMN=FIELD (e.g. username=email)"
                 ))
             })?;
+            let column = COLUMNS
+                .iter()
+                .find(|c| **c == column.trim())
+                .ok_or_else(|| {
+                    Error::new(format!(
+                        "--field {pair:?}: {column:?} is not a users column (one of {})",
+                        COLUMNS.join(", ")
+                    ))
+                })?;
             if field.trim().is_empty() {
                 return Err(Error::new(format!("--field {pair:?}: no field name")));
             }
@@ -262,7 +267,9 @@ fn text(field: Field<'_>) -> Result<&str, String> {
 
 fn int(field: Field<'_>) -> Result<i64, String> {
     match field {
-        Field::Json(Value::Number(n)) => n.as_i64().ok_or_else(|| format!("{n} is not a whole number")),
+        Field::Json(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| format!("{n} is not a whole number")),
         Field::Text(s) => s
             .trim()
             .parse()
@@ -403,21 +410,33 @@ fn user_row(
     let id = errors.take("id", int(get("id")));
     let username = errors.take("username", text(get("username")).and_then(check_username));
     let password = errors.take("password", text(get("password")).map(str::to_owned));
-    let mut strings = [("email", String::new()), ("first_name", String::new()), ("last_name", String::new())];
+    let mut strings = [
+        ("email", String::new()),
+        ("first_name", String::new()),
+        ("last_name", String::new()),
+    ];
     for (column, value) in &mut strings {
         if let Some(field) = optional(get(column), column, defaulted) {
-            *value = errors.take(column, text(field).map(str::to_owned)).unwrap_or_default();
+            *value = errors
+                .take(column, text(field).map(str::to_owned))
+                .unwrap_or_default();
         }
     }
     let [(_, email), (_, first_name), (_, last_name)] = strings;
-    let mut flags = [("is_active", true), ("is_staff", false), ("is_superuser", false)];
+    let mut flags = [
+        ("is_active", true),
+        ("is_staff", false),
+        ("is_superuser", false),
+    ];
     for (column, value) in &mut flags {
         if let Some(field) = optional(get(column), column, defaulted) {
             *value = errors.take(column, boolean(field)).unwrap_or(*value);
         }
     }
     let [(_, is_active), (_, is_staff), (_, is_superuser)] = flags;
-    let last_login = errors.take("last_login", datetime(get("last_login"))).flatten();
+    let last_login = errors
+        .take("last_login", datetime(get("last_login")))
+        .flatten();
     let date_joined = optional(get("date_joined"), "date_joined", defaulted)
         .and_then(|f| errors.take("date_joined", datetime(f)).flatten());
     match (id, username, password) {
@@ -448,7 +467,11 @@ fn check_username(s: &str) -> Result<String, String> {
         .map_err(|e| e.to_string().trim_start_matches("the username ").to_owned())
 }
 
-fn token_row(at: Location, pk: Field<'_>, fields: &Map<String, Value>) -> Result<TokenRow, Problem> {
+fn token_row(
+    at: Location,
+    pk: Field<'_>,
+    fields: &Map<String, Value>,
+) -> Result<TokenRow, Problem> {
     let mut errors = RowErrors::default();
     let pk = errors.take("pk", int(pk));
     let jti = errors.take(
@@ -463,7 +486,12 @@ fn token_row(at: Location, pk: Field<'_>, fields: &Map<String, Value>) -> Result
     );
     let user = match fields.get("user") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => errors.take("user", n.as_i64().map(UserRef::Id).ok_or_else(|| format!("{n} is not a user id"))),
+        Some(Value::Number(n)) => errors.take(
+            "user",
+            n.as_i64()
+                .map(UserRef::Id)
+                .ok_or_else(|| format!("{n} is not a user id")),
+        ),
         // `dumpdata --natural-foreign`: the user's natural key, `[username]`.
         Some(Value::Array(key)) => errors.take(
             "user",
@@ -472,9 +500,14 @@ fn token_row(at: Location, pk: Field<'_>, fields: &Map<String, Value>) -> Result
                 _ => Err("is a natural key that is not [username]".into()),
             },
         ),
-        Some(other) => errors.take("user", Err::<UserRef, _>(format!("is {}, expected a user id", describe(other)))),
+        Some(other) => errors.take(
+            "user",
+            Err::<UserRef, _>(format!("is {}, expected a user id", describe(other))),
+        ),
     };
-    let created_at = errors.take("created_at", datetime(fields.field("created_at"))).flatten();
+    let created_at = errors
+        .take("created_at", datetime(fields.field("created_at")))
+        .flatten();
     let expires_at = errors.take(
         "expires_at",
         datetime(fields.field("expires_at")).and_then(|t| t.ok_or_else(|| "is missing".into())),
@@ -671,9 +704,9 @@ impl Export {
                 .get(&u.id)
                 .map(|at: &Location| format!("has id {}, as the user at {at}", u.id))
                 .or_else(|| {
-                    names
-                        .get(&u.username)
-                        .map(|at: &Location| format!("has username {:?}, as the user at {at}", u.username))
+                    names.get(&u.username).map(|at: &Location| {
+                        format!("has username {:?}, as the user at {at}", u.username)
+                    })
                 });
             if let Some(message) = clash {
                 problems.push(Problem {
@@ -692,7 +725,10 @@ impl Export {
             let clash = pks
                 .get(&t.pk)
                 .map(|at: &Location| format!("has pk {}, as the token at {at}", t.pk))
-                .or_else(|| jtis.get(&t.jti).map(|at: &Location| format!("has jti {}, as the token at {at}", t.jti)));
+                .or_else(|| {
+                    jtis.get(&t.jti)
+                        .map(|at: &Location| format!("has jti {}, as the token at {at}", t.jti))
+                });
             if let Some(message) = clash {
                 problems.push(Problem {
                     at: t.at.clone(),
@@ -721,7 +757,9 @@ impl Export {
             false
         });
         self.problems.extend(problems);
-        self.problems.sort_by(|a, b| (&a.at.file, a.at.line, a.at.index).cmp(&(&b.at.file, b.at.line, b.at.index)));
+        self.problems.sort_by(|a, b| {
+            (&a.at.file, a.at.line, a.at.index).cmp(&(&b.at.file, b.at.line, b.at.index))
+        });
     }
 
     /// The jti of the outstanding token `pk`.

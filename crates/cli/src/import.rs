@@ -62,9 +62,10 @@ pub fn plan(export: &Export, settings: &Settings, now: i64) -> Plan {
                     "{h} hash: the issuer verifies only {ALGORITHM} and {ALGORITHM_SHA1}"
                 )),
             ),
-            StoredPassword::Malformed(why) => {
-                ("malformed".to_owned(), Some(format!("malformed hash: {why}")))
-            }
+            StoredPassword::Malformed(why) => (
+                "malformed".to_owned(),
+                Some(format!("malformed hash: {why}")),
+            ),
         };
         match reset {
             None => plan.can_log_in += 1,
@@ -103,7 +104,10 @@ pub fn plan(export: &Export, settings: &Settings, now: i64) -> Plan {
         let user = match &token.user {
             Some(UserRef::Id(id)) => format!("(SELECT id FROM users WHERE id = {id})"),
             Some(UserRef::Username(name)) => {
-                format!("(SELECT id FROM users WHERE username = {})", sql::text(name))
+                format!(
+                    "(SELECT id FROM users WHERE username = {})",
+                    sql::text(name)
+                )
             }
             None => "NULL".to_owned(),
         };

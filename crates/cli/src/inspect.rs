@@ -44,7 +44,8 @@ fn segment(part: Option<&str>, what: &str) -> Result<Value> {
     let part = part.ok_or_else(|| Error::new(format!("not a JWT: no {what} segment")))?;
     let bytes = Base64UrlUnpadded::decode_vec(part)
         .map_err(|_| Error::new(format!("not a JWT: the {what} is not base64url")))?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::new(format!("not a JWT: the {what} is not JSON")))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| Error::new(format!("not a JWT: the {what} is not JSON")))
 }
 
 /// Decodes `token` and verifies it under `vars` (settings and key) at `now`.
@@ -68,7 +69,8 @@ fn verdict(token: &str, vars: &Vars, now: i64) -> Verdict {
     };
     if vars.get("SIGNING_KEY").is_none() && vars.get("VERIFYING_KEY").is_none() {
         return Verdict::Unchecked(
-            "no key: give --key FILE (the SIGNING_KEY, or a public key) or --secrets .dev.vars".into(),
+            "no key: give --key FILE (the SIGNING_KEY, or a public key) or --secrets .dev.vars"
+                .into(),
         );
     }
     let backend = match TokenBackend::from_settings(&settings) {
@@ -86,7 +88,12 @@ fn verdict(token: &str, vars: &Vars, now: i64) -> Verdict {
 }
 
 /// The issuer's checks, in its order: signature and time claims, then the token's type.
-fn check(token: &str, backend: &TokenBackend, settings: &Settings, now: i64) -> Result<TokenType, TokenError> {
+fn check(
+    token: &str,
+    backend: &TokenBackend,
+    settings: &Settings,
+    now: i64,
+) -> Result<TokenType, TokenError> {
     let payload = backend.decode(token, now)?;
     let token_type = payload
         .get_str(&settings.token_type_claim)
@@ -129,8 +136,10 @@ impl Inspection {
         let mut times = String::new();
         for claim in time_claims {
             if let Some(t) = self.claims.get(*claim).and_then(Value::as_i64) {
-                let utc = DateTime::from_timestamp(t, 0)
-                    .map_or_else(|| "out of range".into(), |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+                let utc = DateTime::from_timestamp(t, 0).map_or_else(
+                    || "out of range".into(),
+                    |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                );
                 let _ = writeln!(times, "  {claim:<12} {utc} ({})", relative(t - now));
             }
         }
@@ -142,7 +151,11 @@ impl Inspection {
                 out,
                 "verifies: yes, a valid {t} token (the blacklist is in D1 and not checked here)"
             ),
-            Verdict::Invalid { code, detail, reason } => {
+            Verdict::Invalid {
+                code,
+                detail,
+                reason,
+            } => {
                 writeln!(out, "verifies: no ({code}): {detail:?}, {reason}")
             }
             Verdict::Unchecked(why) => writeln!(out, "verifies: not checked: {why}"),
@@ -171,7 +184,13 @@ mod tests {
         let mut settings = Settings::default();
         settings.set("SIGNING_KEY", KEY).unwrap();
         let backend = TokenBackend::from_settings(&settings).unwrap();
-        let token = Token::for_user(TokenType::Access, "1", &settings, issued, Jti::from_random_bytes([3; 16]));
+        let token = Token::for_user(
+            TokenType::Access,
+            "1",
+            &settings,
+            issued,
+            Jti::from_random_bytes([3; 16]),
+        );
         backend.encode(token.payload()).unwrap()
     }
 
@@ -182,21 +201,49 @@ mod tests {
         assert_eq!(ok.verdict, Verdict::Valid(TokenType::Access));
         assert_eq!(ok.claims["user_id"], "1");
         let text = ok.render(&["exp", "iat"], NOW + 10);
-        assert!(text.contains("exp          2023-11-14 22:18:20 UTC (in 4m 50s)"), "{text}");
+        assert!(
+            text.contains("exp          2023-11-14 22:18:20 UTC (in 4m 50s)"),
+            "{text}"
+        );
         assert!(text.contains("(10s ago)"), "{text}");
 
         let expired = inspect(&token, &vars(Some(KEY)), NOW + 3600).unwrap();
-        assert!(matches!(expired.verdict, Verdict::Invalid { code: "token_expired", .. }), "{:?}", expired.verdict);
+        assert!(
+            matches!(
+                expired.verdict,
+                Verdict::Invalid {
+                    code: "token_expired",
+                    ..
+                }
+            ),
+            "{:?}",
+            expired.verdict
+        );
 
         // One character of the signature changed (not the last: its low bits are padding).
         let (input, signature) = token.rsplit_once('.').unwrap();
         let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
         let tampered = format!("{input}.{flipped}{}", &signature[1..]);
         let bad = inspect(&tampered, &vars(Some(KEY)), NOW).unwrap();
-        assert!(matches!(&bad.verdict, Verdict::Invalid { code: "token_invalid", reason, .. } if reason.contains("signature")), "{:?}", bad.verdict);
+        assert!(
+            matches!(&bad.verdict, Verdict::Invalid { code: "token_invalid", reason, .. } if reason.contains("signature")),
+            "{:?}",
+            bad.verdict
+        );
 
-        let other = inspect(&token, &vars(Some("another-signing-key-0123456789abcdef0123")), NOW).unwrap();
-        assert!(matches!(other.verdict, Verdict::Invalid { code: "token_invalid", .. }));
+        let other = inspect(
+            &token,
+            &vars(Some("another-signing-key-0123456789abcdef0123")),
+            NOW,
+        )
+        .unwrap();
+        assert!(matches!(
+            other.verdict,
+            Verdict::Invalid {
+                code: "token_invalid",
+                ..
+            }
+        ));
 
         let unchecked = inspect(&token, &vars(None), NOW).unwrap();
         assert!(matches!(unchecked.verdict, Verdict::Unchecked(_)));

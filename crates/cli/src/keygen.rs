@@ -69,7 +69,9 @@ pub fn generate(alg: KeyAlg, rsa_bits: usize) -> Result<Key> {
     use p256::pkcs8::{EncodePrivateKey, LineEnding};
     use rand::RngCore;
     let mut rng = rand::rngs::OsRng;
-    let pem_error = |e: &dyn std::fmt::Display| Error::new(format!("cannot encode the {} key: {e}", alg.as_str()));
+    let pem_error = |e: &dyn std::fmt::Display| {
+        Error::new(format!("cannot encode the {} key: {e}", alg.as_str()))
+    };
     let signing_key = match alg {
         KeyAlg::EdDsa => ed25519_dalek::SigningKey::generate(&mut rng)
             .to_pkcs8_pem(LineEnding::LF)
@@ -111,13 +113,21 @@ pub fn load(alg: KeyAlg, signing_key: String) -> Result<Key> {
     match backend(alg, &signing_key) {
         Ok(backend) => {
             // The key signs and verifies with the core, as the issuer will use it.
-            let token = Token::for_user(TokenType::Access, "1", &Settings::default(), 0, Jti::from_random_bytes([1; 16]));
+            let token = Token::for_user(
+                TokenType::Access,
+                "1",
+                &Settings::default(),
+                0,
+                Jti::from_random_bytes([1; 16]),
+            );
             let encoded = backend
                 .encode(token.payload())
                 .map_err(|e| Error::new(format!("edgejwt-core cannot sign with this key: {e}")))?;
-            backend
-                .decode(&encoded, 1)
-                .map_err(|e| Error::new(format!("edgejwt-core cannot verify its own token with this key: {e}")))?;
+            backend.decode(&encoded, 1).map_err(|e| {
+                Error::new(format!(
+                    "edgejwt-core cannot verify its own token with this key: {e}"
+                ))
+            })?;
             let public_jwk = backend
                 .public_jwk()
                 .map(|jwk| serde_json::from_str(&jwk))
@@ -140,7 +150,11 @@ pub fn load(alg: KeyAlg, signing_key: String) -> Result<Key> {
             "edgejwt-core does not support {} in this build",
             alg.as_str()
         ))),
-        Err(CoreRefused::Key(e)) => Err(Error::new(format!("not a usable {} SIGNING_KEY: {}", alg.as_str(), e.reason))),
+        Err(CoreRefused::Key(e)) => Err(Error::new(format!(
+            "not a usable {} SIGNING_KEY: {}",
+            alg.as_str(),
+            e.reason
+        ))),
     }
 }
 
@@ -150,13 +164,20 @@ enum CoreRefused {
 }
 
 fn backend(alg: KeyAlg, signing_key: &str) -> Result<TokenBackend, CoreRefused> {
-    let algorithm: Algorithm = alg.as_str().parse().map_err(|()| CoreRefused::Unsupported)?;
+    let algorithm: Algorithm = alg
+        .as_str()
+        .parse()
+        .map_err(|()| CoreRefused::Unsupported)?;
     if !algorithm.is_enabled() {
         return Err(CoreRefused::Unsupported);
     }
     let mut settings = Settings::default();
-    settings.set("ALGORITHM", alg.as_str()).map_err(CoreRefused::Key)?;
-    settings.set("SIGNING_KEY", signing_key).map_err(CoreRefused::Key)?;
+    settings
+        .set("ALGORITHM", alg.as_str())
+        .map_err(CoreRefused::Key)?;
+    settings
+        .set("SIGNING_KEY", signing_key)
+        .map_err(CoreRefused::Key)?;
     TokenBackend::from_settings(&settings).map_err(CoreRefused::Key)
 }
 
@@ -170,10 +191,15 @@ fn es384_jwk(pem: &str) -> Result<Value> {
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
         return Err(Error::new("the P-384 public key has no coordinates"));
     };
-    let (x, y) = (Base64UrlUnpadded::encode_string(x), Base64UrlUnpadded::encode_string(y));
+    let (x, y) = (
+        Base64UrlUnpadded::encode_string(x),
+        Base64UrlUnpadded::encode_string(y),
+    );
     let canonical = format!(r#"{{"crv":"P-384","kty":"EC","x":"{x}","y":"{y}"}}"#);
     let kid = Base64UrlUnpadded::encode_string(&Sha256::digest(canonical.as_bytes()));
-    Ok(json!({"kty": "EC", "crv": "P-384", "x": x, "y": y, "alg": "ES384", "use": "sig", "kid": kid}))
+    Ok(
+        json!({"kty": "EC", "crv": "P-384", "x": x, "y": y, "alg": "ES384", "use": "sig", "kid": kid}),
+    )
 }
 
 /// The JWK Set verifiers fetch: the current key, then previous public keys.
@@ -269,14 +295,21 @@ mod tests {
         let hs = generate(KeyAlg::Hs256, 0).unwrap();
         let keys = previous_keys(&hs, None).unwrap();
         assert_eq!(keys, [Value::String(hs.signing_key.clone())]);
-        assert_eq!(jwks(&generate(KeyAlg::Hs256, 0).unwrap(), &keys)["keys"], json!([]));
+        assert_eq!(
+            jwks(&generate(KeyAlg::Hs256, 0).unwrap(), &keys)["keys"],
+            json!([])
+        );
     }
 
     #[test]
     fn refuses_keys_of_another_algorithm() {
         let ed = generate(KeyAlg::EdDsa, 0).unwrap();
         let err = load(KeyAlg::Es256, ed.signing_key.clone()).unwrap_err();
-        assert!(err.to_string().starts_with("not a usable ES256 SIGNING_KEY"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("not a usable ES256 SIGNING_KEY"),
+            "{err}"
+        );
         assert!(!err.to_string().contains("PRIVATE"), "{err}");
         assert!(load(KeyAlg::Hs256, "short".into()).is_err());
     }

@@ -242,7 +242,8 @@ fn now() -> i64 {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -293,13 +294,25 @@ fn keygen_cmd(args: KeygenArgs) -> Result<ExitCode> {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
-            let key_path = dir.join(if args.alg.is_hmac() { "signing-key.txt" } else { "signing-key.pem" });
+            let key_path = dir.join(if args.alg.is_hmac() {
+                "signing-key.txt"
+            } else {
+                "signing-key.pem"
+            });
             write_file(&key_path, &key.signing_key, true)?;
             write_file(&dir.join("jwks.json"), &format!("{jwks}\n"), false)?;
             if let Some(previous) = &previous_json {
-                write_file(&dir.join("previous-verifying-keys.json"), previous, args.alg.is_hmac())?;
+                write_file(
+                    &dir.join("previous-verifying-keys.json"),
+                    previous,
+                    args.alg.is_hmac(),
+                )?;
             }
-            println!("wrote {} (secret, mode 0600) and {}", key_path.display(), dir.join("jwks.json").display());
+            println!(
+                "wrote {} (secret, mode 0600) and {}",
+                key_path.display(),
+                dir.join("jwks.json").display()
+            );
             key_path.display().to_string()
         }
         None => {
@@ -308,7 +321,12 @@ fn keygen_cmd(args: KeygenArgs) -> Result<ExitCode> {
             if let Some(previous) = &previous_json {
                 println!("\n# PREVIOUS_VERIFYING_KEYS\n{previous}");
             }
-            if args.alg.is_hmac() { "signing-key.txt" } else { "signing-key.pem" }.to_owned()
+            if args.alg.is_hmac() {
+                "signing-key.txt"
+            } else {
+                "signing-key.pem"
+            }
+            .to_owned()
         }
     };
     if !key.core_signs {
@@ -320,7 +338,12 @@ fn keygen_cmd(args: KeygenArgs) -> Result<ExitCode> {
     if let Some(previous) = &previous_json {
         if args.alg.is_hmac() {
             // Previous HMAC secrets verify and sign alike: they are secrets too.
-            let file = args.out.as_ref().map_or("previous-verifying-keys.json".into(), |d| d.join("previous-verifying-keys.json").display().to_string());
+            let file = args
+                .out
+                .as_ref()
+                .map_or("previous-verifying-keys.json".into(), |d| {
+                    d.join("previous-verifying-keys.json").display().to_string()
+                });
             println!("npx wrangler secret put PREVIOUS_VERIFYING_KEYS < {file}   # previous HMAC secrets: never a plain var");
         } else {
             println!("# wrangler.toml [vars]: PREVIOUS_VERIFYING_KEYS = '{previous}'");
@@ -351,19 +374,32 @@ fn inspect_cmd(args: InspectArgs) -> Result<ExitCode> {
         let key = read(key)?.trim().to_owned();
         // A private key or HMAC secret is a SIGNING_KEY; a public key a VERIFYING_KEY.
         let public = key.contains("PUBLIC KEY") || (key.starts_with('{') && !key.contains("\"d\""));
-        vars.set_secret(if public { "VERIFYING_KEY" } else { "SIGNING_KEY" }, key);
+        vars.set_secret(
+            if public {
+                "VERIFYING_KEY"
+            } else {
+                "SIGNING_KEY"
+            },
+            key,
+        );
     }
     let now = match &args.at {
         None => now(),
-        Some(at) => edgejwt_cli::django::parse_datetime(at)
-            .ok_or_else(|| Error::new(format!("--at {at:?}: expected Unix seconds or a date and time (2026-12-01T12:00:00Z)")))?,
+        Some(at) => edgejwt_cli::django::parse_datetime(at).ok_or_else(|| {
+            Error::new(format!(
+                "--at {at:?}: expected Unix seconds or a date and time (2026-12-01T12:00:00Z)"
+            ))
+        })?,
     };
     let inspection = inspect::inspect(&token, &vars, now)?;
     let refresh_exp = vars
         .settings()
         .map(|s| s.sliding_token_refresh_exp_claim)
         .unwrap_or_else(|_| "refresh_exp".into());
-    print!("{}", inspection.render(&["exp", "iat", "nbf", &refresh_exp], now));
+    print!(
+        "{}",
+        inspection.render(&["exp", "iat", "nbf", &refresh_exp], now)
+    );
     Ok(match inspection.verdict {
         inspect::Verdict::Valid(_) => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
@@ -385,7 +421,9 @@ fn password(from_stdin: bool) -> Result<String> {
             "give the password with --password-stdin (e.g. from a password manager) or in $EDGEJWT_PASSWORD, never as an argument",
         ));
     } else {
-        return Err(Error::new("no password: use --password-stdin or $EDGEJWT_PASSWORD"));
+        return Err(Error::new(
+            "no password: use --password-stdin or $EDGEJWT_PASSWORD",
+        ));
     };
     if password.is_empty() {
         return Err(Error::new("the password is empty"));
@@ -394,7 +432,10 @@ fn password(from_stdin: bool) -> Result<String> {
 }
 
 /// Runs `sql` (or prints it with --sql); `None` when printed.
-fn execute(target: &TargetArgs, sql: &str) -> Result<Option<edgejwt_cli::wrangler::StatementResults>> {
+fn execute(
+    target: &TargetArgs,
+    sql: &str,
+) -> Result<Option<edgejwt_cli::wrangler::StatementResults>> {
     if target.sql {
         println!("{sql}");
         return Ok(None);
@@ -403,7 +444,10 @@ fn execute(target: &TargetArgs, sql: &str) -> Result<Option<edgejwt_cli::wrangle
 }
 
 fn no_user(username: &str, target: &TargetArgs) -> Error {
-    Error::new(format!("no user named {username:?} in the {} D1", target.place()))
+    Error::new(format!(
+        "no user named {username:?} in the {} D1",
+        target.place()
+    ))
 }
 
 fn users_cmd(command: UsersCommand) -> Result<ExitCode> {
@@ -437,7 +481,8 @@ fn users_cmd(command: UsersCommand) -> Result<ExitCode> {
                 claims,
             };
             if let Some(results) = execute(&target, &users::create_sql(&user, &encoded, now()))? {
-                let id = users::found_user(&results).map_or_else(String::new, |id| format!(" (id {id})"));
+                let id = users::found_user(&results)
+                    .map_or_else(String::new, |id| format!(" (id {id})"));
                 println!("user {username:?} created{id} in the {} D1", target.place());
             }
         }
@@ -464,7 +509,10 @@ fn users_cmd(command: UsersCommand) -> Result<ExitCode> {
             end_sessions(&username, &target, &first, "deactivated")?;
         }
         UsersCommand::RevokeSessions { username, target } => {
-            let first = format!("SELECT id FROM users WHERE username = {};", edgejwt_cli::sql::text(&username));
+            let first = format!(
+                "SELECT id FROM users WHERE username = {};",
+                edgejwt_cli::sql::text(&username)
+            );
             end_sessions(&username, &target, &first, "sessions revoked")?;
         }
     }
@@ -508,25 +556,41 @@ fn import_cmd(args: ImportArgs) -> Result<ExitCode> {
     // With --sql the statements go to stdout, the summary to stderr.
     let mut summary = String::new();
     let (users, tokens, blacklisted) = plan.counts;
-    let hashers: Vec<String> = plan.hashers.iter().map(|(h, n)| format!("{h} {n}")).collect();
+    let hashers: Vec<String> = plan
+        .hashers
+        .iter()
+        .map(|(h, n)| format!("{h} {n}"))
+        .collect();
     summary.push_str(&format!(
         "users: {users} ({}): {} can log in with their Django password, {} must reset\n",
-        if hashers.is_empty() { "none".into() } else { hashers.join(", ") },
+        if hashers.is_empty() {
+            "none".into()
+        } else {
+            hashers.join(", ")
+        },
         plan.can_log_in,
         plan.must_reset.len()
     ));
     for user in &plan.must_reset {
-        summary.push_str(&format!("  must reset: {} (id {}): {}\n", user.username, user.id, user.reason));
+        summary.push_str(&format!(
+            "  must reset: {} (id {}): {}\n",
+            user.username, user.id, user.reason
+        ));
     }
     summary.push_str(&format!("simplejwt tokens: {tokens} outstanding, {blacklisted} blacklisted ({} revocations for KV)\n", plan.kv.len()));
     for (column, n) in &export.defaulted {
-        summary.push_str(&format!("  {column}: not in {n} rows, Django's default used\n"));
+        summary.push_str(&format!(
+            "  {column}: not in {n} rows, Django's default used\n"
+        ));
     }
     for (model, n) in &export.skipped {
         summary.push_str(&format!("  not imported: {n} elements of {model}\n"));
     }
     if !export.problems.is_empty() {
-        summary.push_str(&format!("bad rows, not imported: {}\n", export.problems.len()));
+        summary.push_str(&format!(
+            "bad rows, not imported: {}\n",
+            export.problems.len()
+        ));
         for problem in &export.problems {
             summary.push_str(&format!("  {problem}\n"));
         }
@@ -535,7 +599,11 @@ fn import_cmd(args: ImportArgs) -> Result<ExitCode> {
         println!("{}", plan.sql);
         eprint!("{summary}");
         if !plan.kv.is_empty() {
-            eprintln!("-- and KV ({}): {}", args.target.kv_binding, serde_json::to_string(&plan.kv).unwrap_or_default());
+            eprintln!(
+                "-- and KV ({}): {}",
+                args.target.kv_binding,
+                serde_json::to_string(&plan.kv).unwrap_or_default()
+            );
         }
     } else {
         if !plan.sql.is_empty() {

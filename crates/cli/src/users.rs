@@ -115,7 +115,10 @@ const REASON: SessionEnd = SessionEnd::Revoked;
 /// from Django, or minted with `SESSION_CLAIM` off). Four statements, whose results
 /// [`revocations`] reads: the ended sessions' ids, then the blacklisted token ids.
 pub fn end_sessions_sql(username: &str, now: i64) -> String {
-    let user = format!("(SELECT id FROM users WHERE username = {})", sql::text(username));
+    let user = format!(
+        "(SELECT id FROM users WHERE username = {})",
+        sql::text(username)
+    );
     let reason = sql::text(REASON.as_str());
     format!(
         "UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} \
@@ -171,7 +174,9 @@ pub fn revocations(
     let mut ended = Ended::default();
     for row in rows(0) {
         if let Some(sid) = row.get("sid").and_then(Value::as_str) {
-            ended.kv.push(kv_put(Revocation::session(sid, now, settings), now));
+            ended
+                .kv
+                .push(kv_put(Revocation::session(sid, now, settings), now));
             ended.sessions.push(sid.to_owned());
         }
     }
@@ -179,7 +184,9 @@ pub fn revocations(
         let jti = row.get("jti").and_then(Value::as_str);
         let exp = row.get("expires_at").and_then(Value::as_i64);
         if let (Some(jti), Some(exp)) = (jti, exp) {
-            ended.kv.push(kv_put(Revocation::new(jti, exp, settings), now));
+            ended
+                .kv
+                .push(kv_put(Revocation::new(jti, exp, settings), now));
             ended.tokens.push(jti.to_owned());
         }
     }
@@ -233,7 +240,11 @@ mod tests {
         let ended = revocations(&results, 0, &settings, now);
         assert_eq!(ended.sessions, ["s1"]);
         assert_eq!(ended.tokens, ["j1", "j2"]);
-        let keys: Vec<_> = ended.kv.iter().map(|p| (p.key.as_str(), p.expiration)).collect();
+        let keys: Vec<_> = ended
+            .kv
+            .iter()
+            .map(|p| (p.key.as_str(), p.expiration))
+            .collect();
         assert_eq!(
             keys,
             [

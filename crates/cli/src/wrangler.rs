@@ -107,9 +107,11 @@ impl Target {
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<std::process::Output> {
-    cmd.stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::new(format!("cannot run {what} (is wrangler installed? set EDGEJWT_WRANGLER): {e}")))
+    cmd.stdin(Stdio::null()).output().map_err(|e| {
+        Error::new(format!(
+            "cannot run {what} (is wrangler installed? set EDGEJWT_WRANGLER): {e}"
+        ))
+    })
 }
 
 /// The last lines of wrangler's output, for an error message.
@@ -126,12 +128,19 @@ pub fn parse_d1_output(stdout: &[u8], success: bool) -> Result<StatementResults>
     let value: Value = serde_json::from_slice(stdout).map_err(|_| {
         Error::new(format!(
             "wrangler d1 execute {}: {}",
-            if success { "answered no JSON" } else { "failed" },
+            if success {
+                "answered no JSON"
+            } else {
+                "failed"
+            },
             tail(&[], stdout)
         ))
     })?;
     if let Some(error) = value.get("error") {
-        let text = error.get("text").and_then(Value::as_str).unwrap_or("unknown error");
+        let text = error
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
         return Err(Error::new(format!("D1 refused the statements: {text}")));
     }
     let statements = value

@@ -22,7 +22,9 @@ use serde_json::Value;
 const NOW: i64 = 1_800_000_000;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/django").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/django")
+        .join(name)
 }
 
 fn manifest() -> Value {
@@ -49,12 +51,23 @@ fn real_dumpdata_users_and_tokens() {
     let manifest = manifest();
     for user in &export.users {
         let recorded = &manifest["users"][&user.username];
-        assert_eq!(user.id, recorded["id"].as_i64().unwrap(), "{}", user.username);
+        assert_eq!(
+            user.id,
+            recorded["id"].as_i64().unwrap(),
+            "{}",
+            user.username
+        );
         assert!(user.date_joined.unwrap() > 1_700_000_000);
     }
     let alice = &export.users[0];
     assert_eq!(
-        (alice.username.as_str(), alice.email.as_str(), alice.first_name.as_str(), alice.is_staff, alice.is_active),
+        (
+            alice.username.as_str(),
+            alice.email.as_str(),
+            alice.first_name.as_str(),
+            alice.is_staff,
+            alice.is_active
+        ),
         ("alice", "alice@example.com", "Alice", true, true)
     );
     assert!(!export.users[1].is_active, "bob is inactive in Django");
@@ -69,10 +82,20 @@ fn real_dumpdata_users_and_tokens() {
     let hashers: Vec<(&str, usize)> = plan.hashers.iter().map(|(h, n)| (h.as_str(), *n)).collect();
     assert_eq!(
         hashers,
-        [("argon2", 1), ("bcrypt_sha256", 1), ("pbkdf2_sha1", 1), ("pbkdf2_sha256", 3), ("unusable", 1)]
+        [
+            ("argon2", 1),
+            ("bcrypt_sha256", 1),
+            ("pbkdf2_sha1", 1),
+            ("pbkdf2_sha256", 3),
+            ("unusable", 1)
+        ]
     );
     assert_eq!(plan.can_log_in, 4);
-    let reset: Vec<&str> = plan.must_reset.iter().map(|u| u.username.as_str()).collect();
+    let reset: Vec<&str> = plan
+        .must_reset
+        .iter()
+        .map(|u| u.username.as_str())
+        .collect();
     assert_eq!(reset, ["dave", "erin", "frank"]);
     assert_eq!(plan.counts, (7, 3, 1));
     // The blacklisted token is live for years: mirrored in KV as the issuer would.
@@ -99,10 +122,18 @@ fn the_cores_parser_decides_who_can_log_in() {
     for user in &export.users {
         let usable = matches!(
             password::StoredPassword::parse(&user.password),
-            password::StoredPassword::Pbkdf2 { iterations: 1_500_000, .. }
+            password::StoredPassword::Pbkdf2 {
+                iterations: 1_500_000,
+                ..
+            }
         );
         let hasher = &manifest()["users"][&user.username]["hasher"];
-        assert_eq!(usable, hasher.as_str().unwrap().starts_with("pbkdf2"), "{}", user.username);
+        assert_eq!(
+            usable,
+            hasher.as_str().unwrap().starts_with("pbkdf2"),
+            "{}",
+            user.username
+        );
     }
 }
 
@@ -111,7 +142,11 @@ fn whole_app_dump_reports_what_it_skips() {
     let export = read(&["auth.json"], &Mapping::default());
     assert!(export.problems.is_empty());
     assert_eq!(export.users.len(), 7);
-    let skipped: Vec<(&str, usize)> = export.skipped.iter().map(|(m, n)| (m.as_str(), *n)).collect();
+    let skipped: Vec<(&str, usize)> = export
+        .skipped
+        .iter()
+        .map(|(m, n)| (m.as_str(), *n))
+        .collect();
     assert_eq!(skipped, [("auth.group", 1), ("auth.permission", 32)]);
 }
 
@@ -123,12 +158,33 @@ fn csv_export_matches_the_json_one() {
     assert_eq!(csv.users.len(), json.users.len());
     for (c, j) in csv.users.iter().zip(&json.users) {
         assert_eq!(
-            (c.id, &c.username, &c.password, &c.email, &c.first_name, &c.last_name),
-            (j.id, &j.username, &j.password, &j.email, &j.first_name, &j.last_name)
+            (
+                c.id,
+                &c.username,
+                &c.password,
+                &c.email,
+                &c.first_name,
+                &c.last_name
+            ),
+            (
+                j.id,
+                &j.username,
+                &j.password,
+                &j.email,
+                &j.first_name,
+                &j.last_name
+            )
         );
-        assert_eq!((c.is_active, c.is_staff, c.is_superuser), (j.is_active, j.is_staff, j.is_superuser));
+        assert_eq!(
+            (c.is_active, c.is_staff, c.is_superuser),
+            (j.is_active, j.is_staff, j.is_superuser)
+        );
         assert_eq!((c.date_joined, c.last_login), (j.date_joined, j.last_login));
-        assert_eq!(c.at.line, usize::try_from(c.id).unwrap() + 1, "CSV rows are reported by line");
+        assert_eq!(
+            c.at.line,
+            usize::try_from(c.id).unwrap() + 1,
+            "CSV rows are reported by line"
+        );
     }
 }
 
@@ -139,27 +195,48 @@ fn every_bad_row_is_reported_where_it_is() {
     let manifest = manifest();
     let export = read(&["broken.json"], &Mapping::default());
     let expected = manifest["broken"]["json"].as_array().unwrap();
-    assert_eq!(export.problems.len(), expected.len(), "{:#?}", export.problems);
+    assert_eq!(
+        export.problems.len(),
+        expected.len(),
+        "{:#?}",
+        export.problems
+    );
     for want in expected {
         let index = want["index"].as_u64().unwrap() as usize;
         let text = want["contains"].as_str().unwrap();
         let found = export.problems.iter().find(|p| p.at.index == Some(index));
         let found = found.unwrap_or_else(|| panic!("no problem at element {index} ({text})"));
-        assert!(found.message.contains(text), "element {index}: {found} lacks {text:?}");
-        assert!(found.at.line > 1 && found.to_string().starts_with(&fixture("broken.json").display().to_string()));
+        assert!(
+            found.message.contains(text),
+            "element {index}: {found} lacks {text:?}"
+        );
+        assert!(
+            found.at.line > 1
+                && found
+                    .to_string()
+                    .starts_with(&fixture("broken.json").display().to_string())
+        );
     }
     assert_eq!(export.users.len(), 1, "the good row is still imported");
     assert_eq!(export.skipped.get("auth.group"), Some(&1));
 
     let export = read(&["broken.csv"], &Mapping::default());
     let expected = manifest["broken"]["csv"].as_array().unwrap();
-    assert_eq!(export.problems.len(), expected.len(), "{:#?}", export.problems);
+    assert_eq!(
+        export.problems.len(),
+        expected.len(),
+        "{:#?}",
+        export.problems
+    );
     for want in expected {
         let line = want["line"].as_u64().unwrap() as usize;
         let text = want["contains"].as_str().unwrap();
         let found = export.problems.iter().find(|p| p.at.line == line);
         let found = found.unwrap_or_else(|| panic!("no problem at line {line} ({text})"));
-        assert!(found.message.contains(text), "line {line}: {found} lacks {text:?}");
+        assert!(
+            found.message.contains(text),
+            "line {line}: {found} lacks {text:?}"
+        );
     }
     assert_eq!(export.users.len(), 1);
 }
@@ -168,17 +245,36 @@ fn every_bad_row_is_reported_where_it_is() {
 fn unreadable_files_are_errors_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("truncated.json", "[{\"model\": \"auth.user\",", "not a dumpdata JSON array"),
-        ("object.json", "{\"model\": \"auth.user\"}", "not a dumpdata JSON array"),
-        ("noname.csv", "id,password,email\n1,x,y\n", "no \"username\" column"),
+        (
+            "truncated.json",
+            "[{\"model\": \"auth.user\",",
+            "not a dumpdata JSON array",
+        ),
+        (
+            "object.json",
+            "{\"model\": \"auth.user\"}",
+            "not a dumpdata JSON array",
+        ),
+        (
+            "noname.csv",
+            "id,password,email\n1,x,y\n",
+            "no \"username\" column",
+        ),
     ];
     for (name, text, message) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let err = Export::default().read_file(&path, &Mapping::default()).unwrap_err();
-        assert!(err.to_string().contains(message) && err.to_string().contains(name), "{err}");
+        let err = Export::default()
+            .read_file(&path, &Mapping::default())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(message) && err.to_string().contains(name),
+            "{err}"
+        );
     }
-    let err = Export::default().read_file(&dir.path().join("missing.json"), &Mapping::default()).unwrap_err();
+    let err = Export::default()
+        .read_file(&dir.path().join("missing.json"), &Mapping::default())
+        .unwrap_err();
     assert!(err.to_string().starts_with("cannot read"), "{err}");
 }
 
@@ -186,7 +282,8 @@ fn unreadable_files_are_errors_naming_them() {
 /// the real export's rows: mapped by flags, Django's defaults counted, not guessed.
 #[test]
 fn custom_user_model_mapped_by_flags() {
-    let users: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(fixture("users.json")).unwrap()).unwrap();
+    let users: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("users.json")).unwrap()).unwrap();
     let custom: Vec<Value> = users
         .iter()
         .map(|u| {
@@ -211,7 +308,10 @@ fn custom_user_model_mapped_by_flags() {
     // Without the mapping, auth.user finds nothing and every element is reported skipped.
     let mut plain = Export::default();
     plain.read_file(&path, &Mapping::default()).unwrap();
-    assert_eq!((plain.users.len(), plain.skipped.get("accounts.user")), (0, Some(&7)));
+    assert_eq!(
+        (plain.users.len(), plain.skipped.get("accounts.user")),
+        (0, Some(&7))
+    );
 
     for bad in [vec!["username"], vec!["login=email"], vec!["username="]] {
         let pairs: Vec<String> = bad.iter().map(|s| (*s).to_owned()).collect();
@@ -226,11 +326,18 @@ fn natural_foreign_keys() {
     let tokens = std::fs::read_to_string(fixture("tokens.json")).unwrap();
     let natural = tokens.replace("\"user\": 1,", "\"user\": [\"alice\"],");
     let mut export = Export::default();
-    export.read_json("natural.json", &natural, &Mapping::default()).unwrap();
+    export
+        .read_json("natural.json", &natural, &Mapping::default())
+        .unwrap();
     export.finish();
-    assert_eq!(export.tokens[0].user, Some(UserRef::Username("alice".into())));
+    assert_eq!(
+        export.tokens[0].user,
+        Some(UserRef::Username("alice".into()))
+    );
     let plan = import::plan(&export, &Settings::default(), NOW);
-    assert!(plan.sql.contains("(SELECT id FROM users WHERE username = 'alice')"));
+    assert!(plan
+        .sql
+        .contains("(SELECT id FROM users WHERE username = 'alice')"));
 }
 
 /// Re-running an import writes the same UPSERTs: every statement is keyed by the user id
