@@ -63,7 +63,13 @@ impl Vars {
                     .get("env")
                     .and_then(|e| e.get(name))
                     .ok_or_else(|| Error::new(format!("{file} has no [env.{name}]")))?;
-                (env.get("vars"), format!("{file} [env.{name}.vars]"))
+                let origin = match env.get("vars") {
+                    Some(_) => format!("{file} [env.{name}.vars]"),
+                    None => format!(
+                        "{file} [env.{name}], which has no vars (wrangler does not inherit [vars] into an environment)"
+                    ),
+                };
+                (env.get("vars"), origin)
             }
         };
         let mut values = BTreeMap::new();

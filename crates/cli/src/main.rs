@@ -61,7 +61,8 @@ struct KeygenArgs {
     /// The SIGNING_KEY in use now (a file), with --rotate.
     #[arg(long, requires = "rotate")]
     current: Option<PathBuf>,
-    /// The PREVIOUS_VERIFYING_KEYS value in use now (a file holding its JSON array).
+    /// The PREVIOUS_VERIFYING_KEYS value in use now (a file holding its JSON array;
+    /// default: ./wrangler.toml's, if any).
     #[arg(long, requires = "rotate")]
     previous: Option<PathBuf>,
 }
@@ -147,6 +148,7 @@ impl TargetArgs {
 enum UsersCommand {
     /// Create a user (the password from --password-stdin or $EDGEJWT_PASSWORD).
     Create {
+        /// The user's username (as they log in).
         username: String,
         #[arg(long, default_value = "")]
         email: String,
@@ -174,6 +176,7 @@ enum UsersCommand {
     },
     /// Set a user's password (also the way to reset an imported "must reset" user).
     Passwd {
+        /// The user's username (as they log in).
         username: String,
         #[arg(long)]
         password_stdin: bool,
@@ -182,18 +185,21 @@ enum UsersCommand {
     },
     /// Deactivate a user and end every session of theirs (D1 and KV).
     Deactivate {
+        /// The user's username (as they log in).
         username: String,
         #[command(flatten)]
         target: TargetArgs,
     },
     /// Activate a user.
     Activate {
+        /// The user's username (as they log in).
         username: String,
         #[command(flatten)]
         target: TargetArgs,
     },
     /// End every session of a user (D1 and KV): logout everywhere.
     RevokeSessions {
+        /// The user's username (as they log in).
         username: String,
         #[command(flatten)]
         target: TargetArgs,
@@ -279,7 +285,12 @@ fn keygen_cmd(args: KeygenArgs) -> Result<ExitCode> {
         Some(current) => {
             let retired = keygen::load(args.alg, read(current)?)
                 .map_err(|e| Error::new(format!("--current {}: {e}", current.display())))?;
-            let existing = args.previous.as_deref().map(read).transpose()?;
+            // The value in use: --previous, else ./wrangler.toml's [vars] (asymmetric keys
+            // are public and may live there; previous HMAC secrets are secrets: --previous).
+            let existing = match args.previous.as_deref() {
+                Some(path) => Some(read(path)?),
+                None => Vars::read_default(None, None)?.get("PREVIOUS_VERIFYING_KEYS"),
+            };
             Some(keygen::previous_keys(&retired, existing.as_deref())?)
         }
         None => None,
@@ -576,6 +587,9 @@ fn import_cmd(args: ImportArgs) -> Result<ExitCode> {
             "  must reset: {} (id {}): {}\n",
             user.username, user.id, user.reason
         ));
+    }
+    if !plan.must_reset.is_empty() {
+        summary.push_str("  (they log in once given a password: `edgejwt users passwd USERNAME`, or a reset flow)\n");
     }
     summary.push_str(&format!("simplejwt tokens: {tokens} outstanding, {blacklisted} blacklisted ({} revocations for KV)\n", plan.kv.len()));
     for (column, n) in &export.defaulted {
