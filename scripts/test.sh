@@ -47,6 +47,9 @@ cargo test -p edgejwt-core --all-features
 cargo test -p edgejwt-worker --lib
 cargo test -p edgejwt-cli
 
+step "fuzz targets (cargo fuzz, ${FUZZ_SECONDS:-20} s each, seeded from the fixtures)"
+bash scripts/fuzz.sh
+
 step "edgejwt-core builds without std (wasm32v1-none)"
 cargo build -p edgejwt-core --release --target wasm32v1-none
 

@@ -10,7 +10,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use edgejwt_core::{password, Settings, TokenBackend, SETTING_NAMES};
+use edgejwt_core::{
+    browser::{BrowserSettings, BROWSER_SETTING_NAMES},
+    password, Settings, SettingsError, TokenBackend, SETTING_NAMES,
+};
 
 use crate::{Error, Result};
 
@@ -241,6 +244,13 @@ pub const GROUPS: &[Group] = &[
         check: check_tokens,
     },
     Group {
+        name: "browsers (edgejwt-core browser)",
+        settings: BROWSER_SETTING_NAMES,
+        check: |vars, report| {
+            each_problem(vars, report, |lookup| BrowserSettings::from_lookup(lookup));
+        },
+    },
+    Group {
         name: "issuer",
         settings: ISSUER_SETTINGS,
         check: check_issuer,
@@ -271,12 +281,16 @@ pub fn check_config(vars: &Vars) -> Report {
     report
 }
 
-/// The core's settings, then its key loading, as `Config::from_env` does. The core stops
-/// at the first bad setting: it is set aside and the rest parsed again, so every bad
-/// setting is named, each by the core's own parser.
-fn check_tokens(vars: &Vars, report: &mut Report) {
+/// Runs a group's own parser over `vars`, naming every bad setting: the parsers stop at
+/// the first, so it is set aside (read as unset) and the rest parsed again, until the
+/// parser accepts what is left. `None` when any was set aside.
+fn each_problem<T>(
+    vars: &Vars,
+    report: &mut Report,
+    parse: impl Fn(&dyn Fn(&str) -> Option<String>) -> Result<T, SettingsError>,
+) -> Option<T> {
     let mut set_aside: Vec<&'static str> = Vec::new();
-    let settings = loop {
+    loop {
         let lookup = |name: &str| {
             if set_aside.contains(&name) {
                 None
@@ -284,23 +298,28 @@ fn check_tokens(vars: &Vars, report: &mut Report) {
                 vars.get(name)
             }
         };
-        match Settings::from_lookup(lookup) {
-            Ok(settings) => break settings,
-            Err(e) if set_aside.contains(&e.setting) || !SETTING_NAMES.contains(&e.setting) => {
-                report.problem(e.setting, e.reason.into_owned());
-                return;
-            }
+        match parse(&lookup) {
+            Ok(parsed) => return set_aside.is_empty().then_some(parsed),
             Err(e) => {
                 report.problem(e.setting, e.reason.into_owned());
+                if set_aside.contains(&e.setting) || vars.get(e.setting).is_none() {
+                    // Not a value that can be set aside (a rule across settings, or an
+                    // error the parser raises again): reported once, the group stops.
+                    return None;
+                }
                 set_aside.push(e.setting);
             }
         }
-    };
-    if !set_aside.is_empty() {
-        // Keys are checked under the algorithm and key settings as written; with one of
-        // them refused, the check would say nothing true.
-        return;
     }
+}
+
+/// The core's settings, then its key loading, as `Config::from_env` does. Keys are checked
+/// only when every token setting parsed: with the algorithm or a key setting refused, the
+/// check would say nothing true.
+fn check_tokens(vars: &Vars, report: &mut Report) {
+    let Some(settings) = each_problem(vars, report, |lookup| Settings::from_lookup(lookup)) else {
+        return;
+    };
     if matches!(vars.value("SIGNING_KEY"), Some(Value::Text(_, Source::Var))) {
         report.problem(
             "SIGNING_KEY",
@@ -410,6 +429,20 @@ ACCES_TOKEN_LIFETIME = "5m"
             None,
         );
         assert_eq!(settings_named(&report), ["SIGNING_KEY"]);
+    }
+
+    #[test]
+    fn browser_settings_are_checked_by_the_cores_parser() {
+        let report = check(
+            "[vars]\nJWT_AUTH_REFRESH_COOKIE = \"refresh\"\nJWT_AUTH_SAMESITE = \"None\"\nJWT_AUTH_SECURE = \"false\"\nCORS_ALLOW_CREDENTIALS = \"perhaps\"\n",
+            None,
+        );
+        assert_eq!(
+            settings_named(&report),
+            ["JWT_AUTH_SAMESITE", "CORS_ALLOW_CREDENTIALS"],
+            "{:?}",
+            report.problems
+        );
     }
 
     #[test]

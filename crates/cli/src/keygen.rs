@@ -265,8 +265,13 @@ mod tests {
         }
         assert!(generate(KeyAlg::Rs256, 1024).is_err());
         // ES384 keys are made whether or not the core signs ES384 yet, and say which.
-        let core_has_es384 = "ES384".parse::<Algorithm>().is_ok_and(Algorithm::is_enabled);
-        assert_eq!(generate(KeyAlg::Es384, 0).unwrap().core_signs, core_has_es384);
+        let core_has_es384 = "ES384"
+            .parse::<Algorithm>()
+            .is_ok_and(Algorithm::is_enabled);
+        assert_eq!(
+            generate(KeyAlg::Es384, 0).unwrap().core_signs,
+            core_has_es384
+        );
     }
 
     /// RFC 8037 A.1's Ed25519 key, whose RFC 8037 A.3 thumbprint is known.

@@ -3,7 +3,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use edgejwt_core::{password, Settings, SettingsError, TokenBackend};
+use edgejwt_core::{browser::BrowserSettings, password, Settings, SettingsError, TokenBackend};
 use worker::Env;
 
 /// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
@@ -24,6 +24,7 @@ pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS"];
 pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
     edgejwt_core::SETTING_NAMES
         .iter()
+        .chain(edgejwt_core::browser::BROWSER_SETTING_NAMES)
         .chain(ISSUER_SETTING_NAMES)
         .copied()
 }
@@ -33,6 +34,8 @@ pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
 pub struct Config {
     pub settings: Settings,
     pub backend: TokenBackend,
+    /// Cookie mode, CSRF, CORS and login throttling.
+    pub browser: BrowserSettings,
     pub password_hash_iterations: u32,
     /// `WWW-Authenticate` for 401s.
     pub www_authenticate: String,
@@ -74,10 +77,12 @@ impl Config {
         }
         let password_hash_iterations =
             password::hash_iterations(lookup(env, "PASSWORD_HASH_ITERATIONS").as_deref())?;
+        let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
         Ok(Self {
             settings,
             backend,
+            browser,
             password_hash_iterations,
             www_authenticate,
         })

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// The soak: a bounded loopback run of mixed traffic against the issuer in workerd (real local
+// D1, KV and the login throttle's Durable Object) with a second Worker that verifies with the
+// packed npm package: logins (some wrong), refreshes with rotation, grace-window retries,
+// token reuse that ends sessions, verifies, logouts and password changes. Checks: no 5xx;
+// every answer the one the client's state predicts (or refused for the documented reason);
+// D1 row counts equal what the traffic created; the Cron flush brings them back down;
+// workerd's memory flat. Not part of the test command (it runs for minutes).
+//
+//   SOAK_SECONDS=60 SOAK_CLIENTS=16 node bench/soak.mjs     # prints markdown (bench/SOAK.md)
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { REFERENCE_KEY, djangoHash, migrationStatements, TEST_ITERATIONS } from "../tests/worker/harness.mjs";
+import { installPacked } from "../tests/pkg/packed.mjs";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16);
+const USERS = 20;
+const REUSE_INTERVAL = 2;
+const REFRESH_LIFETIME = Math.max(20, Math.floor(SECONDS / 3));
+const KV_ID = "00000000000000000000000000000000";
+const rules = [
+  { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+  { type: "CompiledWasm", include: ["**/*.wasm"] },
+];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const claims = (t) => JSON.parse(Buffer.from(t.split(".")[1], "base64url"));
+
+// The verifying Worker: the packed package, the issuer's KV for revocations.
+const dir = installPacked();
+writeFileSync(
+  join(dir, "worker.mjs"),
+  `import { createVerifier, withAuth } from "edgejwt";
+let verifier;
+const get = async (env) => (verifier ??= await createVerifier({ SIGNING_KEY: env.SIGNING_KEY }, { revocations: env.REVOCATIONS }));
+export default { fetch: withAuth(get, (request, env, ctx, auth) => Response.json({ userId: auth.userId })) };
+`,
+);
+writeFileSync(join(dir, "wrangler.toml"), `name = "consumer"\nmain = "worker.mjs"\ncompatibility_date = "2025-06-01"\n`);
+execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"], {
+  cwd: dir,
+  stdio: ["ignore", "ignore", "inherit"],
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+});
+const main = readdirSync(join(dir, "dist")).find((f) => f.endsWith(".js"));
+
+const mf = new Miniflare({
+  host: "127.0.0.1",
+  port: 0,
+  workers: [
+    {
+      name: "issuer",
+      modules: true,
+      scriptPath: join(ROOT, "build/worker/shim.mjs"),
+      modulesRoot: join(ROOT, "build/worker"),
+      modulesRules: rules,
+      compatibilityDate: "2025-06-01",
+      d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+      kvNamespaces: { REVOCATIONS: KV_ID },
+      durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
+      bindings: {
+        SIGNING_KEY: REFERENCE_KEY,
+        PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
+        ROTATE_REFRESH_TOKENS: "true",
+        BLACKLIST_AFTER_ROTATION: "true",
+        REFRESH_TOKEN_REUSE_INTERVAL: String(REUSE_INTERVAL),
+        REFRESH_TOKEN_LIFETIME: String(REFRESH_LIFETIME),
+        ACCESS_TOKEN_LIFETIME: "60",
+        LOGIN_THROTTLE_RATE: "5/min",
+        LOGIN_IP_THROTTLE_RATE: "30/min",
+      },
+    },
+    {
+      name: "consumer",
+      modules: true,
+      scriptPath: join(dir, "dist", main),
+      modulesRoot: join(dir, "dist"),
+      modulesRules: rules,
+      compatibilityDate: "2025-06-01",
+      kvNamespaces: { REVOCATIONS: KV_ID },
+      bindings: { SIGNING_KEY: REFERENCE_KEY },
+    },
+  ],
+});
+await mf.ready;
+const db = await mf.getD1Database("DB", "issuer");
+await db.batch(migrationStatements().map((s) => db.prepare(s)));
+const passwords = new Map();
+for (let id = 1; id <= USERS; id++) {
+  passwords.set(`user${id}`, `soak-password-${id}-v0`);
+  await db.prepare("INSERT INTO users (id, username, password, is_active) VALUES (?1, ?2, ?3, 1)").bind(id, `user${id}`, djangoHash(`soak-password-${id}-v0`)).run();
+}
+const issuer = await mf.getWorker("issuer");
+const consumer = await mf.getWorker("consumer");
+
+const stats = { requests: 0, fiveXX: 0, unexpected: [], byAction: {}, logins: 0, rotations: 0, graceRetries: 0, reuses: 0, logouts: 0, passwordChanges: 0, throttled: 0, verifies: 0, verifyRefusedRevoked: 0 };
+const count = (action, status) => {
+  stats.requests++;
+  if (status >= 500) stats.fiveXX++;
+  const k = `${action} ${status}`;
+  stats.byAction[k] = (stats.byAction[k] ?? 0) + 1;
+};
+const unexpected = (what) => stats.unexpected.length < 20 && stats.unexpected.push(what);
+
+async function call(worker, action, path, { json, token, ip } = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (ip) headers["CF-Connecting-IP"] = ip;
+  const res = await worker.fetch(`http://soak${path}`, { method: json ? "POST" : "GET", headers, body: json ? JSON.stringify(json) : undefined });
+  const text = await res.text();
+  let body;
+  try { body = JSON.parse(text); } catch { body = text; }
+  count(action, res.status);
+  if (res.status >= 500) unexpected(`${action}: ${res.status} ${text.slice(0, 200)}`);
+  return { status: res.status, json: body };
+}
+
+// One virtual client: a user signed in on one device, doing what users and attackers do.
+async function client(n, deadline) {
+  const username = `user${(n % USERS) + 1}`;
+  const ip = `10.1.${n >> 8}.${n & 255}`;
+  let state = null; // { refresh, access, parent, rotatedAt }
+  const login = async () => {
+    const r = await call(issuer, "login", "/api/token/", { json: { username, password: passwords.get(username) }, ip });
+    if (r.status === 200) {
+      stats.logins++;
+      state = { refresh: r.json.refresh, access: r.json.access, parent: null, rotatedAt: 0 };
+    } else if (r.status === 429) stats.throttled++;
+    else unexpected(`login ${r.status} ${JSON.stringify(r.json)}`);
+  };
+  while (Date.now() < deadline) {
+    if (!state) {
+      await login();
+      continue;
+    }
+    const dice = Math.random();
+    if (dice < 0.35) {
+      const r = await call(issuer, "refresh", "/api/token/refresh/", { json: { refresh: state.refresh } });
+      if (r.status === 200) {
+        stats.rotations++;
+        state = { refresh: r.json.refresh, access: r.json.access, parent: state.refresh, rotatedAt: Date.now() };
+      } else if (r.status === 401 && r.json.detail === "Token is blacklisted") state = null; // ended elsewhere (password change of this user)
+      else unexpected(`refresh ${r.status} ${JSON.stringify(r.json)}`);
+    } else if (dice < 0.45 && state.parent && Date.now() - state.rotatedAt < (REUSE_INTERVAL - 1) * 1000) {
+      // A lost response retried inside the interval: the same child.
+      const r = await call(issuer, "grace", "/api/token/refresh/", { json: { refresh: state.parent } });
+      if (r.status === 200 && r.json.refresh === state.refresh) stats.graceRetries++;
+      else if (r.status === 401 && r.json.detail === "Token is blacklisted") state = null; // the child was used already: reuse
+      else unexpected(`grace ${r.status} ${JSON.stringify(r.json).slice(0, 120)}`);
+    } else if (dice < 0.5 && state.parent) {
+      // Reuse after the interval (counted in whole seconds: past it by one second at least):
+      // the whole session ends, the current token too.
+      await sleep((REUSE_INTERVAL + 1) * 1000 + 200);
+      const r = await call(issuer, "reuse", "/api/token/refresh/", { json: { refresh: state.parent } });
+      if (r.status !== 401 || r.json.detail !== "Token is blacklisted") unexpected(`reuse ${r.status} ${JSON.stringify(r.json)}`);
+      const after = await call(issuer, "after-reuse", "/api/token/refresh/", { json: { refresh: state.refresh } });
+      if (after.status !== 401) unexpected(`after reuse ${after.status}`);
+      const v = await call(consumer, "verify-revoked", "/", { token: state.access });
+      if (v.status !== 401) unexpected(`access token of a reused session still verifies: ${v.status}`);
+      else stats.verifyRefusedRevoked++;
+      stats.reuses++;
+      state = null;
+    } else if (dice < 0.85) {
+      const v = await call(consumer, "verify", "/", { token: state.access });
+      stats.verifies++;
+      if (v.status === 200) {
+        if (v.json.userId !== String((n % USERS) + 1)) unexpected(`verify says user ${v.json.userId}`);
+      } else if (v.status === 401) state = null; // revoked by a password change of this user elsewhere
+      else unexpected(`verify ${v.status}`);
+    } else if (dice < 0.9) {
+      const r = await call(issuer, "wrong-password", "/api/token/", { json: { username, password: "wrong" }, ip: `10.2.${n >> 8}.${n & 255}` });
+      if (r.status === 429) stats.throttled++;
+      else if (r.status !== 401) unexpected(`wrong password ${r.status}`);
+    } else if (dice < 0.98) {
+      const r = await call(issuer, "logout", "/api/token/blacklist/", { json: { refresh: state.refresh } });
+      if (r.status === 200) {
+        stats.logouts++;
+        const v = await call(consumer, "verify-logged-out", "/", { token: state.access });
+        if (v.status !== 401) unexpected(`access token after logout verifies: ${v.status}`);
+      } else if (r.status !== 401) unexpected(`logout ${r.status}`);
+      state = null;
+    } else {
+      const old = passwords.get(username);
+      const next = `${old.replace(/-v\d+$/, "")}-v${Date.now()}`;
+      const r = await call(issuer, "password-change", "/api/password/change/", {
+        token: state.access,
+        json: { old_password: old, new_password1: next, new_password2: next },
+      });
+      if (r.status === 200) {
+        passwords.set(username, next);
+        stats.passwordChanges++;
+      } else if (r.status !== 400 && r.status !== 401) unexpected(`password change ${r.status} ${JSON.stringify(r.json)}`);
+      state = null;
+    }
+  }
+}
+
+// workerd's resident memory (the runtime Miniflare started), sampled during the run.
+function workerdRss() {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
+      const rss = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
+      if (rss) total += Number(rss[1]);
+    } catch {}
+  }
+  return total / 1024;
+}
+
+const started = Date.now();
+const memory = [];
+const sampler = setInterval(() => memory.push([Math.round((Date.now() - started) / 1000), workerdRss()]), 5000);
+await Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n, started + SECONDS * 1000)));
+clearInterval(sampler);
+const elapsed = (Date.now() - started) / 1000;
+
+const rows = async () => ({
+  outstanding: (await db.prepare("SELECT COUNT(*) AS n FROM outstanding_tokens").first()).n,
+  blacklisted: (await db.prepare("SELECT COUNT(*) AS n FROM blacklisted_tokens").first()).n,
+  sessions: (await db.prepare("SELECT COUNT(*) AS n FROM sessions").first()).n,
+});
+const before = await rows();
+// Every login and every rotation recorded exactly one outstanding token; grace retries none.
+const expectedOutstanding = stats.logins + stats.rotations;
+const live = (await db.prepare("SELECT COUNT(*) AS n FROM outstanding_tokens WHERE expires_at > ?1").bind(Math.floor(Date.now() / 1000)).first()).n;
+// The flush (simplejwt's flushexpiredtokens, the daily Cron) once every token of the run
+// has expired: it must bring the token tables back to empty.
+await sleep((REFRESH_LIFETIME + 2) * 1000);
+await issuer.scheduled({ cron: "17 3 * * *" });
+const afterFlush = await rows();
+await mf.dispose();
+
+const ok = stats.fiveXX === 0 && stats.unexpected.length === 0 && before.outstanding === expectedOutstanding && before.sessions === stats.logins && afterFlush.outstanding === 0 && afterFlush.blacklisted === 0;
+const rate = (n) => (n / elapsed).toFixed(0);
+console.log(`Soak run ${new Date().toISOString().slice(0, 10)}: ${elapsed.toFixed(0)} s, ${CLIENTS} clients, ${USERS} users, reuse interval ${REUSE_INTERVAL} s, refresh lifetime ${REFRESH_LIFETIME} s. Reproduce: \`SOAK_SECONDS=${SECONDS} SOAK_CLIENTS=${CLIENTS} node bench/soak.mjs\` (after \`bash scripts/build-worker.sh && bash scripts/build-pkg.sh\`).`);
+console.log();
+console.log("| figure | value |");
+console.log("|---|---:|");
+for (const [k, v] of [
+  ["requests", `${stats.requests} (${rate(stats.requests)}/s)`],
+  ["5xx", stats.fiveXX],
+  ["answers the client's state did not predict", stats.unexpected.length],
+  ["logins", stats.logins],
+  ["rotations", stats.rotations],
+  ["grace-window retries (the same child)", stats.graceRetries],
+  ["reuses (session ended, its access token refused by the second Worker)", `${stats.reuses} (${stats.verifyRefusedRevoked} refused)`],
+  ["verifies in the second Worker", stats.verifies],
+  ["logouts", stats.logouts],
+  ["password changes", stats.passwordChanges],
+  ["throttled logins (429)", stats.throttled],
+  ["outstanding tokens: D1 / logins + rotations", `${before.outstanding} / ${expectedOutstanding}`],
+  ["sessions: D1 / logins", `${before.sessions} / ${stats.logins}`],
+  ["blacklisted tokens", before.blacklisted],
+  ["after the flush (outstanding, blacklisted)", `${afterFlush.outstanding}, ${afterFlush.blacklisted} (live before it: ${live})`],
+  ["workerd RSS, MiB (t s: MiB)", memory.map(([t, m]) => `${t}: ${m.toFixed(0)}`).join(", ")],
+]) console.log(`| ${k} | ${v} |`);
+console.log();
+console.log("| action status | count |");
+console.log("|---|---:|");
+for (const [k, v] of Object.entries(stats.byAction).sort()) console.log(`| ${k} | ${v} |`);
+if (stats.unexpected.length) {
+  console.log();
+  for (const u of stats.unexpected) console.log(`- unexpected: ${u}`);
+}
+console.log();
+console.log(ok ? "Result: **pass**." : "Result: **FAIL**.");
+process.exit(ok ? 0 : 1);
