@@ -15,8 +15,9 @@ shopt -s nullglob
 WORKER_TESTS=(tests/worker/*.test.mjs)
 PKG_TESTS=(tests/pkg/*.test.mjs)
 BROWSER_TESTS=(tests/pkg/browser/*.test.mjs tests/www/*.test.mjs)
-grouped=" ${WORKER_TESTS[*]} ${PKG_TESTS[*]} ${BROWSER_TESTS[*]} "
-for group in WORKER_TESTS PKG_TESTS BROWSER_TESTS; do
+CLI_TESTS=(tests/cli/*.test.mjs)
+grouped=" ${WORKER_TESTS[*]} ${PKG_TESTS[*]} ${BROWSER_TESTS[*]} ${CLI_TESTS[*]} "
+for group in WORKER_TESTS PKG_TESTS BROWSER_TESTS CLI_TESTS; do
   declare -n files=$group
   [ ${#files[@]} -gt 0 ] || { echo "no test files in $group" >&2; exit 1; }
 done
@@ -41,9 +42,10 @@ step "clippy (wasm32-unknown-unknown, wasm32v1-none)"
 cargo clippy -p edgejwt-core -p edgejwt-size-probe -p edgejwt-worker -p edgejwt-wasm --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p edgejwt-core --target wasm32v1-none -- -D warnings
 
-step "Rust tests (edgejwt-core: unit, integration, doctests; worker: unit)"
+step "Rust tests (edgejwt-core: unit, integration, doctests; worker: unit; cli)"
 cargo test -p edgejwt-core --all-features
 cargo test -p edgejwt-worker --lib
+cargo test -p edgejwt-cli
 
 step "fuzz targets (cargo fuzz, ${FUZZ_SECONDS:-20} s each, seeded from the fixtures)"
 bash scripts/fuzz.sh
@@ -54,6 +56,10 @@ cargo build -p edgejwt-core --release --target wasm32v1-none
 step "issuer Worker in workerd (Miniflare, local D1 and KV)"
 bash scripts/build-worker.sh
 node --test --test-concurrency=1 "${WORKER_TESTS[@]}"
+
+step "edgejwt CLI against local D1 and KV (wrangler --local), then the issuer on that state"
+cargo build -q -p edgejwt-cli
+node --test --test-concurrency=1 "${CLI_TESTS[@]}"
 
 step "npm package: Node and workerd (installed from npm pack)"
 bash scripts/build-pkg.sh

@@ -34,6 +34,7 @@
 //! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
 //! | `password-validation` | not an algorithm: Django's default password validators ([`validate_password`]) | no |
 //! | `browser` | not an algorithm: the issuer's refresh cookie, CSRF check, CORS and login throttle rates ([`browser`]) | no |
+//! | `password` | not an algorithm: Django's `pbkdf2_sha256`/`pbkdf2_sha1` hashes ([`password`]) | no |
 //!
 //! ## Example
 //!
@@ -72,6 +73,8 @@ pub mod backend;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod error;
+#[cfg(feature = "password")]
+pub mod password;
 #[cfg(feature = "password-validation")]
 pub mod password_validation;
 pub mod rotation;

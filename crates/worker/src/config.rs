@@ -3,14 +3,8 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use edgejwt_core::{browser::BrowserSettings, Settings, SettingsError, TokenBackend};
+use edgejwt_core::{browser::BrowserSettings, password, Settings, SettingsError, TokenBackend};
 use worker::Env;
-
-/// PBKDF2-SHA256 iterations for new password hashes. Django 6.1 uses 1,500,000, which
-/// costs seconds of Worker CPU per login; this default keeps a login near the CPU a
-/// Worker request should use, and imported Django hashes still verify at their own cost.
-/// Measured and justified in the README ("Password hashing").
-pub const DEFAULT_PASSWORD_HASH_ITERATIONS: u32 = 100_000;
 
 /// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
 /// few hundred bytes; the cap keeps parsing cost bounded.
@@ -81,21 +75,8 @@ impl Config {
                 "the issuer needs a signing key",
             ));
         }
-        let password_hash_iterations = match lookup(env, "PASSWORD_HASH_ITERATIONS") {
-            None => DEFAULT_PASSWORD_HASH_ITERATIONS,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 10_000)
-                .ok_or_else(|| {
-                    SettingsError::new(
-                        "PASSWORD_HASH_ITERATIONS",
-                        &v,
-                        "expected a whole number of at least 10000",
-                    )
-                })?,
-        };
+        let password_hash_iterations =
+            password::hash_iterations(lookup(env, "PASSWORD_HASH_ITERATIONS").as_deref())?;
         let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
         Ok(Self {
