@@ -3,6 +3,7 @@
 // one; what a pair's tokens say (exp, iat) is read here, unverified.
 import { peekPayload } from "./jwt.js";
 import type { TokenStorage } from "./storage.js";
+import { plausibleVersion } from "./tabs.js";
 
 /**
  * A token pair plus `v`, its version: the login's time in ms, +1 per rotation, so a later login
@@ -63,10 +64,6 @@ export function refreshUsable(s: Session): boolean {
   return exp === undefined || (exp - s.skew) * 1000 > Date.now();
 }
 
-// Versions are login times in ms plus one per rotation: one further ahead of the clock than
-// this many rotations is forged, and would outrank every real session.
-const MAX_ROTATIONS = 1e7;
-
 const isJwt = (token: string) => payloadOf(token) !== null;
 
 /**
@@ -79,7 +76,7 @@ export function asSession(value: unknown, cookie: boolean): Session | null {
   const { access, refresh, v, skew } = value as Partial<Session>;
   if (typeof access !== "string" || typeof refresh !== "string" || !isJwt(access)) return null;
   if (cookie ? refresh !== "" : !isJwt(refresh)) return null;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > Date.now() + MAX_ROTATIONS) return null;
+  if (!plausibleVersion(v)) return null;
   if (typeof skew !== "number" || !Number.isFinite(skew)) return null;
   return { access, refresh, v, skew };
 }

@@ -12,6 +12,13 @@ export type Message =
 
 const optional = (value: unknown, type: string) => value === undefined || typeof value === type;
 
+// Versions are login times in ms plus one per rotation: one further ahead of the clock than
+// this many rotations is forged, and would outrank (or end) every real session.
+const MAX_ROTATIONS = 1e7;
+
+/** Could `v` be a session's version? */
+export const plausibleVersion = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= Date.now() + MAX_ROTATIONS;
+
 /** A message of another tab, or `null` when `data` is not one (any script of the origin can post on the channel). */
 export function asMessage(data: unknown): Message | null {
   if (data === null || typeof data !== "object") return null;
@@ -20,8 +27,7 @@ export function asMessage(data: unknown): Message | null {
   if (m.type === "session" && (m.kind === "login" || m.kind === "refresh" || m.kind === "sync")) return m as Message;
   if (
     m.type === "end" &&
-    typeof m.v === "number" &&
-    Number.isSafeInteger(m.v) &&
+    plausibleVersion(m.v) &&
     (m.reason === "logout" || m.reason === "authfailure") &&
     optional(m.status, "number") &&
     optional(m.detail, "string") &&
