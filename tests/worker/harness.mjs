@@ -89,19 +89,26 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     ],
     compatibilityDate: "2025-06-01",
     d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+    durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
     ...revocations,
     bindings: {
       SIGNING_KEY: REFERENCE_KEY,
       ROTATE_REFRESH_TOKENS: "true",
       BLACKLIST_AFTER_ROTATION: "true",
       PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
+      // Login throttling is off unless a test turns it on (browsers.test.mjs tests it with
+      // the shipped rates): the contract suites log in wrongly more than 5 times a minute.
+      LOGIN_THROTTLE_RATE: "",
+      LOGIN_IP_THROTTLE_RATE: "",
       ...vars,
     },
   };
   const faulty = { name: "faulty-kv", modules: true, script: FAULTY_KV, kvNamespaces: { KV: "00000000000000000000000000000000" } };
   const mf = new Miniflare({
     workers: faultyKv ? [issuer, faulty] : [issuer],
-    ...(persist ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv` } : {}),
+    ...(persist
+      ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, durableObjectsPersist: `${persist}/v3/do` }
+      : {}),
     host: "127.0.0.1",
     port: 0,
   });

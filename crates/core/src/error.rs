@@ -94,6 +94,12 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed",
     /// No such endpoint (404).
     NotFound = "not_found",
+    /// A CSRF failure in cookie mode (DRF's `PermissionDenied`, 403).
+    PermissionDenied = "permission_denied",
+    /// Too many failed logins (DRF's `Throttled`, 429 with `Retry-After`).
+    Throttled = "throttled",
+    /// The login throttle's Durable Object could not be reached: logins are refused (503).
+    ThrottleUnavailable = "throttle_unavailable",
     /// A setting the operator got wrong (500).
     ImproperlyConfigured = "improperly_configured",
     /// Storage or another internal failure (500).

@@ -33,6 +33,7 @@
 //! | `es256` | ES256 (P-256) | yes |
 //! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
 //! | `password-validation` | not an algorithm: Django's default password validators ([`validate_password`]) | no |
+//! | `browser` | not an algorithm: the issuer's refresh cookie, CSRF check, CORS and login throttle rates ([`browser`]) | no |
 //!
 //! ## Example
 //!
@@ -68,6 +69,8 @@ extern crate std;
 pub mod algorithm;
 pub mod authentication;
 pub mod backend;
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod error;
 #[cfg(feature = "password-validation")]
 pub mod password_validation;

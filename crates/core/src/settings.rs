@@ -407,7 +407,7 @@ impl Settings {
     }
 }
 
-fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
+pub(crate) fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
     match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),

@@ -3,7 +3,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use edgejwt_core::{Settings, SettingsError, TokenBackend};
+use edgejwt_core::{browser::BrowserSettings, Settings, SettingsError, TokenBackend};
 use worker::Env;
 
 /// PBKDF2-SHA256 iterations for new password hashes. Django 6.1 uses 1,500,000, which
@@ -30,6 +30,7 @@ pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS"];
 pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
     edgejwt_core::SETTING_NAMES
         .iter()
+        .chain(edgejwt_core::browser::BROWSER_SETTING_NAMES)
         .chain(ISSUER_SETTING_NAMES)
         .copied()
 }
@@ -39,6 +40,8 @@ pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
 pub struct Config {
     pub settings: Settings,
     pub backend: TokenBackend,
+    /// Cookie mode, CSRF, CORS and login throttling.
+    pub browser: BrowserSettings,
     pub password_hash_iterations: u32,
     /// `WWW-Authenticate` for 401s.
     pub www_authenticate: String,
@@ -93,10 +96,12 @@ impl Config {
                     )
                 })?,
         };
+        let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
         Ok(Self {
             settings,
             backend,
+            browser,
             password_hash_iterations,
             www_authenticate,
         })

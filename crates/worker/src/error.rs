@@ -26,6 +26,15 @@ pub enum ApiError {
     MethodNotAllowed { method: String, allow: &'static str },
     /// 404.
     NotFound,
+    /// 401 `{"detail", "code": "token_not_valid"}` with dj-rest-auth's detail (cookie mode:
+    /// "No valid refresh token found.").
+    InvalidToken(&'static str),
+    /// 403 `{"detail": "CSRF Failed: …"}` (DRF's `PermissionDenied`).
+    Csrf(edgejwt_core::browser::CsrfFailure),
+    /// 429 with DRF's detail and `Retry-After`.
+    Throttled(edgejwt_core::browser::Throttled),
+    /// 503: the login throttle's Durable Object failed (logged); logins are refused.
+    ThrottleUnavailable(String),
     /// A setting the operator got wrong: 500 naming it (its value only in the log).
     Config(SettingsError),
     /// D1 / KV failures: 500, logged, nothing of it sent.
@@ -78,6 +87,10 @@ impl ApiError {
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Self::NotFound => ErrorCode::NotFound,
+            Self::InvalidToken(_) => ErrorCode::TokenNotValid,
+            Self::Csrf(_) => ErrorCode::PermissionDenied,
+            Self::Throttled(_) => ErrorCode::Throttled,
+            Self::ThrottleUnavailable(_) => ErrorCode::ThrottleUnavailable,
             Self::Config(_) => ErrorCode::ImproperlyConfigured,
             Self::Internal(_) => ErrorCode::ServerError,
         }
@@ -114,6 +127,16 @@ impl ApiError {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") }),
             ),
             Self::NotFound => (404, json!({ "detail": "Not found." })),
+            Self::InvalidToken(detail) => (
+                401,
+                json!({ "detail": detail, "code": edgejwt_core::TOKEN_NOT_VALID }),
+            ),
+            Self::Csrf(failure) => (403, json!({ "detail": failure.detail() })),
+            Self::Throttled(throttled) => (429, json!({ "detail": throttled.detail() })),
+            Self::ThrottleUnavailable(_) => (
+                503,
+                json!({ "detail": "Login is temporarily unavailable. Try again shortly.", "code": self.code().as_str() }),
+            ),
             // The log names the value (never a key's); the client learns the setting only.
             Self::Config(err) => (500, body(err.to_body())),
             Self::Internal(_) => (
@@ -129,7 +152,7 @@ impl ApiError {
         let (status, body) = self.status_and_body();
         match &self {
             Self::Config(err) => worker::console_error!("edgejwt: {status} {}: {err}", self.code()),
-            Self::Internal(msg) => {
+            Self::Internal(msg) | Self::ThrottleUnavailable(msg) => {
                 worker::console_error!("edgejwt: {status} {}: {msg}", self.code())
             }
             _ => worker::console_log!("edgejwt: {status} {}", self.code()),
@@ -138,8 +161,16 @@ impl ApiError {
             Self::MethodNotAllowed { allow, .. } => allow,
             _ => allow,
         };
-        let challenge = [("WWW-Authenticate", www_authenticate)];
-        let extra: &[(&str, &str)] = if status == 401 { &challenge } else { &[] };
-        crate::response::respond(status, &body, allow, extra)
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        if status == 401 {
+            extra.push(("WWW-Authenticate", www_authenticate));
+        }
+        let wait;
+        if let Self::Throttled(throttled) = &self {
+            // DRF's header: whole seconds, as in the detail.
+            wait = throttled.wait.to_string();
+            extra.push(("Retry-After", &wait));
+        }
+        crate::response::respond(status, &body, allow, &extra)
     }
 }

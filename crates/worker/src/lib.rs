@@ -10,13 +10,17 @@
 //! store and respond.
 
 mod config;
+mod cookies;
 mod error;
 mod handlers;
 mod password;
 mod request;
 mod response;
 mod storage;
+mod throttle;
 mod view;
+
+pub use throttle::LoginThrottle;
 
 use std::rc::Rc;
 
@@ -100,8 +104,33 @@ fn now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
+/// Every request: CORS around the routes (django-cors-headers' middleware: preflights are
+/// answered before any view; allowed origins get their headers on every answer).
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let Some(config) = Config::get(&env).ok().filter(|c| c.browser.cors.enabled()) else {
+        return route(req, env, ctx).await;
+    };
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let origin = header("Origin");
+    let preflight = config.browser.cors.is_preflight(
+        req.method().as_ref(),
+        header("Access-Control-Request-Method").as_deref(),
+    );
+    let mut response = if preflight {
+        Response::empty()?
+    } else {
+        route(req, env, ctx).await?
+    };
+    let headers = response.headers_mut();
+    headers.append("Vary", "Origin")?;
+    for (name, value) in config.browser.cors.headers(origin.as_deref(), preflight) {
+        headers.set(name, &value)?;
+    }
+    Ok(response)
+}
+
+async fn route(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     // The request's context (waitUntil) reaches the views as the router's data.
     let router = Router::with_data(Rc::new(ctx));
     let router = routes!(router,

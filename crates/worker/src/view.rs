@@ -3,6 +3,7 @@
 
 use std::{future::Future, rc::Rc};
 
+use edgejwt_core::browser::CsrfRequest;
 use serde_json::{json, Map, Value};
 use worker::{Context, Env, Method, Request, Response, RouteContext};
 
@@ -39,15 +40,68 @@ pub struct View {
     pub input: Reads,
 }
 
-/// What a view answers: a JSON body (200), or nothing (DRF's 204).
-pub enum Reply {
-    Json(Value),
-    NoContent,
+/// What a view answers: a JSON body (200) or nothing (DRF's 204), and cookies to set.
+pub struct Reply {
+    body: Option<Value>,
+    set_cookies: Vec<String>,
 }
 
 impl From<Value> for Reply {
     fn from(body: Value) -> Self {
-        Self::Json(body)
+        Self {
+            body: Some(body),
+            set_cookies: Vec::new(),
+        }
+    }
+}
+
+impl Reply {
+    /// DRF's 204.
+    pub fn no_content() -> Self {
+        Self {
+            body: None,
+            set_cookies: Vec::new(),
+        }
+    }
+
+    /// Adds a `Set-Cookie` header.
+    #[must_use]
+    pub fn with_cookie(mut self, set_cookie: String) -> Self {
+        self.set_cookies.push(set_cookie);
+        self
+    }
+}
+
+/// What cookie mode reads from a request: its cookies and where it comes from (CSRF).
+pub struct Browser {
+    /// The `Cookie` header.
+    pub cookies: Option<String>,
+    pub origin: Option<String>,
+    pub referer: Option<String>,
+    /// `Host`, with its port.
+    pub host: String,
+    /// The request came over HTTPS.
+    pub secure: bool,
+    /// The `CSRF_HEADER_NAME` header.
+    pub csrf_header: Option<String>,
+}
+
+impl Browser {
+    /// The cookie named `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        crate::cookies::get(self.cookies.as_deref(), name)
+    }
+
+    /// The CSRF check's view of this request, with the CSRF cookie's value.
+    pub fn csrf_request<'a>(&'a self, csrf_cookie: Option<&'a str>) -> CsrfRequest<'a> {
+        CsrfRequest {
+            secure: self.secure,
+            host: &self.host,
+            origin: self.origin.as_deref(),
+            referer: self.referer.as_deref(),
+            cookie: csrf_cookie,
+            header: self.csrf_header.as_deref(),
+        }
     }
 }
 
@@ -61,6 +115,8 @@ pub struct Input {
     pub client: Client,
     /// The `:sid` of `/api/sessions/:sid/`.
     pub sid: Option<String>,
+    /// Cookies and origin (cookie mode).
+    pub browser: Browser,
 }
 
 /// The `User-Agent` kept with a session or an event, truncated to this many characters.
@@ -77,6 +133,29 @@ fn client(req: &Request) -> Client {
     }
 }
 
+fn browser(req: &Request, csrf_header: &str) -> Browser {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let url = req.url().ok();
+    let host = header("Host")
+        .or_else(|| {
+            url.as_ref().and_then(|u| {
+                u.host_str().map(|h| {
+                    u.port()
+                        .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
+                })
+            })
+        })
+        .unwrap_or_default();
+    Browser {
+        cookies: header("Cookie"),
+        origin: header("Origin"),
+        referer: header("Referer"),
+        host,
+        secure: url.is_some_and(|u| u.scheme() == "https"),
+        csrf_header: header(csrf_header),
+    }
+}
+
 fn now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
@@ -86,6 +165,7 @@ fn app(env: &Env, ctx: &Rc<Context>) -> Result<App, ApiError> {
     Ok(App {
         config,
         ctx: Rc::clone(ctx),
+        env: env.clone(),
         store: Store::new(env.d1("DB")?),
         revocations: Revocations::new(env.kv("REVOCATIONS")?),
         now: now(),
@@ -141,6 +221,7 @@ where
                 })
                 .flatten(),
             client: client(&req),
+            browser: browser(&req, &app.config.browser.csrf_header),
             sid: ctx.param("sid").cloned(),
             data: if reads_body {
                 request::read_data(&mut req).await?
@@ -158,8 +239,16 @@ where
     }
     .await;
     Ok(match result {
-        Ok(Reply::NoContent) => no_content(view.allow),
-        Ok(Reply::Json(body)) => respond(200, &body, view.allow, &[]),
+        Ok(reply) => {
+            let mut response = match &reply.body {
+                None => no_content(view.allow),
+                Some(body) => respond(200, body, view.allow, &[]),
+            };
+            for cookie in &reply.set_cookies {
+                let _ = response.headers_mut().append("Set-Cookie", cookie);
+            }
+            response
+        }
         Err(err) => {
             let challenge = Config::get(&ctx.env).map_or_else(
                 |_| "Bearer realm=\"api\"".to_owned(),

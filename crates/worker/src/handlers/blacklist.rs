@@ -7,13 +7,17 @@ use edgejwt_core::{
     serializers::{self, BlacklistStorage},
     SessionEnd,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{App, Result};
-use crate::{request::char_fields, storage::Sessions, view::Input};
+use super::{refresh_token, App, Result};
+use crate::{
+    storage::Sessions,
+    view::{Input, Reply},
+};
 
-pub async fn blacklist(app: &App, input: Input) -> Result<Value> {
-    let [raw] = char_fields(&input.data, ["refresh"])?;
+/// In cookie mode a logout also clears the refresh cookie (dj-rest-auth's `unset_jwt_cookies`).
+pub async fn blacklist(app: &App, input: Input) -> Result<Reply> {
+    let (raw, _) = refresh_token(app, &input)?;
     let plan = serializers::blacklist(&raw, &app.config.backend, &app.config.settings, app.now)?;
     let (found, won) = match plan.storage() {
         BlacklistStorage::Lookup(lookups) => (
@@ -38,5 +42,9 @@ pub async fn blacklist(app: &App, input: Input) -> Result<Value> {
     }
     app.revocations.write(&logout.revoke, app.now).await?;
     logout.answer?;
-    Ok(json!({}))
+    let reply = Reply::from(json!({}));
+    Ok(match app.clear_refresh_cookie() {
+        Some(clear) => reply.with_cookie(clear),
+        None => reply,
+    })
 }

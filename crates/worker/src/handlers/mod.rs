@@ -15,11 +15,14 @@ pub mod verify;
 use std::rc::Rc;
 
 use edgejwt_core::{Jti, Token};
+use serde_json::Value;
 
 use crate::{
     config::Config,
     error::ApiError,
+    request::char_fields,
     storage::{Revocations, Store},
+    view::Input,
 };
 
 /// What a request works with.
@@ -27,6 +30,8 @@ pub struct App {
     pub config: Rc<Config>,
     /// The request's context: work that need not delay the response (`waitUntil`).
     pub ctx: Rc<worker::Context>,
+    /// The bindings (the login throttle's Durable Object).
+    pub env: worker::Env,
     pub store: Store,
     pub revocations: Revocations,
     /// Unix seconds, from the runtime's clock.
@@ -54,5 +59,55 @@ impl App {
             .backend
             .encode(token.payload())
             .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+/// Where a refresh or logout found its refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshFrom {
+    /// The body's `refresh` field: simplejwt's contract, no cookie involved.
+    Body,
+    /// Cookie mode's refresh cookie (the request passed the CSRF check).
+    Cookie,
+}
+
+/// The refresh token of a refresh or logout: the body's `refresh` (a `CharField`); in cookie
+/// mode, when the body has none, dj-rest-auth's refresh cookie, after Django's CSRF check
+/// (cookie-authenticated requests only: a token in the body cannot be forged by a page).
+pub fn refresh_token(app: &App, input: &Input) -> Result<(String, RefreshFrom)> {
+    let browser = &app.config.browser;
+    let in_body = |v: &Value| !matches!(v, Value::String(s) if s.is_empty());
+    let Some(spec) = &browser.refresh_cookie else {
+        let [raw] = char_fields(&input.data, ["refresh"])?;
+        return Ok((raw, RefreshFrom::Body));
+    };
+    if input.data.get("refresh").is_some_and(in_body) {
+        let [raw] = char_fields(&input.data, ["refresh"])?;
+        return Ok((raw, RefreshFrom::Body));
+    }
+    let raw = input
+        .browser
+        .cookie(&spec.name)
+        .filter(|c| !c.is_empty())
+        .ok_or(ApiError::InvalidToken("No valid refresh token found."))?;
+    let csrf_cookie = input.browser.cookie(&browser.csrf_cookie.name);
+    browser
+        .check_csrf(&input.browser.csrf_request(csrf_cookie.as_deref()))
+        .map_err(ApiError::Csrf)?;
+    Ok((raw, RefreshFrom::Cookie))
+}
+
+impl App {
+    /// Cookie mode's `Set-Cookie` for a refresh token (its life: the token's `exp`).
+    pub fn refresh_cookie(&self, encoded: &str, token: &Token) -> Option<String> {
+        let spec = self.config.browser.refresh_cookie.as_ref()?;
+        let max_age = token.exp().map_or(0, |exp| exp - self.now);
+        Some(crate::cookies::set(spec, encoded, max_age))
+    }
+
+    /// Cookie mode's `Set-Cookie` that clears the refresh cookie.
+    pub fn clear_refresh_cookie(&self) -> Option<String> {
+        let spec = self.config.browser.refresh_cookie.as_ref()?;
+        Some(crate::cookies::clear(spec))
     }
 }

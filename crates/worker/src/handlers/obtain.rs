@@ -1,16 +1,37 @@
 //! `POST /api/token/` and `POST /api/token/sliding/`: Django's `authenticate()`, then
 //! simplejwt's `TokenObtainPairSerializer` / `TokenObtainSlidingSerializer`.
 
-use edgejwt_core::serializers::{self, LoginIds, Obtained};
+use edgejwt_core::{
+    browser::{new_csrf_token, CSRF_COOKIE_AGE},
+    serializers::{self, LoginIds, Obtained},
+};
 use serde_json::{json, Value};
 
 use super::{new_jti, random, App, Result};
-use crate::{password, request::char_fields, storage::User, view::Input};
+use crate::{
+    cookies,
+    error::ApiError,
+    password,
+    request::char_fields,
+    storage::User,
+    throttle,
+    view::{Input, Reply},
+};
 
 /// Checks the credentials: one password hash whatever the outcome (an unknown user hashes
-/// a dummy), and the core's one error for unknown, wrong and inactive.
+/// a dummy), and the core's one error for unknown, wrong and inactive. Throttled first
+/// (429 before any hash); a success gives its throttle slot back.
 async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     let [username, password] = char_fields(&input.data, ["username", "password"])?;
+    let slot = throttle::take(
+        &app.env,
+        &app.config.browser,
+        &input.client.ip,
+        &username,
+        js_sys::Date::now() as i64,
+        new_jti()?.as_str().to_owned(),
+    )
+    .await?;
     let iterations = app.config.password_hash_iterations;
     let user = app.store.user_by_username(&username).await?;
     let checked = match &user {
@@ -38,6 +59,13 @@ async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     if app.config.settings.update_last_login {
         app.store.set_last_login(user.id, app.now).await?;
     }
+    if let Some(slot) = slot {
+        app.ctx.wait_until(async move {
+            if let Err(e) = slot.release().await {
+                worker::console_error!("edgejwt: login throttle release failed: {e:?}");
+            }
+        });
+    }
     Ok(user)
 }
 
@@ -56,8 +84,17 @@ async fn record(app: &App, obtained: &Obtained, input: &Input) -> Result<()> {
         .await
 }
 
-/// `POST /api/token/`: credentials → `{"refresh", "access"}`.
-pub async fn pair(app: &App, input: Input) -> Result<Value> {
+/// `POST /api/token/`: credentials → `{"refresh", "access"}`. In cookie mode the refresh
+/// token goes in the HttpOnly cookie (the body's `refresh` is dj-rest-auth's `""` with
+/// `JWT_AUTH_HTTPONLY`), with a fresh `csrftoken` (Django rotates it at login); a browser
+/// on an untrusted origin cannot log in (login CSRF).
+pub async fn pair(app: &App, input: Input) -> Result<Reply> {
+    let browser = &app.config.browser;
+    if browser.refresh_cookie.is_some() {
+        browser
+            .check_origin(&input.browser.csrf_request(None))
+            .map_err(ApiError::Csrf)?;
+    }
     let user = authenticate_credentials(app, &input).await?;
     let obtained = serializers::obtain_pair(&user, &app.config.settings, app.now, login_ids()?);
     record(app, &obtained, &input).await?;
@@ -66,7 +103,25 @@ pub async fn pair(app: &App, input: Input) -> Result<Value> {
         .as_ref()
         .map(|t| app.encode(t))
         .transpose()?;
-    Ok(json!({ "refresh": app.encode(&obtained.token)?, "access": access }))
+    let refresh = app.encode(&obtained.token)?;
+    let Some(set_refresh) = app.refresh_cookie(&refresh, &obtained.token) else {
+        return Ok(json!({ "refresh": refresh, "access": access }).into());
+    };
+    let csrf = cookies::set(
+        &browser.csrf_cookie,
+        &new_csrf_token(random()?),
+        i64::try_from(CSRF_COOKIE_AGE).unwrap_or(i64::MAX),
+    );
+    let body_refresh = if browser.refresh_only_in_cookie {
+        ""
+    } else {
+        &refresh
+    };
+    Ok(
+        Reply::from(json!({ "refresh": body_refresh, "access": access }))
+            .with_cookie(set_refresh)
+            .with_cookie(csrf),
+    )
 }
 
 /// `POST /api/token/sliding/`: credentials → `{"token"}`.

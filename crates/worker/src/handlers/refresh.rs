@@ -1,6 +1,7 @@
 //! `POST /api/token/refresh/`: simplejwt's `TokenRefreshView`, end to end.
 //!
-//! 1. The body's `refresh` field is a `CharField` ([`char_fields`]).
+//! 1. The body's `refresh` field is a `CharField`; in cookie mode, without one, the refresh
+//!    cookie after Django's CSRF check ([`refresh_token`]).
 //! 2. edgejwt-core decodes it (signature, `exp`, `aud`/`iss`: errors here answer at once)
 //!    and verifies it as a refresh token, minting the new access token and, when rotating,
 //!    the new refresh token — both unsigned, nothing stored yet.
@@ -23,12 +24,15 @@ use edgejwt_core::{
 };
 use serde_json::{Map, Value};
 
-use super::{new_jti, sessions, App, Result};
-use crate::{request::char_fields, storage::Sessions, view::Input};
+use super::{new_jti, refresh_token, sessions, App, RefreshFrom, Result};
+use crate::{
+    storage::Sessions,
+    view::{Input, Reply},
+};
 
-pub async fn refresh(app: &App, input: Input) -> Result<Value> {
+pub async fn refresh(app: &App, input: Input) -> Result<Reply> {
     let (settings, now) = (&app.config.settings, app.now);
-    let [raw] = char_fields(&input.data, ["refresh"])?;
+    let (raw, from) = refresh_token(app, &input)?;
     let plan = serializers::refresh(
         &raw,
         &app.config.backend,
@@ -65,8 +69,20 @@ pub async fn refresh(app: &App, input: Input) -> Result<Value> {
         .write_after_response(&app.ctx, out.revoke.iter().cloned().collect(), now);
     let mut body = Map::new();
     body.insert("access".into(), app.encode(&out.access)?.into());
+    let mut set_cookie = None;
     if let Some(rotated) = &out.refresh {
-        body.insert("refresh".into(), app.encode(rotated)?.into());
+        let encoded = app.encode(rotated)?;
+        // A refresh by cookie gets its rotated token back in the cookie (dj-rest-auth).
+        if from == RefreshFrom::Cookie {
+            set_cookie = app.refresh_cookie(&encoded, rotated);
+        }
+        if from == RefreshFrom::Body || !app.config.browser.refresh_only_in_cookie {
+            body.insert("refresh".into(), encoded.into());
+        }
     }
-    Ok(Value::Object(body))
+    let reply = Reply::from(Value::Object(body));
+    Ok(match set_cookie {
+        Some(cookie) => reply.with_cookie(cookie),
+        None => reply,
+    })
 }

@@ -60,7 +60,9 @@ pub async fn end(
 
 /// `DELETE /api/sessions/<sid>/`: 204; another user's or an unknown session is 404.
 pub async fn revoke(app: &App, input: Input) -> Result<Reply> {
-    let user = authenticated(app, &input).await?.user;
+    let auth = authenticated(app, &input).await?;
+    let own = session_id(&auth.token, &app.config.settings).map(str::to_owned);
+    let user = auth.user;
     let sid = input.sid.clone().unwrap_or_default();
     match end(
         app,
@@ -71,12 +73,18 @@ pub async fn revoke(app: &App, input: Input) -> Result<Reply> {
     .await?
     {
         0 => Err(ApiError::NotFound),
-        _ => Ok(Reply::NoContent),
+        // Ending the caller's own session ends its refresh cookie too.
+        _ => Ok(match app.clear_refresh_cookie() {
+            Some(clear) if own.as_deref() == Some(sid.as_str()) => {
+                Reply::no_content().with_cookie(clear)
+            }
+            _ => Reply::no_content(),
+        }),
     }
 }
 
 /// `POST /api/sessions/revoke-all/`: logout everywhere, this session included.
-pub async fn revoke_all(app: &App, input: Input) -> Result<Value> {
+pub async fn revoke_all(app: &App, input: Input) -> Result<Reply> {
     let user = authenticated(app, &input).await?.user;
     let n = end(
         app,
@@ -85,5 +93,9 @@ pub async fn revoke_all(app: &App, input: Input) -> Result<Value> {
         SessionEnd::LogoutAll,
     )
     .await?;
-    Ok(json!({ "revoked": n }))
+    let reply = Reply::from(json!({ "revoked": n }));
+    Ok(match app.clear_refresh_cookie() {
+        Some(clear) => reply.with_cookie(clear),
+        None => reply,
+    })
 }
