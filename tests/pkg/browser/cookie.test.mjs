@@ -56,7 +56,7 @@ const nameValue = (setCookie) => setCookie.split(";")[0].split(/=(.*)/s).slice(0
 /** The refresh cookie's value as a Set-Cookie of `entry` set it (`""` when cleared), or undefined. */
 const refreshSet = (entry) => entry.setCookies?.map(nameValue).find(([n]) => n === REFRESH_COOKIE)?.[1];
 /** A Set-Cookie header with its value redacted, to print what the issuer sends. */
-const redacted = (setCookie) => setCookie.replace(/^([^=]+)=[^;]*/, (_, n) => `${n}=<${n === REFRESH_COOKIE ? "refresh token" : "value"}>`);
+const redacted = (setCookie) => setCookie.replace(/^([^=]+)=([^;]*)/, (all, n, v) => (v && v !== '""' ? `${n}=<${n === REFRESH_COOKIE ? "refresh token" : "value"}>` : all));
 const refreshes = (server, mark) => server.since(mark).filter((e) => e.method === "POST" && e.path === "/api/token/refresh/");
 const jarCookie = async (page, name) => (await page.context().cookies()).find((c) => c.name === name);
 /** The number of refresh tokens the issuer has issued in session `sid`. */
@@ -295,7 +295,7 @@ describe("AuthClient in cookie mode, in Chromium against the issuer", { concurre
 
       next = api.mark();
       await page.evaluate(() => clients.tab.client.logout());
-      const [blacklist] = api.since(next).filter((e) => e.path === "/api/token/blacklist/");
+      const [blacklist] = api.since(next).filter((e) => e.method === "POST" && e.path === "/api/token/blacklist/");
       assert.deepEqual([blacklist.status, blacklist.origin], [200, app.base]);
       assert.notEqual(refreshSet(blacklist), undefined, "a Set-Cookie clears the cookie");
       assert.equal(await jarCookie(page, REFRESH_COOKIE), undefined);
