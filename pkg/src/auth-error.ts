@@ -10,9 +10,10 @@ import type { ErrorCode } from "./wasm/edgejwt.js";
  *   session has been cleared in every tab;
  * - `not_authenticated`: there is no session to refresh, or an account call (sessions,
  *   password change) was refused with a 401/403;
- * - `network_error`: the issuer could not be reached or answered 5xx/408/429; the session is
- *   kept and the refresh retried later. A 429 (DRF's throttle: too many failed logins) has
- *   `retryAfter`, the seconds to wait;
+ * - `network_error`: the issuer could not be reached or answered 5xx/408; the session is
+ *   kept and the refresh retried later;
+ * - `throttled`: too many failed logins (DRF's throttle, 429); `retryAfter` is the wait in
+ *   seconds (`Retry-After`);
  * - `invalid`: an account call was refused with a 400 (DRF's field errors, in `fields`), or
  *   another 4xx;
  * - `not_found`: the session to revoke is not one of the user's (404).
@@ -22,7 +23,7 @@ import type { ErrorCode } from "./wasm/edgejwt.js";
  */
 export type AuthErrorCode = Extract<
   ErrorCode,
-  "invalid_credentials" | "refresh_failed" | "not_authenticated" | "network_error" | "invalid" | "not_found"
+  "invalid_credentials" | "refresh_failed" | "not_authenticated" | "network_error" | "invalid" | "not_found" | "throttled"
 >;
 
 /**
@@ -36,7 +37,7 @@ export type AuthErrorCode = Extract<
  * try {
  *   await client.login("alice", "wrong");
  * } catch (err) {
- *   if (err instanceof AuthError && err.retryAfter !== undefined) form.showError(`Too many attempts: wait ${err.retryAfter} s`);
+ *   if (err instanceof AuthError && err.code === "throttled") form.showError(`Too many attempts: wait ${err.retryAfter} s`);
  *   else if (err instanceof AuthError && err.code === "invalid_credentials") form.showError(err.detail);
  * }
  */

@@ -79,11 +79,12 @@ export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-/** The error for an answer without tokens: `refused` for a 4xx, `network_error` otherwise. */
+/** The error for an answer without tokens: `throttled` for a 429, `refused` for another 4xx, `network_error` otherwise. */
 function failure({ res, body }: Answer, what: string, refused: AuthErrorCode): AuthError {
   const detail = detailOf(body);
-  const code = res.ok || isTransient(res.status) ? "network_error" : refused;
-  const retryAfter = res.status === 429 ? retryAfterOf(res, detail) : undefined;
+  const throttled = res.status === 429;
+  const code = throttled ? "throttled" : res.ok || isTransient(res.status) ? "network_error" : refused;
+  const retryAfter = throttled ? retryAfterOf(res, detail) : undefined;
   return new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${res.status}`, {
     status: res.status,
     detail,

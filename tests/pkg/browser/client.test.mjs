@@ -25,7 +25,8 @@ let browser;
 before(async () => {
   const size = await buildPage(WWW);
   console.log(`client.ts bundle (esbuild --minify): ${size.bytes} bytes, ${size.gzip} gzip`);
-  issuer = await startIssuer({ vars: { ACCESS_TOKEN_LIFETIME: `${ACCESS_LIFETIME_S}s` } });
+  // The shipped login throttle (per username and address; the harness turns it off).
+  issuer = await startIssuer({ vars: { ACCESS_TOKEN_LIFETIME: `${ACCESS_LIFETIME_S}s`, LOGIN_THROTTLE_RATE: "5/min" } });
   server = await startServer({ root: WWW, upstream: issuer.base });
   other = await startServer({ root: WWW });
   browser = await launchChromium();
@@ -673,4 +674,22 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       const held = await Promise.all(tabs.map((tab) => tab.evaluate(() => [clients.tab.client.accessToken, JSON.parse(localStorage.getItem("t14")).refresh])));
       assert.deepEqual(held, Array(3).fill([sent.at(-1).response.access, expected]), "every tab holds the newest pair");
     }, withoutWebLocks));
+  test("15. past the login throttle: AuthError('throttled') with retryAfter, DRF's wait in seconds", { timeout: 30_000 }, () =>
+    inBrowser("15-throttled", 1, async (page) => {
+      const mark = server.mark();
+      const tries = await page.evaluate(async () => {
+        makeClient("tab", { channelName: "t15" });
+        const out = [];
+        for (let i = 1; i <= 6; i++) out.push(await outcome("tab", (c) => c.login("mallory", `guess-${i}`)));
+        return out;
+      });
+      for (const t of tries.slice(0, 5)) assert.deepEqual([t.code, t.status, t.retryAfter], ["invalid_credentials", 401, undefined]);
+      const throttled = tries[5];
+      assert.deepEqual([throttled.name, throttled.code, throttled.status], ["AuthError", "throttled", 429]);
+      assert.ok(Number.isInteger(throttled.retryAfter) && throttled.retryAfter >= 1 && throttled.retryAfter <= 60, `retryAfter ${throttled.retryAfter}`);
+      const unit = throttled.retryAfter === 1 ? "second" : "seconds";
+      assert.equal(throttled.detail, `Request was throttled. Expected available in ${throttled.retryAfter} ${unit}.`);
+      const answered = server.since(mark).filter((e) => e.path === "/api/token/").at(-1);
+      assert.equal(answered.headers["retry-after"], String(throttled.retryAfter), "retryAfter is the issuer's Retry-After");
+    }));
 });
