@@ -60,12 +60,10 @@ export function readCookie(name: string): string | null {
   return null;
 }
 
-/** DRF's wait for a throttled request: `Retry-After`, else the seconds in its detail. */
-function retryAfterOf(res: Response, detail: string | undefined): number | undefined {
-  const header = Number(res.headers.get("Retry-After"));
-  if (res.headers.has("Retry-After") && Number.isFinite(header) && header >= 0) return Math.ceil(header);
-  const match = detail?.match(/available in (\d+) seconds?/);
-  return match ? Number(match[1]) : undefined;
+/** DRF's wait for a throttled request, in seconds: its `Retry-After`. */
+function retryAfterOf(res: Response): number | undefined {
+  const seconds = Number(res.headers.get("Retry-After") ?? NaN);
+  return seconds >= 0 ? Math.ceil(seconds) : undefined;
 }
 
 /** simplejwt's `detail`, or its field errors (`{"username": ["This field is required."]}`) as one line. */
@@ -84,7 +82,7 @@ function failure({ res, body }: Answer, what: string, refused: AuthErrorCode): A
   const detail = detailOf(body);
   const throttled = res.status === 429;
   const code = throttled ? "throttled" : res.ok || isTransient(res.status) ? "network_error" : refused;
-  const retryAfter = throttled ? retryAfterOf(res, detail) : undefined;
+  const retryAfter = throttled ? retryAfterOf(res) : undefined;
   return new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${res.status}`, {
     status: res.status,
     detail,
@@ -125,13 +123,7 @@ export class IssuerHttp {
     // to any URL the app happens to fetch would leak the session.
     const here = (globalThis as { location?: { href?: string } }).location?.href;
     this.#bearerOrigins = new Set();
-    for (const url of [this.#baseUrl || here, ...apiOrigins]) {
-      try {
-        if (url) this.#bearerOrigins.add(new URL(url, here).origin);
-      } catch {
-        throw new TypeError(`edgejwt: not a URL: ${JSON.stringify(url)}`);
-      }
-    }
+    for (const url of [this.#baseUrl || here, ...apiOrigins]) if (url) this.#bearerOrigins.add(new URL(url, here).origin);
   }
 
   /** A path starting with `/` against `baseUrl`; anything else as given. */
@@ -163,13 +155,15 @@ export class IssuerHttp {
     const { res, body } = answer;
     if (res.ok && typeof body.access === "string" && typeof body.refresh === "string") {
       if (this.#cookie) {
+        // Without it every refresh fails: the issuer is not in cookie mode, or the cookie's
+        // domain (CSRF_COOKIE_DOMAIN) does not cover this page.
         if (this.csrfToken() === null && typeof document !== "undefined") {
-          throw new AuthError("invalid", `edgejwt: cookie mode, but this page cannot read the CSRF cookie "${this.#cookie.csrfCookieName}" after login: is the issuer in cookie mode (JWT_AUTH_REFRESH_COOKIE), and does CSRF_COOKIE_DOMAIN cover this page?`);
+          throw new AuthError("invalid", `edgejwt: no ${this.#cookie.csrfCookieName} cookie after login: is the issuer in cookie mode?`);
         }
         return { access: body.access, refresh: "" };
       }
       if (body.refresh === "") {
-        throw new AuthError("invalid", 'edgejwt: the issuer keeps the refresh token in an HttpOnly cookie (JWT_AUTH_HTTPONLY): use mode: "cookie"');
+        throw new AuthError("invalid", 'edgejwt: the refresh token is in an HttpOnly cookie: use mode: "cookie"');
       }
       return { access: body.access, refresh: body.refresh };
     }

@@ -164,6 +164,6 @@ test("the switch to bearer mode against this cookie-mode issuer says why sign-in
   assert.match(await page.textContent("#issuer"), /Sign-in in bearer mode will be refused/);
   await signIn(page);
   await page.waitForSelector("#login-error:not([hidden])");
-  assert.match(await page.textContent("#login-error"), /HttpOnly cookie \(JWT_AUTH_HTTPONLY\): use mode: "cookie"/);
+  assert.match(await page.textContent("#login-error"), /the refresh token is in an HttpOnly cookie: use mode: "cookie"/);
   await context.close();
 });
