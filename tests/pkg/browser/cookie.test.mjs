@@ -325,4 +325,26 @@ describe("AuthClient in cookie mode, in Chromium against the issuer", { concurre
         assert.deepEqual(events.filter((t) => t !== "login" && t !== "refresh"), []);
       }
     }));
+  test("C6. logout everywhere from another origin clears the refresh cookie too ('revoked', then signed out after a reload)", { timeout: 30_000 }, () =>
+    inContexts(browser, { name: "c6-logout-everywhere", base: app.base, counts: [1] }, async ([[page]]) => {
+      const options = { baseUrl: api.base, channelName: "c6" };
+      const claims = await login(page, options);
+      const mark = api.mark();
+      const out = await page.evaluate(() => outcome("tab", (c) => c.logoutEverywhere()));
+      assert.equal(out.ok, true, JSON.stringify(out));
+      const [revokeAll] = api.since(mark).filter((e) => e.method === "POST" && e.path === "/api/sessions/revoke-all/");
+      assert.deepEqual([revokeAll.status, revokeAll.origin, revokeAll.headers["access-control-allow-credentials"]], [200, app.base, "true"]);
+      assert.notEqual(refreshSet(revokeAll), undefined, "a Set-Cookie clears the cookie");
+      assert.equal(await jarCookie(page, REFRESH_COOKIE), undefined, "the browser took it across origins");
+      const events = await page.evaluate(() => snapshot("tab").events.map((e) => [e.type, e.sid ?? null]));
+      assert.deepEqual(events, [["login", null], ["revoked", claims.sid], ["logout", null]]);
+      await page.reload();
+      await page.waitForFunction(() => window.edgejwtReady === true);
+      const after = await page.evaluate(async (o) => {
+        const { client } = makeClient("tab", { mode: "cookie", ...o });
+        await client.ready;
+        return client.isAuthenticated;
+      }, options);
+      assert.equal(after, false);
+    }));
 });
