@@ -48,6 +48,11 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   node bench/issuer-load.mjs
   echo
+  echo "## Login throttling's cost (the Durable Object)"
+  echo
+  # The issuer's own log lines (workerd's stdout) are not part of the table.
+  node bench/throttle-cost.mjs | grep -v '^edgejwt: '
+  echo
   echo "## Native core (criterion, ns per operation)"
   echo
   echo "| operation | ns |"

@@ -75,7 +75,14 @@ export default function (env) {
   };
 }`;
 
-async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false }) {
+/** A login throttle that cannot be reached (`brokenThrottle`): every request to it throws. */
+const BROKEN_THROTTLE = `
+export class Broken {
+  async fetch() { throw new Error("injected Durable Object failure"); }
+}
+export default { fetch: () => new Response("unused") };`;
+
+async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false }) {
   const revocations = faultyKv
     ? { wrappedBindings: { REVOCATIONS: { scriptName: "faulty-kv" } } }
     : { kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" } };
@@ -89,7 +96,11 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     ],
     compatibilityDate: "2025-06-01",
     d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-    durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
+    durableObjects: {
+      LOGIN_THROTTLE: brokenThrottle
+        ? { className: "Broken", scriptName: "broken-throttle" }
+        : { className: "LoginThrottle", useSQLite: true },
+    },
     ...revocations,
     bindings: {
       SIGNING_KEY: REFERENCE_KEY,
@@ -104,8 +115,9 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     },
   };
   const faulty = { name: "faulty-kv", modules: true, script: FAULTY_KV, kvNamespaces: { KV: "00000000000000000000000000000000" } };
+  const broken = { name: "broken-throttle", modules: true, script: BROKEN_THROTTLE, durableObjects: { BROKEN: "Broken" } };
   const mf = new Miniflare({
-    workers: faultyKv ? [issuer, faulty] : [issuer],
+    workers: [issuer, ...(faultyKv ? [faulty] : []), ...(brokenThrottle ? [broken] : [])],
     ...(persist
       ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, durableObjectsPersist: `${persist}/v3/do` }
       : {}),

@@ -80,6 +80,40 @@ pub struct CookieSpec {
     pub same_site: SameSite,
 }
 
+impl CookieSpec {
+    /// The `Set-Cookie` value for `value` living `max_age` seconds (0 removes the cookie),
+    /// in Django's attribute order. Values here are tokens and CSRF secrets (base64url,
+    /// dots, letters, digits): nothing to quote.
+    pub fn set_cookie(&self, value: &str, max_age: i64) -> String {
+        let mut out = format!("{}={}; Max-Age={}", self.name, value, max_age.max(0));
+        if let Some(domain) = &self.domain {
+            out.push_str("; Domain=");
+            out.push_str(domain);
+        }
+        out.push_str("; Path=");
+        out.push_str(&self.path);
+        out.push_str("; SameSite=");
+        out.push_str(self.same_site.as_str());
+        if self.secure {
+            out.push_str("; Secure");
+        }
+        if self.http_only {
+            out.push_str("; HttpOnly");
+        }
+        out
+    }
+}
+
+/// The value of the first cookie named `name` in a `Cookie` header (RFC 6265 5.4's
+/// `name=value; name=value`; browsers send the most specific path first). A split and a
+/// compare: the `cookie` crate would add 44 KiB of wasm (time's parser) for it.
+pub fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').find_map(|pair| {
+        let (n, v) = pair.split_once('=')?;
+        (n.trim() == name).then(|| v.trim().trim_matches('"'))
+    })
+}
+
 /// Django's `CSRF_COOKIE_AGE`: a year, in seconds.
 pub const CSRF_COOKIE_AGE: u64 = 31_449_600;
 
@@ -780,6 +814,28 @@ mod tests {
                 .map(|(_, v)| (*v).to_owned())
         })
         .expect("valid settings")
+    }
+
+    #[test]
+    fn cookies_are_read_and_written_as_browsers_and_django_do() {
+        let header = "a=1; refresh=eyJ.x.y ; csrftoken=\"abc\"; refresh=second";
+        assert_eq!(cookie_value(header, "refresh"), Some("eyJ.x.y"));
+        assert_eq!(cookie_value(header, "csrftoken"), Some("abc"));
+        assert_eq!(cookie_value(header, "missing"), None);
+        assert_eq!(cookie_value("novalue; x=", "novalue"), None);
+        let spec = CookieSpec {
+            name: "refresh".into(),
+            path: "/api/".into(),
+            domain: Some("example.com".into()),
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+        };
+        assert_eq!(
+            spec.set_cookie("t", 60),
+            "refresh=t; Max-Age=60; Domain=example.com; Path=/api/; SameSite=Lax; Secure; HttpOnly"
+        );
+        assert!(spec.set_cookie("", -5).starts_with("refresh=; Max-Age=0;"));
     }
 
     #[test]
