@@ -136,7 +136,8 @@ describe("AuthClient in cookie mode, in Chromium against the issuer", { concurre
       // The timer refreshes before the access token expires.
       await until(() => refreshes(api, mark).some((e) => e.done), (ACCESS_LIFETIME_S + 3) * 1000, "the timer's refresh");
       await sleep(ACCESS_LIFETIME_S * 1000); // and lives past the first access token's expiry
-      await page.evaluate(() => stopPolling("tab"));
+      await page.evaluate(() => (stopPolling("tab"), clients.tab.client.close())); // no timer from here on
+      await until(() => refreshes(api, mark).every((e) => e.done), 5_000, "the refreshes in flight");
       const csrf = (await jarCookie(page, "csrftoken")).value;
       const done = refreshes(api, mark).filter((e) => e.done);
       assert.ok(done.length >= 1);
