@@ -84,7 +84,8 @@ describe("AuthClient in cookie mode, in Chromium against the issuer", { concurre
         void makeClient("tab", { mode: "cookie", channelName: "c1" });
       });
       const mark = api.mark();
-      await login(page, { channelName: "c1" });
+      // Django's spelling of CSRF_HEADER_NAME works as well as the header's.
+      await login(page, { channelName: "c1", csrfHeaderName: "HTTP_X_CSRFTOKEN" });
       await page.evaluate(() => clients.tab.client.refresh());
       const seen = await page.evaluate(() => ({
         cookie: document.cookie,
@@ -99,6 +100,7 @@ describe("AuthClient in cookie mode, in Chromium against the issuer", { concurre
       console.log(`login Set-Cookie: ${JSON.stringify(obtain.setCookies.map(redacted))}`);
       const refresh = await jarCookie(page, REFRESH_COOKIE);
       const csrf = await jarCookie(page, "csrftoken");
+      assert.deepEqual(refreshes(api, mark).map((r) => [r.status, r.csrf]), [[200, csrf.value]]);
       assert.deepEqual([refresh.httpOnly, refresh.secure, refresh.sameSite, refresh.path], [true, true, "Lax", "/api/"]);
       assert.ok(refresh.expires > Date.now() / 1000, "a persistent cookie (Max-Age)");
       assert.match(csrf.value, /^[A-Za-z0-9]{32}$/);
