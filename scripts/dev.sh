@@ -16,7 +16,8 @@
 #                   http://localhost:$PORT and the page on http://localhost:$PAGE_PORT (8788; same
 #                   site, so the SameSite=Lax cookie is sent and the page reads the csrftoken
 #                   cookie), with CORS_ALLOWED_ORIGINS, CORS_ALLOW_CREDENTIALS and
-#                   CSRF_TRUSTED_ORIGINS naming the page. Chromium takes Secure cookies on
+#                   CSRF_TRUSTED_ORIGINS naming the page (and CORS_EXPOSE_HEADERS=retry-after
+#                   for the throttle's wait). Chromium takes Secure cookies on
 #                   http://localhost, so JWT_AUTH_SECURE and CSRF_COOKIE_SECURE stay true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,8 @@ if [ -n "$cross" ]; then
   export CORS_ALLOWED_ORIGINS="${CORS_ALLOWED_ORIGINS-$page_origin}"
   export CORS_ALLOW_CREDENTIALS="${CORS_ALLOW_CREDENTIALS-true}"
   export CSRF_TRUSTED_ORIGINS="${CSRF_TRUSTED_ORIGINS-$page_origin}"
+  # A throttled login's Retry-After, readable by the page.
+  export CORS_EXPOSE_HEADERS="${CORS_EXPOSE_HEADERS-retry-after}"
 fi
 # What the demo page is told: where the issuer is, and the mode it runs in.
 issuer_url="" mode_name=bearer

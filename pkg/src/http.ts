@@ -60,9 +60,13 @@ export function readCookie(name: string): string | null {
   return null;
 }
 
-/** DRF's wait for a throttled request, in seconds: its `Retry-After`. */
-function retryAfterOf(res: Response): number | undefined {
-  const seconds = Number(res.headers.get("Retry-After") ?? NaN);
+/**
+ * DRF's wait for a throttled request, in seconds: its `Retry-After`, else the number in its
+ * detail, since across origins the header is readable only if the issuer exposes it
+ * (`CORS_EXPOSE_HEADERS`).
+ */
+function retryAfterOf(res: Response, detail = ""): number | undefined {
+  const seconds = Number(res.headers.get("Retry-After") ?? /available in (\d+) second/.exec(detail)?.[1] ?? NaN);
   return seconds >= 0 ? Math.ceil(seconds) : undefined;
 }
 
@@ -82,7 +86,7 @@ function failure({ res, body }: Answer, what: string, refused: AuthErrorCode): A
   const detail = detailOf(body);
   const throttled = res.status === 429;
   const code = throttled ? "throttled" : res.ok || isTransient(res.status) ? "network_error" : refused;
-  const retryAfter = throttled ? retryAfterOf(res) : undefined;
+  const retryAfter = throttled ? retryAfterOf(res, detail) : undefined;
   return new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${res.status}`, {
     status: res.status,
     detail,

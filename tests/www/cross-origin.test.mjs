@@ -139,10 +139,15 @@ test("the sixth failed sign-in is throttled: the message counts the wait down an
     await page.waitForFunction((n) => [...document.querySelectorAll("#timeline li")].filter((li) => li.textContent.includes("login failed")).length >= n, i);
     assert.equal(await page.isHidden("#throttle"), true);
   }
+  const answer = page.waitForResponse((r) => r.url() === `${issuer_base}/api/token/` && r.request().method() === "POST");
   await signIn(page, "mallory", "guess-6");
+  const headers = (await answer).headers();
   await page.waitForSelector("#throttle:not([hidden])");
   const first = Number(await page.getAttribute("#throttle", "data-remaining"));
   assert.ok(first >= 1 && first <= 60, `wait ${first} s`);
+  // dev.sh exposes Retry-After to the page (CORS_EXPOSE_HEADERS), and the page counts down from it.
+  assert.match(headers["access-control-expose-headers"] ?? "", /retry-after/i);
+  assert.ok(Math.abs(Number(headers["retry-after"]) - first) <= 1, `Retry-After ${headers["retry-after"]}, shown ${first}`);
   assert.match(await page.textContent("#throttle"), new RegExp(`Too many failed sign-ins: try again in ${first} s\\.`));
   assert.equal(await page.isDisabled("#login-form button[type=submit]"), true);
   await page.screenshot({ path: join(ARTIFACTS, "cross-origin-3-throttled.png"), fullPage: true });

@@ -39,6 +39,7 @@ before(async () => {
       CSRF_TRUSTED_ORIGINS: `${api.base},${app.base}`,
       CORS_ALLOWED_ORIGINS: app.base,
       CORS_ALLOW_CREDENTIALS: "true",
+      LOGIN_THROTTLE_RATE: "5/min", // the shipped rate (the harness turns it off); no CORS_EXPOSE_HEADERS
     },
   });
   api.setUpstream(issuer.base);
@@ -349,5 +350,22 @@ describe("AuthClient in cookie mode, in Chromium against the issuer", { concurre
         return client.isAuthenticated;
       }, options);
       assert.equal(after, false);
+    }));
+  test("C7. throttled across origins: retryAfter from DRF's detail when Retry-After is not exposed to the page", { timeout: 30_000 }, () =>
+    inContexts(browser, { name: "c7-throttled-cross-origin", base: app.base, counts: [1] }, async ([[page]]) => {
+      const mark = api.mark();
+      const tries = await page.evaluate(async (baseUrl) => {
+        makeClient("tab", { mode: "cookie", baseUrl, channelName: "c7" });
+        const out = [];
+        for (let i = 1; i <= 6; i++) out.push(await outcome("tab", (c) => c.login("mallory", `guess-${i}`)));
+        return out;
+      }, api.base);
+      assert.deepEqual(tries.slice(0, 5).map((t) => [t.code, t.status]), Array(5).fill(["invalid_credentials", 401]));
+      const { code, status, retryAfter, detail } = tries[5];
+      assert.deepEqual([code, status], ["throttled", 429]);
+      const answered = api.since(mark).filter((e) => e.method === "POST" && e.path === "/api/token/").at(-1);
+      assert.equal(answered.headers["access-control-expose-headers"], undefined, "the page cannot read Retry-After");
+      assert.equal(retryAfter, Number(answered.headers["retry-after"]));
+      assert.match(detail, new RegExp(`^Request was throttled\\. Expected available in ${retryAfter} seconds?\\.$`));
     }));
 });
