@@ -1,6 +1,8 @@
-// The SPA client (pkg/src/client.ts) in headless Chromium against the real issuer (workerd via
-// Miniflare, real local D1 and KV). The page and the issuer's API share one origin through
-// server.mjs, whose proxy log is how the tests count refreshes and see the tokens sent.
+// The SPA client (pkg/src/client.ts) in bearer mode in headless Chromium against the real
+// issuer (workerd via Miniflare, real local D1, KV and the login throttle's Durable Object).
+// The page and the issuer's API share one origin through server.mjs, whose proxy log is how
+// the tests count refreshes and see the tokens sent; a second server is "another origin".
+// Cookie mode: cookie.test.mjs. Shared set-up: chromium.mjs.
 //
 //   bash scripts/ensure-chromium.sh        # once: Debian's chromium at /usr/bin/chromium
 //   node --test tests/pkg/browser/client.test.mjs
