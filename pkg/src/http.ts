@@ -44,18 +44,12 @@ export function headerName(name: string): string {
   return name.startsWith("HTTP_") ? name.slice(5).replace(/_/g, "-") : name;
 }
 
-/** The value of cookie `name` as this page sees it (`document.cookie`); `null` without one. */
+/** The value of cookie `name` as this page sees it (`document.cookie`, as sent: a CSRF token is alphanumeric); `null` without one. */
 export function readCookie(name: string): string | null {
-  const jar = (globalThis as { document?: { cookie?: string } }).document?.cookie;
-  for (const pair of jar ? jar.split(";") : []) {
+  const jar = (globalThis as { document?: { cookie?: string } }).document?.cookie ?? "";
+  for (const pair of jar.split(";")) {
     const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(pair.slice(eq + 1).trim());
-      } catch {
-        return pair.slice(eq + 1).trim();
-      }
-    }
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
   }
   return null;
 }
