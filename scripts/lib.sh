@@ -23,6 +23,18 @@ ensure_wasm_bindgen() {
   export PATH="$root/bin:$PATH"
 }
 
+# cargo-fuzz and the nightly toolchain it needs (sanitizer flags), for fuzz/.
+CARGO_FUZZ_VERSION=0.13.1
+ensure_cargo_fuzz() {
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  local root="$EDGEJWT_TOOLS/cargo-fuzz-$CARGO_FUZZ_VERSION"
+  if ! "$root/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    echo "installing cargo-fuzz $CARGO_FUZZ_VERSION into $root" >&2
+    cargo install -q cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --root "$root"
+  fi
+  export PATH="$root/bin:$PATH"
+}
+
 # npm packages of the repository (wrangler, miniflare, ...), installed once per lockfile.
 ensure_npm() {
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

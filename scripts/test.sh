@@ -45,6 +45,9 @@ step "Rust tests (edgejwt-core: unit, integration, doctests; worker: unit)"
 cargo test -p edgejwt-core --all-features
 cargo test -p edgejwt-worker --lib
 
+step "fuzz targets (cargo fuzz, ${FUZZ_SECONDS:-20} s each, seeded from the fixtures)"
+bash scripts/fuzz.sh
+
 step "edgejwt-core builds without std (wasm32v1-none)"
 cargo build -p edgejwt-core --release --target wasm32v1-none
 

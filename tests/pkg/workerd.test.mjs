@@ -50,6 +50,7 @@ export default {
         compatibilityDate: "2025-06-01",
         d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
         kvNamespaces: { REVOCATIONS: KV_ID },
+        durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
         bindings: {
           SIGNING_KEY: REFERENCE_KEY,
           PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),

@@ -36,6 +36,24 @@ use crate::{
     view::{Reads, View},
 };
 
+/// Entry points for the fuzz targets (`fuzz/`), compiled only by `cargo fuzz`.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::request::{char_fields, parse_body, MAX_BODY};
+
+    /// A body through the parsers and the token views' `CharField` checks.
+    pub fn body(content_type: &str, bytes: &[u8]) {
+        if bytes.len() > MAX_BODY {
+            return;
+        }
+        if let Some(Ok(data)) = parse_body(content_type, bytes) {
+            let _ = char_fields(&data, ["username", "password"]);
+            let _ = char_fields(&data, ["refresh"]);
+        }
+    }
+}
+
 const TOKEN_VIEW: &[worker::Method] = &[worker::Method::Post];
 const READ_VIEW: &[worker::Method] = &[worker::Method::Get, worker::Method::Head];
 

@@ -16,6 +16,10 @@ use crate::error::ApiError;
 /// few hundred bytes; the cap keeps parsing cost bounded.
 use crate::config::MAX_BODY_BYTES;
 
+/// The body limit, for the fuzz targets.
+#[cfg(fuzzing)]
+pub(crate) const MAX_BODY: usize = MAX_BODY_BYTES;
+
 /// Reads the body into a JSON object of fields (simplejwt's `request.data`).
 pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError> {
     let content_type = req
@@ -41,20 +45,32 @@ pub async fn read_data(req: &mut Request) -> Result<Map<String, Value>, ApiError
     if bytes.is_empty() {
         return Ok(Map::new());
     }
+    match parse_body(&content_type, &bytes) {
+        Some(parsed) => parsed,
+        None => parse_multipart(&content_type, bytes).await,
+    }
+}
+
+/// A body by its media type, as DRF's parsers read it; `None` for multipart (the runtime's
+/// parser, async). 415 for a type no parser reads.
+pub(crate) fn parse_body(
+    content_type: &str,
+    bytes: &[u8],
+) -> Option<Result<Map<String, Value>, ApiError>> {
     let media_type = content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    match media_type.as_str() {
-        "application/json" => parse_json(&bytes),
-        "application/x-www-form-urlencoded" => Ok(form_urlencoded::parse(&bytes)
+    Some(match media_type.as_str() {
+        "application/json" => parse_json(bytes),
+        "application/x-www-form-urlencoded" => Ok(form_urlencoded::parse(bytes)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect()),
-        "multipart/form-data" => parse_multipart(&content_type, bytes).await,
-        _ => Err(ApiError::UnsupportedMediaType(content_type)),
-    }
+        "multipart/form-data" => return None,
+        _ => Err(ApiError::UnsupportedMediaType(content_type.to_owned())),
+    })
 }
 
 /// The body, read chunk by chunk and abandoned as soon as it passes [`MAX_BODY_BYTES`]:
