@@ -6,14 +6,15 @@
 //
 // This file is the public entry (`edgejwt/client`) and the session's lifecycle; the parts live
 // in session.ts (state, storage copy), scheduler.ts (refresh timer), tabs.ts (BroadcastChannel,
-// Web Locks), http.ts (requests to the issuer), account.ts (the session API's and password
-// change's answers) and storage.ts (storage adapters).
+// Web Locks or a localStorage lease), http.ts (requests to the issuer, cookie mode's CSRF
+// header), account.ts (the session API's and password change's answers) and storage.ts
+// (storage adapters).
 
 import { accountAnswer, sessionList, type ActiveSession } from "./account.js";
 import { AuthError } from "./auth-error.js";
-import { IssuerHttp, REQUEST_TIMEOUT_MS } from "./http.js";
+import { headerName, IssuerHttp, REQUEST_TIMEOUT_MS } from "./http.js";
 import { RefreshTimer, refreshDueAt } from "./scheduler.js";
-import { accessExpired, asSession, payloadOf, refreshUsable, sessionOf, SessionState, sidOf, type Session } from "./session.js";
+import { accessExpired, credentialOf, payloadOf, refreshUsable, sessionOf, SessionState, sidOf, type Session } from "./session.js";
 import { resolveStorage, type StorageName, type TokenStorage } from "./storage.js";
 import { GenerationLock, TabChannel, withRefreshLock, type Message } from "./tabs.js";
 
@@ -33,14 +34,32 @@ export { MemoryStorage, WebStorage } from "./storage.js";
  * });
  */
 export interface AuthClientOptions {
+  /**
+   * `"bearer"` (default): the client holds the refresh token (in `storage`) and sends it in
+   * the body, simplejwt's contract. `"cookie"`: the issuer keeps it in an HttpOnly cookie
+   * (`JWT_AUTH_REFRESH_COOKIE`, dj-rest-auth's cookie mode); the client never sees it, sends
+   * `credentials: "include"` and the CSRF header, and restores the session from the cookie
+   * when a page loads.
+   */
+  mode?: "bearer" | "cookie";
   /** Issuer origin, e.g. `"https://auth.example.com"`; default `""` (same origin). */
   baseUrl?: string;
+  /**
+   * Other origins that take the bearer, e.g. `["https://api.example.com"]`. The access token
+   * goes only to the issuer's origin and these; {@link AuthClient.fetch} to any other URL
+   * sends no `Authorization`.
+   */
+  apiOrigins?: string[];
+  /** Cookie mode: Django's CSRF_COOKIE_NAME, the cookie whose value is sent back; default `"csrftoken"`. */
+  csrfCookieName?: string;
+  /** Cookie mode: Django's CSRF_HEADER_NAME, as a header or as Django writes it (`HTTP_X_CSRFTOKEN`); default `"X-CSRFToken"`. */
+  csrfHeaderName?: string;
   /**
    * Endpoint paths; defaults are simplejwt's `/api/token/`, `/api/token/refresh/`,
    * `/api/token/blacklist/`, and edgejwt's `/api/sessions/` and `/api/password/change/`.
    */
   paths?: { obtain?: string; refresh?: string; blacklist?: string; sessions?: string; passwordChange?: string };
-  /** Where tokens live; default `"memory"`. Web storage falls back to memory where unavailable. */
+  /** Where tokens live (in cookie mode: the access token); default `"memory"`. Web storage falls back to memory where unavailable. */
   storage?: StorageName | TokenStorage;
   /** Storage key; default `"edgejwt"`. */
   storageKey?: string;
@@ -139,6 +158,7 @@ export class AuthClient extends EventTarget {
   readonly #channel: TabChannel;
   readonly #generation: GenerationLock;
   readonly #reuseIntervalMs: number;
+  readonly #cookie: boolean;
   #inflight: Promise<void> | null = null;
   #waiters = new Set<() => void>();
   #closed = false;
@@ -154,7 +174,12 @@ export class AuthClient extends EventTarget {
    */
   constructor(options: AuthClientOptions = {}) {
     super();
-    this.#http = new IssuerHttp(options.baseUrl ?? "", options.paths, options.authHeaderType ?? "Bearer", options.fetch);
+    if (options.mode !== undefined && options.mode !== "bearer" && options.mode !== "cookie") {
+      throw new TypeError(`edgejwt: unknown mode ${JSON.stringify(options.mode)}`);
+    }
+    this.#cookie = options.mode === "cookie";
+    const csrf = { csrfCookieName: options.csrfCookieName ?? "csrftoken", csrfHeaderName: headerName(options.csrfHeaderName ?? "X-CSRFToken") };
+    this.#http = new IssuerHttp(options.baseUrl ?? "", options.paths, options.authHeaderType ?? "Bearer", options.fetch, this.#cookie ? csrf : null, options.apiOrigins);
     this.#channelName = options.channelName ?? "edgejwt";
     this.#state = new SessionState(resolveStorage(options.storage), options.storageKey ?? "edgejwt", {
       accepted: (s) => {
@@ -168,7 +193,7 @@ export class AuthClient extends EventTarget {
         this.#generation.release();
       },
       changed: (kind) => this.#emit(kind),
-    });
+    }, this.#cookie);
     const leeway = Number(options.refreshLeeway ?? 30);
     const lead = Number.isFinite(leeway) ? Math.max(0, leeway) : 30;
     this.#timer = new RefreshTimer(
@@ -236,8 +261,9 @@ export class AuthClient extends EventTarget {
 
   /**
    * Signs out: blacklists the newest refresh token at the issuer (`POST paths.blacklist`, best
-   * effort), clears storage, and signs out the other tabs. Runs under the refresh lock, so a
-   * rotation in another tab cannot resurrect the session.
+   * effort; in cookie mode the cookie's, which the issuer clears), clears storage, and signs
+   * out the other tabs. Runs under the refresh lock, so a rotation in another tab cannot
+   * resurrect the session.
    *
    * @example
    * await client.logout();
@@ -246,16 +272,16 @@ export class AuthClient extends EventTarget {
     await this.ready;
     await withRefreshLock(this.#channelName, async () => {
       const current = await this.#state.reload();
-      if (current) {
+      // In cookie mode the cookie may outlive what this tab holds: clear it either way.
+      if (current || this.#cookie) {
         try {
-          await this.#http.blacklist(current.refresh);
+          await this.#http.blacklist(current?.refresh ?? "");
         } catch {
           // best effort: the session ends here anyway
         }
-        await this.#end("logout");
-      } else {
-        await this.#state.clearStored(Number.MAX_SAFE_INTEGER);
       }
+      if (current) await this.#end("logout");
+      else await this.#state.clearStored(Number.MAX_SAFE_INTEGER);
     });
   }
 
@@ -264,13 +290,18 @@ export class AuthClient extends EventTarget {
    * Single-flight: concurrent calls share one request, and tabs take turns under a Web Lock,
    * adopting the tokens another tab has just obtained instead of refreshing again. Rejects with
    * `AuthError("refresh_failed")` (session cleared, `authfailure` dispatched) when the issuer
-   * refuses the refresh token.
+   * refuses the refresh token. In cookie mode without a session it tries the cookie (what a
+   * page load does by itself), rejecting with `refresh_failed` when there is none.
    *
    * @example
    * await Promise.all([client.refresh(), client.refresh()]); // one request
    */
   async refresh(): Promise<void> {
     await this.ready;
+    return this.#refreshShared();
+  }
+
+  #refreshShared(): Promise<void> {
     if (!this.#inflight) {
       this.#inflight = this.#refreshOnce().finally(() => {
         this.#inflight = null;
@@ -283,8 +314,8 @@ export class AuthClient extends EventTarget {
    * `fetch` with `Authorization: <authHeaderType> <access>` (replacing any given one). Refreshes
    * first when the access token has expired; on a 401 it refreshes once (shared with concurrent
    * callers) and retries once; a second 401, or a 401 when no refresh is possible, is returned
-   * as is. A string starting with `/` is resolved against `baseUrl`. Only pass URLs of your own
-   * API: the token goes wherever the request goes.
+   * as is. A string starting with `/` is resolved against `baseUrl`. The token goes only to the
+   * issuer's origin and `apiOrigins`: a request to any other URL is sent as given, without it.
    *
    * @example
    * const res = await client.fetch("/api/protected/");
@@ -293,6 +324,7 @@ export class AuthClient extends EventTarget {
   async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     await this.ready;
     const request = new Request(this.#http.resolve(input), init); // kept unread: each attempt sends a clone
+    if (!this.#http.bearerAllowed(request.url)) return this.#http.send(request, null);
     let refreshed = false;
     const before = this.#state.current;
     if (before && accessExpired(before)) {
@@ -411,6 +443,11 @@ export class AuthClient extends EventTarget {
         this.#channel.post({ type: "sync" });
       });
     }
+    // Cookie mode after a reload: the session is in the cookie. Without a readable CSRF cookie
+    // there was no login (or the refresh would be refused anyway): no request.
+    if (this.#cookie && !this.#state.current && this.#http.csrfToken() !== null) {
+      await this.#refreshShared().catch(() => undefined);
+    }
     this.#timer.schedule();
   }
 
@@ -462,6 +499,8 @@ export class AuthClient extends EventTarget {
       res = await this.fetch(path, {
         method,
         headers,
+        // Revoking this session clears the refresh cookie: the browser must take that Set-Cookie.
+        ...(this.#cookie ? { credentials: "include" as const } : {}),
         ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
         ...(typeof AbortSignal.timeout === "function" ? { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } : {}),
       });
@@ -473,11 +512,12 @@ export class AuthClient extends EventTarget {
 
   async #refreshOnce(): Promise<void> {
     const before = this.#state.current;
-    if (!before) throw new AuthError("not_authenticated", "edgejwt: not signed in");
+    if (!before && !this.#cookie) throw new AuthError("not_authenticated", "edgejwt: not signed in");
     await withRefreshLock(this.#channelName, async () => {
       const current = await this.#state.reload();
+      if (!current && !before) return this.#restore();
       if (!current) throw new AuthError("not_authenticated", "edgejwt: signed out");
-      if (current.refresh !== before.refresh) return; // another tab rotated: adopted
+      if (credentialOf(current) !== credentialOf(before)) return; // another tab rotated: adopted
       // Another tab may have rotated just before we got the lock while its tokens are still
       // on their way (storage and BroadcastChannel are not ordered with the lock). Its Web
       // Lock "<channel>:gen:<v>" is: wait for the tokens rather than spend a dead token.
@@ -485,10 +525,21 @@ export class AuthClient extends EventTarget {
         await this.#awaitNewer(current.v);
         const latest = this.#state.current;
         if (!latest) throw new AuthError("not_authenticated", "edgejwt: signed out");
-        if (latest.refresh !== current.refresh) return;
+        if (credentialOf(latest) !== credentialOf(current)) return;
       }
       await this.#rotate(current);
     });
+  }
+
+  /**
+   * Cookie mode, no session held (a page load, or after a failed start): a refresh with the
+   * cookie, under the refresh lock, unless another tab has just made one (then it is adopted).
+   * Refused (no cookie, CSRF): `refresh_failed`, and nothing to end.
+   */
+  async #restore(): Promise<void> {
+    if ((await this.#generation.newest()) > 0 && (await this.#awaitNewer(0))) return;
+    const pair = await this.#refreshResending(null);
+    if (pair && !this.#state.current) await this.#install(pair.access, "", "login", this.#state.loginVersion());
   }
 
   async #rotate(current: Session): Promise<void> {
@@ -499,42 +550,46 @@ export class AuthClient extends EventTarget {
       if (!(error instanceof AuthError) || error.code !== "refresh_failed") throw error;
       // Refused. If another tab got a newer pair meanwhile, use it.
       const latest = await this.#state.reload();
-      if (latest && latest.refresh !== current.refresh) return;
-      if (this.#state.current?.refresh === current.refresh) {
+      if (latest && credentialOf(latest) !== credentialOf(current)) return;
+      if (credentialOf(this.#state.current) === credentialOf(current)) {
         const revoked = error.status === 401 && error.detail === BLACKLISTED;
         await this.#end("authfailure", error, revoked);
       }
       throw error;
     }
     if (!pair) return; // a newer session arrived meanwhile: adopted
-    // Without ROTATE_REFRESH_TOKENS the issuer answers only {access}: keep the refresh token.
+    // Without ROTATE_REFRESH_TOKENS the issuer answers only {access}: keep the refresh token
+    // (in cookie mode always `""`: the browser keeps the cookie).
     await this.#install(pair.access, pair.refresh ?? current.refresh, "refresh", current.v + 1);
   }
 
   /**
-   * Refreshes with `current.refresh`. When the answer is lost, the issuer may have rotated the
-   * token and its answer held the only copy of the new one: within the reuse interval
-   * (counted from the first send, with a margin for the trip) the issuer answers a resend of
-   * the same token with the same new token, so resend it, a few times. Always this token,
-   * never one read from storage: this tab holds the refresh lock, so no other tab has rotated
-   * it. `null` when a newer session (a login in another tab) replaced `current` meanwhile.
+   * Refreshes with `current.refresh` (cookie mode: the cookie; `current` null: restoring).
+   * When the answer is lost, the issuer may have rotated the token and its answer held the
+   * only copy of the new one: within the reuse interval (counted from the first send, with a
+   * margin for the trip) the issuer answers a resend of the same token with the same new
+   * token, so resend it, a few times. Always this token, never one read from storage: this
+   * tab holds the refresh lock, so no other tab has rotated it. `null` when a newer session
+   * (a login in another tab) replaced `current` meanwhile.
    */
-  async #refreshResending(current: Session): Promise<{ access: string; refresh?: string } | null> {
+  async #refreshResending(current: Session | null): Promise<{ access: string; refresh?: string } | null> {
+    const token = current?.refresh ?? "";
     const windowMs = this.#reuseIntervalMs;
-    if (windowMs === 0) return this.#http.refresh(current.refresh);
+    if (windowMs === 0) return this.#http.refresh(token);
     const lastSend = Date.now() + windowMs - Math.max(1_000, windowMs / 5);
     const timeout = Math.min(REQUEST_TIMEOUT_MS, Math.max(1_000, windowMs / 2));
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#http.refresh(current.refresh, timeout);
+        return await this.#http.refresh(token, timeout);
       } catch (error) {
         const delay = RESEND_DELAYS_MS[attempt];
         if (!answerLost(error) || delay === undefined || Date.now() + delay > lastSend) throw error;
         this.#emit("refreshretry", { attempt: attempt + 1, error });
         await new Promise((resolve) => setTimeout(resolve, delay));
         const latest = await this.#state.reload();
+        if (!current) continue; // restoring: the cookie is resent as the browser holds it
         if (!latest) throw new AuthError("not_authenticated", "edgejwt: signed out");
-        if (latest.refresh !== current.refresh) return null;
+        if (credentialOf(latest) !== credentialOf(current)) return null;
       }
     }
   }
@@ -562,20 +617,20 @@ export class AuthClient extends EventTarget {
 
   // ---- tabs ------------------------------------------------------------------------------
 
-  #onMessage(data: unknown): void {
-    if (this.#closed || data === null || typeof data !== "object") return;
-    const message = data as Message;
+  #onMessage(message: Message): void {
+    if (this.#closed) return;
     if (message.type === "sync") {
       const current = this.#state.current;
       if (current) this.#channel.post({ type: "session", session: current, kind: "sync" });
     } else if (message.type === "session") {
-      const session = asSession(message.session);
+      // Checked as storage is: a forged or malformed session is dropped, an older one loses to ours.
+      const session = this.#state.parse(message.session);
       const had = this.#state.current !== null;
       if (session && this.#state.accept(session)) {
         void this.#state.persist(session);
         this.#emit(had ? "refresh" : "login");
       }
-    } else if (message.type === "end" && typeof message.v === "number") {
+    } else if (message.type === "end") {
       if (this.#state.endedElsewhere(message.v)) {
         const s = this.#state.drop();
         void this.#state.clearStored(message.v);

@@ -1,5 +1,6 @@
 // The client's requests to the issuer (simplejwt's obtain, refresh and blacklist endpoints)
-// and to the app's API: URLs, timeouts, and what each answer means as an AuthError.
+// and to the app's API: URLs, where the bearer may go, cookie mode's credentials and CSRF
+// header, timeouts, and what each answer means as an AuthError.
 // (The session API's answers are read in account.ts.)
 import { AuthError, type AuthErrorCode } from "./auth-error.js";
 
@@ -26,6 +27,43 @@ export const REQUEST_TIMEOUT_MS = 30_000; // requests to the issuer
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 type Answer = { res: Response; body: Record<string, unknown> };
 
+/**
+ * Cookie mode (dj-rest-auth's JWT cookie): the refresh token lives in an HttpOnly cookie the
+ * browser sends by itself (`credentials: "include"`), and every cookie-authenticated request
+ * carries the CSRF cookie's value in the CSRF header (Django's double submit).
+ */
+export interface CookieMode {
+  /** Django's CSRF_COOKIE_NAME. */
+  csrfCookieName: string;
+  /** Django's CSRF_HEADER_NAME as a header (`HTTP_X_CSRFTOKEN` → `X-CSRFToken`). */
+  csrfHeaderName: string;
+}
+
+/** Django's CSRF_HEADER_NAME is a WSGI META key (`HTTP_X_CSRFTOKEN`); fetch wants the header. */
+export function headerName(name: string): string {
+  return name.startsWith("HTTP_") ? name.slice(5).replace(/_/g, "-") : name;
+}
+
+/** The value of cookie `name` as this page sees it (`document.cookie`, as sent: a CSRF token is alphanumeric); `null` without one. */
+export function readCookie(name: string): string | null {
+  const jar = (globalThis as { document?: { cookie?: string } }).document?.cookie ?? "";
+  for (const pair of jar.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/**
+ * DRF's wait for a throttled request, in seconds: its `Retry-After`, else the number in its
+ * detail, since across origins the header is readable only if the issuer exposes it
+ * (`CORS_EXPOSE_HEADERS`).
+ */
+function retryAfterOf(res: Response, detail = ""): number | undefined {
+  const seconds = Number(res.headers.get("Retry-After") ?? /available in (\d+) second/.exec(detail)?.[1] ?? NaN);
+  return seconds >= 0 ? Math.ceil(seconds) : undefined;
+}
+
 /** simplejwt's `detail`, or its field errors (`{"username": ["This field is required."]}`) as one line. */
 export function detailOf(body: Record<string, unknown>): string | undefined {
   if (typeof body.detail === "string") return body.detail;
@@ -37,11 +75,17 @@ export function isTransient(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-/** The error for an answer without tokens: `refused` for a 4xx, `network_error` otherwise. */
+/** The error for an answer without tokens: `throttled` for a 429, `refused` for another 4xx, `network_error` otherwise. */
 function failure({ res, body }: Answer, what: string, refused: AuthErrorCode): AuthError {
   const detail = detailOf(body);
-  const code = res.ok || isTransient(res.status) ? "network_error" : refused;
-  return new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${res.status}`, { status: res.status, detail });
+  const throttled = res.status === 429;
+  const code = throttled ? "throttled" : res.ok || isTransient(res.status) ? "network_error" : refused;
+  const retryAfter = throttled ? retryAfterOf(res, detail) : undefined;
+  return new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${res.status}`, {
+    status: res.status,
+    detail,
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  });
 }
 
 /** The issuer and the app's API as the client calls them. */
@@ -50,8 +94,17 @@ export class IssuerHttp {
   readonly paths: Readonly<IssuerPaths>;
   readonly #headerType: string;
   readonly #fetch: Fetch;
+  readonly #cookie: CookieMode | null;
+  readonly #bearerOrigins: Set<string>;
 
-  constructor(baseUrl: string, paths: Partial<IssuerPaths> | undefined, headerType: string, custom: typeof fetch | undefined) {
+  constructor(
+    baseUrl: string,
+    paths: Partial<IssuerPaths> | undefined,
+    headerType: string,
+    custom: typeof fetch | undefined,
+    cookie: CookieMode | null = null,
+    apiOrigins: readonly string[] = [],
+  ) {
     this.#baseUrl = baseUrl.replace(/\/+$/, "");
     this.paths = {
       obtain: paths?.obtain ?? DEFAULT_PATHS.obtain,
@@ -63,6 +116,12 @@ export class IssuerHttp {
     this.#headerType = headerType;
     // Called unbound: window.fetch throws "Illegal invocation" when called on another object.
     this.#fetch = custom ? (input, init) => custom(input, init) : (input, init) => globalThis.fetch(input, init);
+    this.#cookie = cookie;
+    // The bearer goes to the issuer's origin and the listed API origins only: a token sent
+    // to any URL the app happens to fetch would leak the session.
+    const here = (globalThis as { location?: { href?: string } }).location?.href;
+    this.#bearerOrigins = new Set();
+    for (const url of [this.#baseUrl || here, ...apiOrigins]) if (url) this.#bearerOrigins.add(new URL(url, here).origin);
   }
 
   /** A path starting with `/` against `baseUrl`; anything else as given. */
@@ -70,35 +129,70 @@ export class IssuerHttp {
     return typeof input === "string" && input.startsWith("/") && !input.startsWith("//") ? this.#baseUrl + input : input;
   }
 
-  /** A token pair for a username and password; `invalid_credentials` when refused. */
+  /** May the bearer go to `url` (the issuer's origin or one of `apiOrigins`)? */
+  bearerAllowed(url: string): boolean {
+    try {
+      return this.#bearerOrigins.has(new URL(url).origin);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The CSRF token to send (cookie mode): the CSRF cookie's value, if this page can read it. */
+  csrfToken(): string | null {
+    return this.#cookie ? readCookie(this.#cookie.csrfCookieName) : null;
+  }
+
+  /**
+   * A token pair for a username and password; `invalid_credentials` when refused. In cookie
+   * mode `refresh` is `""`: the issuer set it as a cookie, and a refresh token in the body is
+   * dropped unread.
+   */
   async obtain(username: string, password: string): Promise<{ access: string; refresh: string }> {
     const answer = await this.#post(this.paths.obtain, { username, password });
     const { res, body } = answer;
-    if (res.ok && typeof body.access === "string" && typeof body.refresh === "string") return { access: body.access, refresh: body.refresh };
+    if (res.ok && typeof body.access === "string" && typeof body.refresh === "string") {
+      if (this.#cookie) {
+        // Without it every refresh fails: the issuer is not in cookie mode, or the cookie's
+        // domain (CSRF_COOKIE_DOMAIN) does not cover this page.
+        if (this.csrfToken() === null && typeof document !== "undefined") {
+          throw new AuthError("invalid", `edgejwt: no ${this.#cookie.csrfCookieName} cookie after login: is the issuer in cookie mode?`);
+        }
+        return { access: body.access, refresh: "" };
+      }
+      if (body.refresh === "") {
+        throw new AuthError("invalid", 'edgejwt: the refresh token is in an HttpOnly cookie: use mode: "cookie"');
+      }
+      return { access: body.access, refresh: body.refresh };
+    }
     throw failure(answer, "login", "invalid_credentials");
   }
 
   /**
-   * A new access token, and a new refresh token under ROTATE_REFRESH_TOKENS; `refresh_failed`
-   * when refused, `network_error` (without `status` when no answer came) when it may not have
-   * been handled. `timeoutMs` bounds the wait for the answer.
+   * A new access token, and a new refresh token under ROTATE_REFRESH_TOKENS (in cookie mode
+   * the browser stores it; `refresh` is then ignored); `refresh_failed` when refused,
+   * `network_error` (without `status` when no answer came) when it may not have been
+   * handled. `timeoutMs` bounds the wait for the answer.
    */
   async refresh(refresh: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ access: string; refresh?: string }> {
-    const answer = await this.#post(this.paths.refresh, { refresh }, timeoutMs);
+    const answer = await this.#post(this.paths.refresh, this.#cookie ? {} : { refresh }, timeoutMs);
     const { res, body } = answer;
-    if (res.ok && typeof body.access === "string") return { access: body.access, ...(typeof body.refresh === "string" ? { refresh: body.refresh } : {}) };
+    if (res.ok && typeof body.access === "string") {
+      const rotated = !this.#cookie && typeof body.refresh === "string" ? { refresh: body.refresh } : {};
+      return { access: body.access, ...rotated };
+    }
     throw failure(answer, "refresh", "refresh_failed");
   }
 
-  /** Blacklists a refresh token (the answer does not matter: logout goes on). */
+  /** Blacklists a refresh token (in cookie mode: the cookie's, which the issuer clears). The answer does not matter: logout goes on. */
   async blacklist(refresh: string): Promise<void> {
-    await this.#post(this.paths.blacklist, { refresh });
+    await this.#post(this.paths.blacklist, this.#cookie ? {} : { refresh });
   }
 
-  /** `request` (a clone) with `Authorization: <type> <access>`. */
+  /** `request` (a clone) with `Authorization: <type> <access>` when it goes to an origin the bearer may go to. */
   send(request: Request, access: string | null): Promise<Response> {
     const attempt = request.clone();
-    if (access) attempt.headers.set("Authorization", `${this.#headerType} ${access}`);
+    if (access && this.bearerAllowed(attempt.url)) attempt.headers.set("Authorization", `${this.#headerType} ${access}`);
     return this.#fetch(attempt);
   }
 
@@ -106,13 +200,17 @@ export class IssuerHttp {
   async #post(path: string, json: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Answer> {
     const url = /^[a-z][a-z0-9+.-]*:/i.test(path) ? path : this.#baseUrl + path;
     const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(timeoutMs) : undefined;
+    const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
+    const csrf = this.csrfToken();
+    if (this.#cookie && csrf !== null) headers[this.#cookie.csrfHeaderName] = csrf;
     let res: Response;
     let text: string;
     try {
       res = await this.#fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers,
         body: JSON.stringify(json),
+        ...(this.#cookie ? { credentials: "include" as const } : {}),
         ...(signal ? { signal } : {}),
       });
       text = await res.text();

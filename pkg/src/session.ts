@@ -3,10 +3,12 @@
 // one; what a pair's tokens say (exp, iat) is read here, unverified.
 import { peekPayload } from "./jwt.js";
 import type { TokenStorage } from "./storage.js";
+import { plausibleVersion } from "./tabs.js";
 
 /**
  * A token pair plus `v`, its version: the login's time in ms, +1 per rotation, so a later login
  * beats any rotation of an older session, and `skew`: the issuer's clock minus ours, in s.
+ * In cookie mode `refresh` is `""`: the refresh token is in the browser's HttpOnly cookie.
  */
 export interface Session {
   access: string;
@@ -62,32 +64,30 @@ export function refreshUsable(s: Session): boolean {
   return exp === undefined || (exp - s.skew) * 1000 > Date.now();
 }
 
-/** A session from a message or storage; `null` when `value` is not one. */
-export function asSession(value: unknown): Session | null {
+const isJwt = (token: string) => payloadOf(token) !== null;
+
+/**
+ * A session from a message or storage; `null` when `value` is not one: an access token that is
+ * a JWT, a refresh token that is a JWT (bearer) or `""` (`cookie` mode, which never takes a
+ * refresh token from anywhere), a plausible version and a finite skew.
+ */
+export function asSession(value: unknown, cookie: boolean): Session | null {
   if (value === null || typeof value !== "object") return null;
-  const s = value as Partial<Session>;
-  if (typeof s.access !== "string" || typeof s.refresh !== "string") return null;
-  return {
-    access: s.access,
-    refresh: s.refresh,
-    v: typeof s.v === "number" && Number.isFinite(s.v) ? s.v : 0,
-    skew: typeof s.skew === "number" && Number.isFinite(s.skew) ? s.skew : 0,
-  };
+  const { access, refresh, v, skew } = value as Partial<Session>;
+  if (typeof access !== "string" || typeof refresh !== "string" || !isJwt(access)) return null;
+  if (cookie ? refresh !== "" : !isJwt(refresh)) return null;
+  if (!plausibleVersion(v)) return null;
+  if (typeof skew !== "number" || !Number.isFinite(skew)) return null;
+  return { access, refresh, v, skew };
 }
 
-function parseSession(raw: string | null): Session | null {
-  if (!raw) return null;
-  try {
-    return asSession(JSON.parse(raw));
-  } catch {
-    return null;
-  }
-}
+/** What a session is renewed with: the refresh token, or in cookie mode the access token it got. */
+export const credentialOf = (s: Session | null): string | undefined => (s ? s.refresh || s.access : undefined);
 
 /** Is `a` a newer session than `b`? Versions first; equal versions are ordered by token so all tabs agree. */
 function newer(a: Session, b: Session | null): boolean {
   if (!b) return true;
-  return a.v > b.v || (a.v === b.v && a.refresh > b.refresh);
+  return a.v > b.v || (a.v === b.v && credentialOf(a)! > credentialOf(b)!);
 }
 
 /** What the client does when the session changes. */
@@ -105,14 +105,31 @@ export class SessionState {
   readonly #storage: TokenStorage;
   readonly #key: string;
   readonly #hooks: SessionHooks;
+  readonly #cookie: boolean;
   #current: Session | null = null;
   #inStorage = false; // the current session was read from or written to storage
   #endedV = 0; // sessions up to this version ended (logout, refused refresh): never adopt them again
 
-  constructor(storage: TokenStorage, key: string, hooks: SessionHooks) {
+  constructor(storage: TokenStorage, key: string, hooks: SessionHooks, cookie: boolean) {
     this.#storage = storage;
     this.#key = key;
     this.#hooks = hooks;
+    this.#cookie = cookie;
+  }
+
+  /** A session from a message or storage, as this mode takes them (see {@link asSession}). */
+  parse(value: unknown): Session | null {
+    return asSession(value, this.#cookie);
+  }
+
+  async #stored(): Promise<Session | null> {
+    const raw = await this.#storage.get(this.#key);
+    if (!raw) return null;
+    try {
+      return this.parse(JSON.parse(raw));
+    } catch {
+      return null;
+    }
   }
 
   get current(): Session | null {
@@ -152,7 +169,7 @@ export class SessionState {
   /** Adopts the stored session, if any. */
   async load(): Promise<void> {
     try {
-      const stored = parseSession(await this.#storage.get(this.#key));
+      const stored = await this.#stored();
       if (stored && this.accept(stored)) this.#inStorage = true;
     } catch {
       // unreadable storage: start signed out
@@ -163,7 +180,7 @@ export class SessionState {
   async reload(): Promise<Session | null> {
     let stored: Session | null;
     try {
-      stored = parseSession(await this.#storage.get(this.#key));
+      stored = await this.#stored();
     } catch {
       return this.#current;
     }
@@ -172,7 +189,7 @@ export class SessionState {
       if (this.accept(stored)) {
         this.#inStorage = true;
         this.#hooks.changed(had ? "refresh" : "login");
-      } else if (stored.refresh === this.#current?.refresh) {
+      } else if (credentialOf(stored) === credentialOf(this.#current)) {
         this.#inStorage = true;
       }
     } else if (this.#current && this.#inStorage) {
@@ -186,10 +203,10 @@ export class SessionState {
   /** Stores `s` unless storage holds a newer session. */
   async persist(s: Session): Promise<void> {
     try {
-      const stored = parseSession(await this.#storage.get(this.#key));
+      const stored = await this.#stored();
       const write = !stored || newer(s, stored);
       if (write) await this.#storage.set(this.#key, JSON.stringify(s));
-      if (this.#current === s && (write || stored?.refresh === s.refresh)) this.#inStorage = true;
+      if (this.#current === s && (write || credentialOf(stored) === credentialOf(s))) this.#inStorage = true;
     } catch {
       // full or blocked storage: the session lives on in memory and in the other tabs
     }
@@ -198,7 +215,7 @@ export class SessionState {
   /** Removes the stored session if it is version `v` or older. */
   async clearStored(v: number): Promise<void> {
     try {
-      const stored = parseSession(await this.#storage.get(this.#key));
+      const stored = await this.#stored();
       if (stored && stored.v <= v) await this.#storage.remove(this.#key);
     } catch {
       // nothing more to do

@@ -3,7 +3,23 @@ import { AuthClient, AuthError, type ActiveSession } from "edgejwt/client";
 import { Timeline } from "./timeline.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const client = new AuthClient({ storage: "localStorage", refreshLeeway: 5 });
+
+/**
+ * Written by scripts/dev.sh (www/dist/config.json): the issuer's origin (another one with
+ * --cross-origin) and the mode it runs in (cookie with --cookie or --cross-origin).
+ */
+interface DemoConfig {
+  issuer?: string;
+  mode?: Mode;
+}
+type Mode = "bearer" | "cookie";
+const config: DemoConfig = await fetch("config.json").then((r) => (r.ok ? r.json() : {}), () => ({}));
+const MODE_KEY = "edgejwt-demo-mode"; // the switch's choice, kept across reloads
+const mode: Mode = (localStorage.getItem(MODE_KEY) ?? config.mode) === "cookie" ? "cookie" : "bearer";
+const baseUrl = config.issuer ?? "";
+// Bearer: the pair in localStorage, where any script of the page can read it. Cookie: the
+// refresh token in an HttpOnly cookie; the access token in memory, restored from the cookie.
+const client = new AuthClient(mode === "cookie" ? { mode, baseUrl, refreshLeeway: 5 } : { storage: "localStorage", baseUrl, refreshLeeway: 5 });
 const timeline = new Timeline(document.getElementById("timeline-chart") as unknown as SVGSVGElement);
 
 function log(text: string): void {
@@ -36,6 +52,68 @@ function storedRefreshJti(): string | null {
 
 let refreshJti = storedRefreshJti();
 
+// ---- the mode switch, and what this page's JavaScript can read ---------------------------------
+
+for (const input of document.querySelectorAll<HTMLInputElement>("input[name=mode]")) {
+  input.checked = input.value === mode;
+  input.addEventListener("change", () => {
+    localStorage.setItem(MODE_KEY, input.value);
+    location.reload(); // a new client in the other mode; each mode's session stays where it lives
+  });
+}
+{
+  const issuer = baseUrl || location.origin;
+  const other = config.mode && config.mode !== mode;
+  $("issuer").textContent =
+    `Issuer: ${issuer}${baseUrl ? " (another origin: CORS)" : ""}${config.mode ? `, in ${config.mode} mode` : ""}.` +
+    (other ? ` Sign-in in ${mode} mode will be refused: switch back, or restart ./scripts/dev.sh ${config.mode === "cookie" ? "without --cookie" : "with --cookie"}.` : "");
+}
+
+/** Shows what a script on this page can read: the CSRF cookie, and the refresh token or not. */
+function showReadable(): void {
+  const cookies = document.cookie;
+  const csrf = /(^|;\s*)csrftoken=/.test(cookies);
+  // A JWT in document.cookie would start "eyJ" (base64url of '{"').
+  const refreshVisible = mode === "bearer" ? refreshJti !== null : /(^|;\s*)[^=]+=eyJ/.test(cookies);
+  const set = (id: string, yes: boolean, text: string, data: Record<string, string>) => {
+    const li = $(id);
+    li.className = yes ? "yes" : "no";
+    li.textContent = text;
+    Object.assign(li.dataset, data);
+  };
+  set("csrf-state", mode === "bearer" || csrf, mode === "bearer" ? "no CSRF token needed: nothing is sent by cookie" : csrf ? "the CSRF token (csrftoken cookie), sent back as X-CSRFToken" : "no CSRF token yet (the issuer sets it at sign-in)", { present: String(csrf) });
+  set(
+    "refresh-state",
+    !refreshVisible,
+    refreshVisible
+      ? "the refresh token, in localStorage: any script on this page can read it"
+      : mode === "cookie"
+        ? "no refresh token: it is in an HttpOnly cookie only the browser sends to /api/"
+        : "no refresh token (signed out)",
+    { visible: String(refreshVisible) },
+  );
+  $("cookie-view").textContent =
+    `document.cookie = ${JSON.stringify(cookies)}` + (mode === "bearer" ? `\nlocalStorage.edgejwt = ${refreshJti ? "{access, refresh, …}" : "null"}` : "");
+}
+
+let throttleTimer: ReturnType<typeof setInterval> | undefined;
+/** DRF's throttle: the wait counted down, sign-in disabled until it is over. */
+function throttled(seconds: number): void {
+  const until = Date.now() + seconds * 1000;
+  const submit = $("login-form").querySelector("button")!;
+  const show = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    $("throttle-countdown").textContent = String(left);
+    $("throttle").dataset.remaining = String(left);
+    $("throttle").hidden = left === 0;
+    submit.disabled = left > 0;
+    if (left === 0) clearInterval(throttleTimer);
+  };
+  clearInterval(throttleTimer);
+  throttleTimer = setInterval(show, 250);
+  show();
+}
+
 /** Adds the current access token to the drawn timeline. */
 function drawToken(): void {
   const c = client.claims;
@@ -53,6 +131,7 @@ function render(): void {
   $("claims").textContent = claims ? JSON.stringify(claims, null, 2) : "";
   $("username").textContent = String(claims?.username ?? `user ${claims?.user_id ?? ""}`);
   if (signedIn) $("revoked-notice").hidden = true;
+  showReadable();
   timeline.draw();
 }
 
@@ -133,6 +212,14 @@ client.addEventListener("login", () => {
   void loadSessions();
 });
 client.addEventListener("refresh", () => {
+  if (mode === "cookie") {
+    log(`refresh: new access ${short(client.claims?.jti)}; the browser sent the refresh cookie, the issuer set the rotated one`);
+    timeline.mark("refresh", `refresh: access ${short(client.claims?.jti)}`);
+    drawToken();
+    render();
+    void loadSessions();
+    return;
+  }
   const jti = storedRefreshJti();
   const rotated = jti !== null && jti !== refreshJti;
   log(`refresh: new access ${short(client.claims?.jti)}, ${rotated ? `refresh token rotated ${short(refreshJti)} → ${short(jti)}` : "same refresh token"}`);
@@ -145,7 +232,7 @@ client.addEventListener("refresh", () => {
 });
 client.addEventListener("refreshretry", (e) => {
   const { attempt, error } = e.detail;
-  log(`grace-window retry ${attempt}: the refresh answer was lost (${error.message}); resending refresh token ${short(refreshJti)}`);
+  log(`grace-window retry ${attempt}: the refresh answer was lost (${error.message}); resending ${mode === "cookie" ? "the refresh cookie" : `refresh token ${short(refreshJti)}`}`);
   timeline.mark("retry", `grace-window retry ${attempt}: same refresh token resent`);
   timeline.draw();
 });
@@ -161,7 +248,8 @@ client.addEventListener("revoked", (e) => {
   render();
 });
 client.addEventListener("logout", () => {
-  log("logout: refresh token blacklisted, session revoked");
+  refreshJti = storedRefreshJti();
+  log(`logout: refresh token blacklisted, session revoked${mode === "cookie" ? ", refresh cookie cleared" : ""}`);
   timeline.mark("logout", "logout");
   render();
 });
@@ -182,12 +270,12 @@ $("login-form").addEventListener("submit", async (event) => {
     await client.login(String(form.get("username")), String(form.get("password")));
   } catch (e) {
     const err = e as AuthError;
+    log(`login failed: ${err.message}`);
+    if (err.code === "throttled") return throttled(err.retryAfter ?? 1);
     error.textContent =
-      err.status === 429 ? "Too many attempts: wait a moment and try again." :
       err.code === "invalid_credentials" ? `Wrong username or password, or the account is inactive (${err.detail ?? err.message}).` :
       err.code === "network_error" ? "The issuer cannot be reached." : err.message;
     error.hidden = false;
-    log(`login failed: ${err.message}`);
   }
 });
 
@@ -248,6 +336,8 @@ $("logout-everywhere").addEventListener("click", async () => {
 $("sessions-reload").addEventListener("click", () => void loadSessions());
 
 await client.ready;
+refreshJti = storedRefreshJti();
+if (mode === "cookie" && client.isAuthenticated) log("session restored from the refresh cookie");
 drawToken();
 render();
 void loadSessions();

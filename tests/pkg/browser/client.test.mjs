@@ -1,105 +1,58 @@
-// The SPA client (pkg/src/client.ts) in headless Chromium against the real issuer (workerd via
-// Miniflare, real local D1 and KV). The page and the issuer's API share one origin through
-// server.mjs, whose proxy log is how the tests count refreshes and see the tokens sent.
+// The SPA client (pkg/src/client.ts) in bearer mode in headless Chromium against the real
+// issuer (workerd via Miniflare, real local D1, KV and the login throttle's Durable Object).
+// The page and the issuer's API share one origin through server.mjs, whose proxy log is how
+// the tests count refreshes and see the tokens sent; a second server is "another origin".
+// Cookie mode: cookie.test.mjs. Shared set-up: chromium.mjs.
 //
 //   bash scripts/ensure-chromium.sh        # once: Debian's chromium at /usr/bin/chromium
 //   node --test tests/pkg/browser/client.test.mjs
 //
 // Screenshots: artifacts/browser/*.png. The served page and bundle: artifacts/browser/www/.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import { build } from "esbuild";
-import { chromium } from "playwright-core";
 import { startIssuer } from "../../worker/harness.mjs";
+import { ARTIFACTS, buildPage, inContexts, launchChromium, refreshBursts, sleep, until, withoutWebLocks } from "./chromium.mjs";
 import { startServer } from "./server.mjs";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const ARTIFACTS = `${ROOT}artifacts/browser`;
 const WWW = `${ARTIFACTS}/www`;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ALICE = ["alice", "alice-password-1"];
 const ACCESS_LIFETIME_S = 4;
 const BLACKLISTED = { detail: "Token is blacklisted", code: "token_not_valid" };
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-/** Polls `fn` until it returns a truthy value; fails after `ms` with `what`. */
-async function until(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 let issuer;
 let server;
+let other; // another origin: the same page, no API (records what is sent to its /api/)
 let browser;
 
 before(async () => {
-  if (!existsSync(`${ROOT}build/worker/shim.mjs`)) throw new Error("build/worker is missing: run `bash scripts/build-worker.sh`");
-  if (!existsSync(CHROMIUM)) {
-    const r = spawnSync("bash", [`${ROOT}scripts/ensure-chromium.sh`], { stdio: "inherit" });
-    if (r.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/ensure-chromium.sh\``);
-  }
-  rmSync(WWW, { recursive: true, force: true });
-  mkdirSync(WWW, { recursive: true });
-  cpSync(fileURLToPath(new URL("./page/", import.meta.url)), WWW, { recursive: true });
-  await build({
-    entryPoints: [`${ROOT}pkg/src/client.ts`],
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    platform: "browser",
-    outfile: `${WWW}/client.js`,
-    sourcemap: "linked",
-    logLevel: "warning",
-  });
-  const min = await build({
-    entryPoints: [`${ROOT}pkg/src/client.ts`],
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    minify: true,
-    write: false,
-    logLevel: "warning",
-  });
-  const bytes = min.outputFiles[0].contents;
-  console.log(`client.ts bundle (esbuild --minify): ${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzip`);
-  // A lint of the bundle: the client must stay wasm-free and dependency-free.
-  assert.doesNotMatch(readFileSync(`${WWW}/client.js`, "utf8"), /WebAssembly|\bimport\s*\(|from\s*["']/);
-
-  issuer = await startIssuer({ vars: { ACCESS_TOKEN_LIFETIME: `${ACCESS_LIFETIME_S}s` } });
+  const size = await buildPage(WWW);
+  console.log(`client.ts bundle (esbuild --minify): ${size.bytes} bytes, ${size.gzip} gzip`);
+  // The shipped login throttle (per username and address; the harness turns it off).
+  issuer = await startIssuer({ vars: { ACCESS_TOKEN_LIFETIME: `${ACCESS_LIFETIME_S}s`, LOGIN_THROTTLE_RATE: "5/min" } });
   server = await startServer({ root: WWW, upstream: issuer.base });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  other = await startServer({ root: WWW });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
   await server?.stop().catch(() => {});
+  await other?.stop().catch(() => {});
   await issuer?.stop().catch(() => {});
 });
 
 /**
  * Runs `fn(...pages)` with `pages` tabs of one fresh browser context (one origin, shared
- * storage, locks and BroadcastChannel), screenshots every tab into artifacts/browser/ and
- * closes the context whatever happens. Uncaught page errors fail the test.
+ * storage, locks and BroadcastChannel); see inContexts (chromium.mjs).
  */
-const inBrowser = (name, pages, fn) => inBrowsers(name, [pages], ([tabs]) => fn(...tabs));
+const inBrowser = (name, pages, fn, init) => inContexts(browser, { name, base: server.base, counts: [pages], init }, ([tabs]) => fn(...tabs));
 
 /**
  * As inBrowser, with one fresh browser context per entry of `counts` (separate browsers to
  * the issuer: separate storage and channels, so separate logins): `fn([tabs of context 1], …)`.
  */
+const inBrowsers = (name, counts, fn) => inContexts(browser, { name, base: server.base, counts }, fn);
+
 /** Logs alice in with one client ("tab") in each page, in turn: the session ids. */
 async function loginEach(tabs, options) {
   const sids = [];
@@ -111,40 +64,6 @@ async function loginEach(tabs, options) {
     }, [options, ALICE]));
   }
   return sids;
-}
-
-async function inBrowsers(name, counts, fn) {
-  const contexts = [];
-  const groups = [];
-  const errors = [];
-  try {
-    for (const [c, pages] of counts.entries()) {
-      const context = await browser.newContext({ viewport: { width: 900, height: 420 } });
-      contexts.push(context);
-      const tabs = [];
-      groups.push(tabs);
-      for (let i = 0; i < pages; i++) {
-        const label = counts.length > 1 ? `browser ${c + 1} tab ${i + 1}` : `tab ${i + 1}`;
-        const page = await context.newPage();
-        page.on("pageerror", (err) => errors.push(`${label}: ${err.message}`));
-        if (process.env.EDGEJWT_DEBUG) page.on("console", (m) => console.log(`[${label}] ${m.type()}: ${m.text()}`));
-        await page.goto(`${server.base}/`);
-        await page.waitForFunction(() => window.edgejwtReady === true);
-        tabs.push(page);
-      }
-    }
-    await fn(groups);
-    assert.deepEqual(errors, [], "uncaught errors in the page");
-  } finally {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    for (const [c, tabs] of groups.entries()) {
-      for (const [i, page] of tabs.entries()) {
-        const file = `${ARTIFACTS}/${name}${groups.length > 1 ? `-browser${c + 1}` : ""}${tabs.length > 1 ? `-tab${i + 1}` : ""}.png`;
-        await page.screenshot({ path: file, fullPage: true }).catch((err) => console.log(`screenshot ${file}: ${err.message}`));
-      }
-    }
-    for (const context of contexts) await context.close().catch(() => {});
-  }
 }
 
 /** POSTs a refresh token to the issuer directly (not through the client). */
@@ -651,4 +570,128 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       }
     }
   });
+  test("12. the bearer goes only to the issuer's origin and apiOrigins, never to another URL", { timeout: 30_000 }, () =>
+    inBrowser("12-bearer-origins", 1, async (page) => {
+      const mark = other.mark();
+      const out = await page.evaluate(async ([username, password, otherBase]) => {
+        const call = (client, input) => client.fetch(input).then((r) => r.status, (e) => e.name);
+        const plain = makeClient("plain", { channelName: "t12" }).client;
+        await plain.login(username, password);
+        const listed = makeClient("listed", { channelName: "t12", apiOrigins: [otherBase] }).client;
+        await listed.ready; // it has the session from the other client, over the channel
+        return {
+          access: [plain.accessToken, listed.accessToken],
+          own: [await call(plain, "/api/protected/"), await call(plain, `${location.origin}/api/protected/`)],
+          elsewhere: [await call(plain, `${otherBase}/api/data/`), await call(plain, new Request(`${otherBase}/api/request/`))],
+          listed: await call(listed, `${otherBase}/api/listed/`),
+        };
+      }, [...ALICE, other.base]);
+      assert.equal(out.access[0], out.access[1]);
+      assert.deepEqual(out.own, [200, 200]);
+      assert.deepEqual([...out.elsewhere, out.listed], [404, 404, 404]);
+      // Unlisted: sent as given, no Authorization (so no preflight either); listed: the bearer.
+      assert.deepEqual(other.since(mark).map((e) => [e.method, e.path, e.auth]), [
+        ["GET", "/api/data/", null],
+        ["GET", "/api/request/", null],
+        ["OPTIONS", "/api/listed/", null],
+        ["GET", "/api/listed/", `Bearer ${out.access[0]}`],
+      ]);
+      await page.evaluate(() => Object.values(clients).forEach((c) => c.client.close()));
+    }));
+
+  test("13. forged, malformed and stale BroadcastChannel messages are ignored", { timeout: 30_000 }, () =>
+    inBrowser("13-channel-checks", 2, async (tabA, tabB) => {
+      const options = { storage: "memory", channelName: "t13" };
+      await tabB.evaluate((o) => {
+        window.heard = [];
+        new BroadcastChannel(o.channelName).onmessage = (e) => window.heard.push(e.data);
+        void makeClient("tab", o);
+      }, options);
+      await tabA.evaluate(async ([o, [username, password]]) => {
+        const { client } = makeClient("tab", o);
+        await client.ready;
+        await client.login(username, password);
+        await client.refresh();
+      }, [options, ALICE]);
+      const held = await tabA.evaluate(() => clients.tab.client.accessToken);
+      await tabB.waitForFunction((a) => clients.tab.client.accessToken === a, held, { timeout: 5_000 });
+      const result = await tabB.evaluate(async (name) => {
+        const { client, events } = clients.tab;
+        const before = { access: client.accessToken, events: events.length };
+        const jwt = before.access;
+        const later = Date.now() + 1_000;
+        const stale = window.heard.find((m) => m.type === "session" && m.kind === "login");
+        const session = (fields) => ({ type: "session", kind: "login", session: { access: jwt, refresh: jwt, v: later, skew: 0, ...fields } });
+        const messages = [
+          null, 42, "session", [], {}, { type: "session" }, { type: "session", kind: "login", session: "x" },
+          session({ access: "not-a-jwt" }),
+          session({ refresh: "" }), // a bearer session needs a refresh token
+          session({ v: 1e300 }), // an impossible version would outrank every real one
+          session({ v: Number.MAX_SAFE_INTEGER }),
+          session({ v: -1 }),
+          session({ v: "9" }),
+          session({ skew: "0" }),
+          { ...session({}), kind: "takeover" },
+          { type: "end", v: Number.MAX_SAFE_INTEGER, reason: "logout" },
+          { type: "end", v: "1", reason: "logout" },
+          { type: "end", v: later, reason: "bye" },
+          { type: "end", v: later, reason: "logout", status: "401" },
+          stale, // the login's own message, replayed: older than the session held
+          { type: "end", v: stale.session.v, reason: "logout" }, // the end of that older version
+        ];
+        const spy = new BroadcastChannel(name);
+        for (const m of messages) spy.postMessage(m);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return { stale: !!stale, kept: client.accessToken === before.access, authed: client.isAuthenticated, events: events.slice(before.events).map((e) => e.type) };
+      }, options.channelName);
+      assert.deepEqual(result, { stale: true, kept: true, authed: true, events: [] });
+      // The channel still carries real news: a rotation in tab A reaches tab B.
+      await tabA.evaluate(() => clients.tab.client.refresh());
+      const newest = await tabA.evaluate(() => clients.tab.client.accessToken);
+      await tabB.waitForFunction((a) => clients.tab.client.accessToken === a, newest, { timeout: 5_000 });
+      for (const tab of [tabA, tabB]) await tab.evaluate(() => clients.tab.client.close());
+    }));
+
+  test("14. without Web Locks, three tabs take turns through the localStorage lease: one refresh per burst, each refresh token sent once", { timeout: 40_000 }, () =>
+    inBrowser("14-no-locks", 3, async (...tabs) => {
+      assert.equal(await tabs[0].evaluate(() => typeof navigator.locks), "undefined");
+      const options = { storage: "localStorage", storageKey: "t14", channelName: "t14", refreshLeeway: 0 };
+      for (const tab of tabs.slice(1)) await tab.evaluate((o) => void makeClient("tab", o), options);
+      const mark = server.mark();
+      await tabs[0].evaluate(async ([o, [username, password]]) => {
+        const { client } = makeClient("tab", o);
+        await client.ready;
+        await client.login(username, password);
+      }, [options, ALICE]);
+      for (const tab of tabs) await tab.waitForFunction(() => clients.tab.client.isAuthenticated, null, { timeout: 5_000 });
+      const results = await refreshBursts(tabs, 4);
+      assert.deepEqual(results, Array(4).fill(["ok", "ok", "ok"]));
+      const sent = server.refreshes(mark);
+      assert.deepEqual(sent.map((r) => r.status), [200, 200, 200, 200], "one refresh per burst of three");
+      let expected = server.since(mark).find((e) => e.path === "/api/token/").response.refresh;
+      for (const r of sent) {
+        assert.equal(r.request.refresh, expected, "each refresh sent the newest token, once");
+        expected = r.response.refresh;
+      }
+      const held = await Promise.all(tabs.map((tab) => tab.evaluate(() => [clients.tab.client.accessToken, JSON.parse(localStorage.getItem("t14")).refresh])));
+      assert.deepEqual(held, Array(3).fill([sent.at(-1).response.access, expected]), "every tab holds the newest pair");
+    }, withoutWebLocks));
+  test("15. past the login throttle: AuthError('throttled') with retryAfter, DRF's wait in seconds", { timeout: 30_000 }, () =>
+    inBrowser("15-throttled", 1, async (page) => {
+      const mark = server.mark();
+      const tries = await page.evaluate(async () => {
+        makeClient("tab", { channelName: "t15" });
+        const out = [];
+        for (let i = 1; i <= 6; i++) out.push(await outcome("tab", (c) => c.login("mallory", `guess-${i}`)));
+        return out;
+      });
+      for (const t of tries.slice(0, 5)) assert.deepEqual([t.code, t.status, t.retryAfter], ["invalid_credentials", 401, undefined]);
+      const throttled = tries[5];
+      assert.deepEqual([throttled.name, throttled.code, throttled.status], ["AuthError", "throttled", 429]);
+      assert.ok(Number.isInteger(throttled.retryAfter) && throttled.retryAfter >= 1 && throttled.retryAfter <= 60, `retryAfter ${throttled.retryAfter}`);
+      const unit = throttled.retryAfter === 1 ? "second" : "seconds";
+      assert.equal(throttled.detail, `Request was throttled. Expected available in ${throttled.retryAfter} ${unit}.`);
+      const answered = server.since(mark).filter((e) => e.path === "/api/token/").at(-1);
+      assert.equal(answered.headers["retry-after"], String(throttled.retryAfter), "retryAfter is the issuer's Retry-After");
+    }));
 });

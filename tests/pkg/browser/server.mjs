@@ -1,6 +1,8 @@
 // One origin for the browser tests: static files from `root` and a reverse proxy of /api/* to
-// the issuer (which sends no CORS headers). The proxy records every API exchange, so tests
-// can count refreshes and see which refresh tokens were sent and what the issuer answered.
+// the issuer. The proxy records every API exchange, so tests can count refreshes and see which
+// refresh tokens were sent (in the body, or in cookie mode as a cookie) and what the issuer
+// answered. Without `upstream` it serves only files, and records (then 404s, with CORS for
+// any origin) what is sent to /api/: another origin, to see what reaches it.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -17,6 +19,16 @@ const TYPES = {
 // Hop-by-hop headers and those that no longer describe the body once fetch() decoded it.
 const DROP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host", "upgrade"]);
 
+/** A Cookie header as { name: value }. */
+function cookiesOf(header) {
+  const jar = {};
+  for (const pair of (header ?? "").split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) jar[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return jar;
+}
+
 function parse(text) {
   try {
     return JSON.parse(text);
@@ -26,12 +38,15 @@ function parse(text) {
 }
 
 /**
- * Starts the server on 127.0.0.1 (a secure context, so Web Locks are available).
- * Returns { base, log, refreshCount(), mark(), since(mark), stop() }; each log entry is
- * { seq, at, method, path, auth, request, status, response }.
+ * Starts the server on 127.0.0.1 (a secure context, so Web Locks are available), on `port` or
+ * any free one; `upstream` (or a later `setUpstream`) is the issuer. Returns { base, log,
+ * refreshCount(), mark(), since(mark), stop() }; each log entry is { seq, at, method, path,
+ * auth, origin, csrf, cookies, request, status, response, headers, setCookies } (`cookies`:
+ * the Cookie header by name; `setCookies`: the issuer's Set-Cookie headers as sent).
  */
-export async function startServer({ root, upstream }) {
+export async function startServer({ root, upstream, port = 0 }) {
   const log = [];
+  let target = upstream;
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://x");
@@ -55,10 +70,26 @@ export async function startServer({ root, upstream }) {
       method: req.method,
       path: url.pathname,
       auth: req.headers.authorization ?? null,
+      origin: req.headers.origin ?? null,
+      csrf: req.headers["x-csrftoken"] ?? null,
+      cookies: cookiesOf(req.headers.cookie),
       request: body.length ? parse(body.toString()) : null,
     };
     log.push(entry);
-    const answer = await fetch(upstream + url.pathname + url.search, {
+    if (!target) {
+      // Any origin may call it (and see the 404), so a test sees what the page sent, Authorization or not.
+      const cors = req.headers.origin ? { "Access-Control-Allow-Origin": req.headers.origin, Vary: "Origin" } : {};
+      if (req.method === "OPTIONS") {
+        entry.status = 204;
+        const asked = req.headers["access-control-request-headers"];
+        res.writeHead(204, { ...cors, "Access-Control-Allow-Methods": "GET, POST", ...(asked ? { "Access-Control-Allow-Headers": asked } : {}) }).end();
+        return;
+      }
+      entry.status = 404;
+      res.writeHead(404, { ...cors, "Content-Type": "text/plain" }).end("not found");
+      return;
+    }
+    const answer = await fetch(target + url.pathname + url.search, {
       method: req.method,
       headers,
       body: body.length && req.method !== "GET" && req.method !== "HEAD" ? body : undefined,
@@ -68,10 +99,13 @@ export async function startServer({ root, upstream }) {
     entry.status = answer.status;
     entry.response = out.length ? parse(out.toString()) : null;
     entry.done = Date.now();
+    entry.headers = Object.fromEntries(answer.headers);
+    entry.setCookies = answer.headers.getSetCookie();
     const outHeaders = { "Content-Length": String(out.length), "Cache-Control": "no-store" };
     answer.headers.forEach((v, k) => {
-      if (!DROP.has(k)) outHeaders[k] = v;
+      if (!DROP.has(k) && k !== "set-cookie") outHeaders[k] = v;
     });
+    if (entry.setCookies.length) outHeaders["Set-Cookie"] = entry.setCookies;
     res.writeHead(answer.status, outHeaders);
     res.end(out);
   }
@@ -100,12 +134,15 @@ export async function startServer({ root, upstream }) {
 
   await new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
+    server.listen(port, "127.0.0.1", resolve);
   });
-  const { port } = server.address();
   return {
-    base: `http://127.0.0.1:${port}`,
+    base: `http://127.0.0.1:${server.address().port}`,
     log,
+    /** Proxies /api/ to `url` from now on (a server can be started before the issuer it fronts). */
+    setUpstream: (url) => {
+      target = url;
+    },
     /** Position in the log, to look only at what happened after it. */
     mark: () => log.length,
     since: (mark) => log.slice(mark),

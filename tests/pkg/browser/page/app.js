@@ -78,7 +78,8 @@ window.outcome = async (name, fn) => {
     const value = await fn(window.clients[name].client);
     return value === undefined ? { ok: true } : { ok: true, value };
   } catch (err) {
-    return { ok: false, name: err.name, code: err.code, status: err.status, detail: err.detail, fields: err.fields ?? null };
+    const retry = err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {};
+    return { ok: false, name: err.name, code: err.code, status: err.status, detail: err.detail, fields: err.fields ?? null, ...retry };
   }
 };
 
