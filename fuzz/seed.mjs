@@ -60,6 +60,14 @@ for (const c of JSON.parse(read("crates/core/tests/fixtures/django-csrf.json")).
   add("browser", Buffer.concat([...parts.flatMap((p) => [Buffer.from(p), SEP]), Buffer.from([flags])]));
 }
 
+// Stored Django passwords: every hash in the recorded Django exports, and the hashers' shapes.
+for (const m of read("crates/cli/tests/fixtures/django/users.json").matchAll(/"password":\s*"([^"]*)"/g)) {
+  add("django_hash", Buffer.concat([Buffer.from(m[1]), SEP, Buffer.from("password")]));
+}
+for (const h of ["pbkdf2_sha256$1000$salt$", "pbkdf2_sha1$1$s$AAAA", "!unusable", "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA", "bcrypt_sha256$$2b$12$x", "md5$salt$x", "$$$"]) {
+  add("django_hash", Buffer.concat([Buffer.from(h), SEP, Buffer.from("pw")]));
+}
+
 rmSync(ROOT + "fuzz/seeds", { recursive: true, force: true });
 for (const [target, files] of Object.entries(seeds)) {
   mkdirSync(ROOT + `fuzz/seeds/${target}`, { recursive: true });

@@ -22,7 +22,7 @@ node fuzz/seed.mjs
 # to share with the stable builds).
 (cd fuzz && cargo +nightly fuzz build -O)
 for target in "${targets[@]}"; do
-  mkdir -p "fuzz/corpus/$target"
+  mkdir -p "fuzz/corpus/$target" "fuzz/seeds/$target"
   log=$(mktemp)
   if ! (cd fuzz && cargo +nightly fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10 -print_final_stats=1) >"$log" 2>&1; then
