@@ -1,0 +1,175 @@
+// edgejwt/client where there is no DOM: in Node with an async custom storage, and inside a
+// Worker as a backend-for-frontend that keeps each user's refresh token server-side in KV
+// (the packed package bundled by wrangler, the issuer reached over a service binding), both
+// against the issuer in workerd with real local D1 and KV.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Miniflare } from "miniflare";
+import { DEMO_USERS, REFERENCE_KEY, TEST_ITERATIONS, claims, djangoHash, migrationStatements, startIssuer } from "../worker/harness.mjs";
+import { installPacked } from "./packed.mjs";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+let dir;
+before(() => (dir = installPacked()));
+
+describe("in Node, with an async storage", () => {
+  let issuer;
+  before(async () => (issuer = await startIssuer()));
+  after(() => issuer.stop());
+
+  test("login, an authenticated fetch, refresh with rotation, a second client on the same storage, logout", async () => {
+    const { AuthClient } = await import(join(dir, "node_modules/edgejwt/dist/client.js"));
+    const kv = new Map();
+    const writes = [];
+    // A KV-like store: every call asynchronous.
+    const storage = {
+      get: async (k) => kv.get(k) ?? null,
+      set: async (k, v) => (writes.push(k), void kv.set(k, v)),
+      remove: async (k) => void kv.delete(k),
+    };
+    const auth = new AuthClient({ baseUrl: issuer.base, storage, storageKey: "user:1" });
+    await auth.ready;
+    assert.equal(auth.isAuthenticated, false);
+    await auth.login("alice", "alice-password-1");
+    const stored = JSON.parse(kv.get("user:1"));
+    assert.equal(claims(stored.refresh).token_type, "refresh");
+    const me = await auth.fetch(`${issuer.base}/api/protected/`);
+    assert.equal(me.status, 200);
+    assert.deepEqual(await me.json(), { user_id: 1, username: "alice" });
+    await auth.refresh();
+    const rotated = JSON.parse(kv.get("user:1"));
+    assert.notEqual(rotated.refresh, stored.refresh, "the rotated refresh token is stored");
+    const old = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: stored.refresh } });
+    assert.equal(old.status, 200, "inside the reuse interval the old token gets the same child");
+    assert.equal(old.json.refresh, rotated.refresh);
+    // Another request of a server (a new client, the same storage key) continues the session.
+    const again = new AuthClient({ baseUrl: issuer.base, storage, storageKey: "user:1" });
+    await again.ready;
+    assert.equal(again.isAuthenticated, true);
+    assert.equal((await again.fetch(`${issuer.base}/api/protected/`)).status, 200);
+    await again.logout();
+    assert.equal(kv.has("user:1"), false);
+    const after = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: rotated.refresh } });
+    assert.equal(after.json.detail, "Token is blacklisted");
+    auth.close();
+    again.close();
+  });
+});
+
+describe("inside a Worker: a backend-for-frontend with the refresh tokens in KV", () => {
+  let mf, bff, sessions;
+  before(async () => {
+    writeFileSync(
+      join(dir, "bff.mjs"),
+      `import { AuthClient } from "edgejwt/client";
+// Each browser session of the BFF has its own key; the refresh token never leaves the Worker.
+const kvStorage = (kv) => ({ get: (k) => kv.get(k), set: (k, v) => kv.put(k, v), remove: (k) => kv.delete(k) });
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const auth = new AuthClient({
+      baseUrl: "http://issuer",
+      storage: kvStorage(env.SESSIONS),
+      storageKey: "bff:" + url.searchParams.get("session"),
+      fetch: (input, init) => env.ISSUER.fetch(input, init),
+    });
+    try {
+      await auth.ready;
+      switch (url.pathname) {
+        case "/login": {
+          const { username, password } = await request.json();
+          await auth.login(username, password);
+          return Response.json({ user: auth.claims.user_id });
+        }
+        case "/me": {
+          const r = await auth.fetch("http://issuer/api/protected/");
+          return new Response(r.body, { status: r.status });
+        }
+        case "/refresh":
+          await auth.refresh();
+          return Response.json({ ok: true });
+        case "/logout":
+          await auth.logout();
+          return Response.json({ ok: true });
+      }
+      return new Response("not found", { status: 404 });
+    } catch (error) {
+      return Response.json({ code: error.code ?? String(error) }, { status: 401 });
+    } finally {
+      auth.close();
+    }
+  },
+};
+`,
+    );
+    writeFileSync(join(dir, "wrangler.bff.toml"), `name = "bff"\nmain = "bff.mjs"\ncompatibility_date = "2025-06-01"\n`);
+    execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--config", "wrangler.bff.toml", "--outdir", "dist-bff"], {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    const main = readdirSync(join(dir, "dist-bff")).find((f) => f.endsWith(".js"));
+    const rules = [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ];
+    mf = new Miniflare({
+      workers: [
+        {
+          name: "bff",
+          modules: true,
+          scriptPath: join(dir, "dist-bff", main),
+          modulesRoot: join(dir, "dist-bff"),
+          modulesRules: rules,
+          compatibilityDate: "2025-06-01",
+          kvNamespaces: { SESSIONS: "11111111111111111111111111111111" },
+          serviceBindings: { ISSUER: "issuer" },
+        },
+        {
+          name: "issuer",
+          modules: true,
+          scriptPath: join(ROOT, "build/worker/shim.mjs"),
+          modulesRoot: join(ROOT, "build/worker"),
+          modulesRules: rules,
+          compatibilityDate: "2025-06-01",
+          d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+          kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" },
+          durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
+          bindings: { SIGNING_KEY: REFERENCE_KEY, PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS), ROTATE_REFRESH_TOKENS: "true", BLACKLIST_AFTER_ROTATION: "true" },
+        },
+      ],
+    });
+    await mf.ready;
+    const db = await mf.getD1Database("DB", "issuer");
+    await db.batch(migrationStatements().map((s) => db.prepare(s)));
+    for (const u of DEMO_USERS) {
+      await db.prepare("INSERT INTO users (id, username, password, is_active) VALUES (?1, ?2, ?3, ?4)").bind(u.id, u.username, djangoHash(u.password), u.is_active).run();
+    }
+    bff = await mf.getWorker("bff");
+    sessions = await mf.getKVNamespace("SESSIONS", "bff");
+  });
+  after(() => mf?.dispose());
+
+  const call = async (path, json) => {
+    const res = await bff.fetch(`http://bff${path}`, json ? { method: "POST", body: JSON.stringify(json) } : {});
+    return { status: res.status, json: await res.json() };
+  };
+
+  test("login, API calls and a rotation across requests, with the refresh token only in the Worker's KV", async () => {
+    assert.deepEqual(await call("/login?session=s1", { username: "alice", password: "alice-password-1" }), { status: 200, json: { user: "1" } });
+    const stored = JSON.parse(await sessions.get("bff:s1"));
+    assert.equal(claims(stored.refresh).token_type, "refresh");
+    assert.deepEqual(await call("/me?session=s1"), { status: 200, json: { user_id: 1, username: "alice" } });
+    assert.equal((await call("/refresh?session=s1", {})).status, 200);
+    const rotated = JSON.parse(await sessions.get("bff:s1"));
+    assert.notEqual(rotated.refresh, stored.refresh);
+    assert.equal((await call("/me?session=s1")).status, 200, "a later request uses the rotated pair");
+    assert.equal((await call("/me?session=other")).status, 401, "another browser session has no tokens");
+    assert.equal((await call("/logout?session=s1", {})).status, 200);
+    assert.equal(await sessions.get("bff:s1"), null);
+    assert.equal((await call("/login?session=s2", { username: "alice", password: "wrong" })).json.code, "invalid_credentials");
+  });
+});
