@@ -694,4 +694,49 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       const answered = server.since(mark).filter((e) => e.path === "/api/token/").at(-1);
       assert.equal(answered.headers["retry-after"], String(throttled.retryAfter), "retryAfter is the issuer's Retry-After");
     }));
+
+  test("16. the issuer answering 503 and 500, and the network failing, during the timer's refreshes: still signed in, the timer backs off and recovers", { timeout: 40_000 }, () =>
+    inBrowser("16-issuer-failing", 1, async (page) => {
+      // The first six refresh requests never reach the issuer: 503, 503, a network error,
+      // 500, 503, a network error (as an outage looks from a page). Then the issuer is back.
+      const failures = [
+        (r) => r.fulfill({ status: 503, contentType: "application/json", body: '{"detail":"Service unavailable"}' }),
+        (r) => r.fulfill({ status: 503, contentType: "text/html", body: "<h1>503</h1>" }),
+        (r) => r.abort("connectionreset"),
+        (r) => r.fulfill({ status: 500, contentType: "application/json", body: '{"detail":"A server error occurred.","code":"server_error"}' }),
+        (r) => r.fulfill({ status: 503, body: "" }),
+        (r) => r.abort("internetdisconnected"),
+      ];
+      const attempts = [];
+      await page.context().route("**/api/token/refresh/", async (route) => {
+        attempts.push(Date.now());
+        const fail = failures[attempts.length - 1];
+        if (fail) await fail(route);
+        else await route.continue();
+      });
+      const options = { storage: "localStorage", storageKey: "t16", channelName: "t16", refreshLeeway: 0 };
+      const mark = server.mark();
+      await page.evaluate(async ([o, [username, password]]) => {
+        const { client } = makeClient("tab", o);
+        await client.login(username, password);
+      }, [options, ALICE]);
+      const loginRefresh = await page.evaluate(() => JSON.parse(localStorage.getItem("t16")).refresh);
+      // The timer fires at the access token's expiry (4 s), fails, and retries with backoff.
+      await page.waitForFunction(() => clients.tab.events.some((e) => e.type === "refresh"), null, { timeout: 30_000 });
+      const s = await page.evaluate(() => snapshot("tab"));
+      assert.equal(s.isAuthenticated, true);
+      assert.deepEqual(s.events.filter((e) => ["revoked", "authfailure", "logout"].includes(e.type)), [], "never signed out");
+      assert.ok(s.events.filter((e) => e.type === "refreshretry").length >= 2, "answers lost: resent");
+      assert.equal(attempts.length, failures.length + 1, "each failure retried, then one success");
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
+      assert.ok(Math.max(...gaps) >= 900, `the timer backed off between rounds: gaps ${gaps}`);
+      // Only the seventh request reached the issuer, with the login's refresh token: one rotation.
+      const reached = server.refreshes(mark);
+      assert.equal(reached.length, 1);
+      assert.equal(reached[0].request.refresh, loginRefresh);
+      assert.equal(reached[0].status, 200);
+      assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem("t16")).refresh), reached[0].response.refresh);
+      assert.equal(await page.evaluate(async () => (await clients.tab.client.fetch("/api/protected/")).status), 200);
+      await page.evaluate(() => clients.tab.client.close());
+    }));
 });
