@@ -45,16 +45,24 @@ VENV = Path(os.environ.get("EDGEJWT_DJANGO_VENV", Path.home() / ".cache" / "edge
 HASHER_LIBS = ["argon2-cffi==25.1.0", "bcrypt==5.0.0"]
 
 
+def runs_3_12(python):
+    """True if `python` starts and is >= 3.12 (a pyenv shim may exist and not run)."""
+    try:
+        check = "import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)"
+        return subprocess.run([python, "-c", check], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
 def newest_python():
     """Django 6.1 needs Python >= 3.12; 3.11 gets the reference's fallback pins."""
-    candidates = [f"python3.{m}" for m in (14, 13, 12)]
+    candidates = [shutil.which(f"python3.{m}") for m in (14, 13, 12)]
     pyenv = Path.home() / ".pyenv" / "versions"
     if pyenv.is_dir():
         candidates += sorted((str(p / "bin" / "python") for p in pyenv.glob("3.1[2-9]*")), reverse=True)
     for c in candidates:
-        path = shutil.which(c) or (c if Path(c).exists() else None)
-        if path:
-            return path, REFERENCE / "reference" / "requirements.txt"
+        if c and runs_3_12(c):
+            return c, REFERENCE / "reference" / "requirements.txt"
     return sys.executable, REFERENCE / "reference" / "requirements-py311.txt"
 
 
