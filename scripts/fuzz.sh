@@ -4,7 +4,7 @@
 # kept (fuzz/corpus/, not committed). A crash fails the run and leaves its input in
 # fuzz/artifacts/<target>/; it then becomes a regression test.
 #
-#   bash scripts/fuzz.sh            # 20 s per target (the test command runs this)
+#   bash scripts/fuzz.sh            # 10 s per target (the test command runs this)
 #   FUZZ_SECONDS=3600 bash scripts/fuzz.sh token_decode   # a long run of one target
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ source scripts/lib.sh
 ensure_cargo_fuzz
 ensure_npm
 
-seconds="${FUZZ_SECONDS:-20}"
+seconds="${FUZZ_SECONDS:-10}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cd fuzz && cargo +nightly fuzz list)

@@ -47,7 +47,7 @@ cargo test -p edgejwt-core --all-features
 cargo test -p edgejwt-worker --lib
 cargo test -p edgejwt-cli
 
-step "fuzz targets (cargo fuzz, ${FUZZ_SECONDS:-20} s each, seeded from the fixtures)"
+step "fuzz targets (cargo fuzz, ${FUZZ_SECONDS:-10} s each, seeded from the fixtures)"
 bash scripts/fuzz.sh
 
 step "edgejwt-core builds without std (wasm32v1-none)"
