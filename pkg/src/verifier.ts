@@ -199,10 +199,17 @@ export class Verifier {
     const revocations = this.#options.revocations;
     if (!revocations) return Promise.resolve(claims);
     const keys = key.wasm.revocationKeys(json);
-    return Promise.all(keys.map((k) => revocations.get(k))).then((hits) => {
-      if (hits.some((hit) => hit !== null)) throw fromCore(key.wasm.revoked(), key.wasm.wwwAuthenticate);
-      return claims;
-    });
+    return Promise.all(keys.map((k) => revocations.get(k))).then(
+      (hits) => {
+        if (hits.some((hit) => hit !== null)) throw fromCore(key.wasm.revoked(), key.wasm.wwwAuthenticate);
+        return claims;
+      },
+      // A revocation that cannot be read is not a revocation that does not exist: fail closed.
+      () => {
+        const detail = "Revocations unavailable (KV read failed).";
+        return Promise.reject(new EdgeJwtError("revocations_unavailable", detail, 503, { detail, code: "revocations_unavailable" }));
+      },
+    );
   }
 
   /**

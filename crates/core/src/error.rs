@@ -106,6 +106,8 @@ error_codes! {
     ServerError = "server_error",
     /// The JWK Set could not be fetched or read (503).
     JwksUnavailable = "jwks_unavailable",
+    /// The revocations store (KV) could not be read: the token is refused, not trusted (503).
+    RevocationsUnavailable = "revocations_unavailable",
     /// SPA client: the issuer refused the username and password.
     InvalidCredentials = "invalid_credentials",
     /// SPA client: the refresh token was refused; the session is over.
