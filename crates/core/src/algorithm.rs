@@ -5,12 +5,18 @@
 //! Keys load from PEM or JWK (and HMAC secrets from the raw string, as simplejwt does);
 //! weak keys are refused at load time.
 
+use alloc::{
+    string::{String, ToString},
+    vec::Vec,
+};
 use core::{fmt, str::FromStr};
 
 use jwt_compact::{
     alg::{Hs256Key, Hs384Key, Hs512Key},
     jwk::JsonWebKey,
 };
+
+use zeroize::Zeroizing;
 
 use crate::error::SettingsError;
 
@@ -174,7 +180,7 @@ impl Keys {
             ));
         }
         if algorithm.is_hmac() {
-            return Self::load_hmac(algorithm, signing_key);
+            return Self::load_hmac(algorithm, signing_key, "SIGNING_KEY");
         }
         let signing = (!signing_key.is_empty()).then_some(signing_key);
         if signing.is_none() && verifying_key.is_none() {
@@ -229,14 +235,13 @@ impl Keys {
         }
     }
 
-    fn load_hmac(algorithm: Algorithm, secret: &str) -> KeyResult<Self> {
-        const SETTING: &str = "SIGNING_KEY";
-        let jwk = parse_jwk_value(secret).map_err(|reason| key_error(SETTING, secret, reason))?;
+    fn load_hmac(algorithm: Algorithm, secret: &str, setting: &'static str) -> KeyResult<Self> {
+        let jwk = parse_jwk_value(secret).map_err(|reason| key_error(setting, secret, reason))?;
         let bytes_len = match &jwk {
             Some(JsonWebKey::Symmetric { secret: bytes }) => bytes.len(),
             Some(_) => {
                 return Err(key_error(
-                    SETTING,
+                    setting,
                     secret,
                     "an HMAC algorithm needs an \"oct\" JWK",
                 ))
@@ -245,7 +250,7 @@ impl Keys {
         };
         if bytes_len < algorithm.min_hmac_len() {
             return Err(key_error(
-                SETTING,
+                setting,
                 secret,
                 match algorithm {
                     Algorithm::Hs384 => "HMAC secret too short: HS384 needs at least 48 bytes",
@@ -254,7 +259,7 @@ impl Keys {
                 },
             ));
         }
-        let bad_jwk = |_| key_error(SETTING, secret, "not a valid oct JWK");
+        let bad_jwk = |_| key_error(setting, secret, "not a valid oct JWK");
         Ok(match (algorithm, jwk) {
             (Algorithm::Hs384, Some(jwk)) => {
                 Self::Hs384(Hs384Key::try_from(&jwk).map_err(bad_jwk)?)
@@ -267,6 +272,104 @@ impl Keys {
             (Algorithm::Hs512, None) => Self::Hs512(Hs512Key::new(secret)),
             (_, None) => Self::Hs256(Hs256Key::new(secret)),
         })
+    }
+
+    /// Loads the keys of `PREVIOUS_VERIFYING_KEYS`: a JSON array of keys (PEM strings, JWK
+    /// objects or, for HMAC, secrets) or a JWK Set (`{"keys": [...]}`), each verify-only and
+    /// with the same rules as `VERIFYING_KEY` (or, for HMAC, `SIGNING_KEY`). Each comes with
+    /// the `kid` its JWK declares, if any.
+    pub(crate) fn load_previous(
+        algorithm: Algorithm,
+        value: &str,
+    ) -> KeyResult<Vec<(Self, Option<String>)>> {
+        const SETTING: &str = "PREVIOUS_VERIFYING_KEYS";
+        let error = |reason: &'static str| key_error(SETTING, value, reason);
+        let parsed: serde_json::Value = serde_json::from_str(value)
+            .map_err(|_| error("expected a JSON array of keys or a JWK Set ({\"keys\": [...]})"))?;
+        let items = match parsed {
+            serde_json::Value::Array(items) => items,
+            serde_json::Value::Object(mut set) => match set.remove("keys") {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => return Err(error("a JSON object must be a JWK Set ({\"keys\": [...]})")),
+            },
+            _ => {
+                return Err(error(
+                    "expected a JSON array of keys or a JWK Set ({\"keys\": [...]})",
+                ))
+            }
+        };
+        if items.len() > MAX_PREVIOUS_KEYS {
+            return Err(error("more than 16 previous keys"));
+        }
+        items
+            .into_iter()
+            .map(|item| {
+                let (text, kid) = match item {
+                    serde_json::Value::String(text) => (text, None),
+                    serde_json::Value::Object(jwk) => {
+                        if jwk
+                            .get("alg")
+                            .is_some_and(|alg| alg.as_str() != Some(algorithm.as_str()))
+                        {
+                            return Err(error("a key's \"alg\" is not ALGORITHM"));
+                        }
+                        let kid = jwk.get("kid").and_then(|k| k.as_str()).map(String::from);
+                        (serde_json::Value::Object(jwk).to_string(), kid)
+                    }
+                    _ => return Err(error("each key must be a PEM string, a JWK or a secret")),
+                };
+                let text: Zeroizing<String> = Zeroizing::new(text);
+                Self::load_verifying(algorithm, &text, SETTING).map(|keys| (keys, kid))
+            })
+            .collect()
+    }
+
+    /// A verify-only key for `algorithm` from one value of `setting`.
+    fn load_verifying(algorithm: Algorithm, value: &str, setting: &'static str) -> KeyResult<Self> {
+        if algorithm.is_hmac() {
+            return Self::load_hmac(algorithm, value, setting);
+        }
+        #[allow(unused_variables, reason = "unused when only HMAC is enabled")]
+        let error = |reason: &'static str| key_error(setting, value, reason);
+        match algorithm {
+            #[cfg(feature = "es256")]
+            Algorithm::Es256 => Ok(Self::Es256 {
+                signing: None,
+                verifying: es256::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "eddsa")]
+            Algorithm::EdDsa => Ok(Self::EdDsa {
+                signing: None,
+                verifying: eddsa::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "rsa")]
+            Algorithm::Rs256
+            | Algorithm::Rs384
+            | Algorithm::Rs512
+            | Algorithm::Ps256
+            | Algorithm::Ps384
+            | Algorithm::Ps512 => Ok(Self::Rsa {
+                alg: jwt_compact::alg::Rsa::with_name(algorithm.as_str()),
+                signing: None,
+                verifying: rsa_keys::public(value).map_err(error)?,
+            }),
+            _ => Err(key_error(
+                "ALGORITHM",
+                algorithm.as_str(),
+                "not enabled in this build of edgejwt-core",
+            )),
+        }
+    }
+
+    /// The HMAC secret's bytes (HS* only), for its key id.
+    pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
+        match self {
+            Self::Hs256(k) => Some(k.as_ref()),
+            Self::Hs384(k) => Some(k.as_ref()),
+            Self::Hs512(k) => Some(k.as_ref()),
+            #[allow(unreachable_patterns, reason = "asymmetric variants are feature-gated")]
+            _ => None,
+        }
     }
 
     pub(crate) fn can_sign(&self) -> bool {
@@ -293,6 +396,17 @@ impl Keys {
             Self::Rsa { verifying, .. } => Some(verifying.into()),
         }
     }
+}
+
+/// Most keys `PREVIOUS_VERIFYING_KEYS` may hold: a token without `kid` may be tried against
+/// each previous HMAC secret, so the list bounds what one token can cost.
+pub(crate) const MAX_PREVIOUS_KEYS: usize = 16;
+
+/// The `kid` a JWK value declares (`{"kid": "...", ...}`), if any.
+pub(crate) fn declared_kid(value: &str) -> Option<String> {
+    let jwk: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(value.trim_start().starts_with('{').then_some(value)?).ok()?;
+    jwk.get("kid")?.as_str().map(String::from)
 }
 
 /// Loads a signing key and/or a verifying key; when both are given they must match.
