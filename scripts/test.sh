@@ -52,8 +52,10 @@ step "issuer Worker in workerd (Miniflare, local D1 and KV)"
 bash scripts/build-worker.sh
 node --test --test-concurrency=1 "${WORKER_TESTS[@]}"
 
-step "npm package: Node and workerd (installed from npm pack)"
+step "npm package: Node, workerd, Deno and Bun (installed from npm pack)"
 bash scripts/build-pkg.sh
+EDGEJWT_RUNTIMES="$(bash scripts/ensure-runtimes.sh)"
+export EDGEJWT_RUNTIMES
 node --test --test-concurrency=1 "${PKG_TESTS[@]}"
 
 step "SPA client and demo SPA in headless Chromium"

@@ -44,13 +44,17 @@ pub enum Algorithm {
     Ps512,
     /// ECDSA on P-256 with SHA-256.
     Es256,
+    /// ECDSA on P-384 with SHA-384.
+    Es384,
+    /// ECDSA on P-521 with SHA-512.
+    Es512,
     /// EdDSA on Ed25519.
     EdDsa,
 }
 
 impl Algorithm {
     /// Every algorithm, for tests and docs.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::Hs256,
         Self::Hs384,
         Self::Hs512,
@@ -61,6 +65,8 @@ impl Algorithm {
         Self::Ps384,
         Self::Ps512,
         Self::Es256,
+        Self::Es384,
+        Self::Es512,
         Self::EdDsa,
     ];
 
@@ -77,6 +83,8 @@ impl Algorithm {
             Self::Ps384 => "PS384",
             Self::Ps512 => "PS512",
             Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::Es512 => "ES512",
             Self::EdDsa => "EdDSA",
         }
     }
@@ -95,6 +103,8 @@ impl Algorithm {
         match self {
             Self::Hs256 | Self::Hs384 | Self::Hs512 => true,
             Self::Es256 => cfg!(feature = "es256"),
+            Self::Es384 => cfg!(feature = "es384"),
+            Self::Es512 => cfg!(feature = "es512"),
             Self::EdDsa => cfg!(feature = "eddsa"),
             _ => cfg!(feature = "rsa"),
         }
@@ -137,6 +147,17 @@ pub(crate) enum Keys {
     Es256 {
         signing: Option<p256::ecdsa::SigningKey>,
         verifying: p256::ecdsa::VerifyingKey,
+    },
+    #[cfg(feature = "es384")]
+    Es384 {
+        signing: Option<p384::SecretKey>,
+        verifying: p384::PublicKey,
+    },
+    /// Verify-only: the `p521` crate signs only with a random nonce (no RFC 6979: SHA-512's
+    /// 64 bytes are not P-521's 66), and the core has no randomness of its own.
+    #[cfg(feature = "es512")]
+    Es512 {
+        verifying: p521::PublicKey,
     },
     #[cfg(feature = "eddsa")]
     EdDsa {
@@ -199,6 +220,29 @@ impl Keys {
                     })?;
                 Ok(Self::Es256 { signing, verifying })
             }
+            #[cfg(feature = "es384")]
+            Algorithm::Es384 => {
+                let (signing, verifying) =
+                    load_pair(signing, verifying_key, es384::private, es384::public, |k| {
+                        k.public_key()
+                    })?;
+                Ok(Self::Es384 { signing, verifying })
+            }
+            #[cfg(feature = "es512")]
+            Algorithm::Es512 => {
+                if let Some(key) = signing {
+                    return Err(key_error(
+                        "SIGNING_KEY",
+                        key,
+                        "ES512 tokens are verified, not signed, by edgejwt: set VERIFYING_KEY (P-521 public key) and no SIGNING_KEY",
+                    ));
+                }
+                let value = verifying_key.unwrap_or_default();
+                Ok(Self::Es512 {
+                    verifying: es512::public(value)
+                        .map_err(|reason| key_error("VERIFYING_KEY", value, reason))?,
+                })
+            }
             #[cfg(feature = "eddsa")]
             Algorithm::EdDsa => {
                 let (signing, verifying) = load_pair(
@@ -211,7 +255,12 @@ impl Keys {
                 Ok(Self::EdDsa { signing, verifying })
             }
             #[cfg(feature = "rsa")]
-            _ => {
+            Algorithm::Rs256
+            | Algorithm::Rs384
+            | Algorithm::Rs512
+            | Algorithm::Ps256
+            | Algorithm::Ps384
+            | Algorithm::Ps512 => {
                 let (signing, verifying) = load_pair(
                     signing,
                     verifying_key,
@@ -226,7 +275,6 @@ impl Keys {
                     verifying,
                 })
             }
-            #[cfg(not(feature = "rsa"))]
             _ => Err(key_error(
                 "ALGORITHM",
                 algorithm.as_str(),
@@ -337,6 +385,15 @@ impl Keys {
                 signing: None,
                 verifying: es256::public(value).map_err(error)?,
             }),
+            #[cfg(feature = "es384")]
+            Algorithm::Es384 => Ok(Self::Es384 {
+                signing: None,
+                verifying: es384::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "es512")]
+            Algorithm::Es512 => Ok(Self::Es512 {
+                verifying: es512::public(value).map_err(error)?,
+            }),
             #[cfg(feature = "eddsa")]
             Algorithm::EdDsa => Ok(Self::EdDsa {
                 signing: None,
@@ -377,6 +434,10 @@ impl Keys {
             Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => true,
             #[cfg(feature = "es256")]
             Self::Es256 { signing, .. } => signing.is_some(),
+            #[cfg(feature = "es384")]
+            Self::Es384 { signing, .. } => signing.is_some(),
+            #[cfg(feature = "es512")]
+            Self::Es512 { .. } => false,
             #[cfg(feature = "eddsa")]
             Self::EdDsa { signing, .. } => signing.is_some(),
             #[cfg(feature = "rsa")]
@@ -390,6 +451,10 @@ impl Keys {
             Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => None,
             #[cfg(feature = "es256")]
             Self::Es256 { verifying, .. } => Some(verifying.into()),
+            #[cfg(feature = "es384")]
+            Self::Es384 { verifying, .. } => Some(es384::jwk(verifying)),
+            #[cfg(feature = "es512")]
+            Self::Es512 { verifying, .. } => Some(es512::jwk(verifying)),
             #[cfg(feature = "eddsa")]
             Self::EdDsa { verifying, .. } => Some(verifying.into()),
             #[cfg(feature = "rsa")]
@@ -454,7 +519,13 @@ fn parse_jwk_value(value: &str) -> Result<Option<JsonWebKey<'_>>, &'static str> 
         .map_err(|_| "not a valid JWK")
 }
 
-#[cfg(any(feature = "es256", feature = "eddsa", feature = "rsa"))]
+#[cfg(any(
+    feature = "es256",
+    feature = "es384",
+    feature = "es512",
+    feature = "eddsa",
+    feature = "rsa"
+))]
 fn require_pem(value: &str) -> Result<&str, &'static str> {
     if value.contains("-----BEGIN ") {
         Ok(value.trim())
@@ -493,6 +564,108 @@ mod es256 {
             .map_err(|_| "not a P-256 public key (SPKI PEM)")
     }
 }
+
+/// ECDSA on a NIST curve jwt-compact has no algorithm for (P-384, P-521), on the RustCrypto
+/// curve crates: keys as PEM or JWK, JWK output, and verification of JWS signatures
+/// (`r || s`, fixed size) with the curve's hash (SHA-384 for P-384, SHA-512 for P-521).
+macro_rules! nist_ecdsa {
+    ($module:ident, $curve:ident, $crv:literal) => {
+        pub(crate) mod $module {
+            use alloc::borrow::Cow;
+
+            use jwt_compact::jwk::JsonWebKey;
+            use $curve::{
+                ecdsa::{signature::Verifier, Signature, VerifyingKey},
+                elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint},
+                pkcs8::{DecodePrivateKey, DecodePublicKey},
+                EncodedPoint, FieldBytes, PublicKey, SecretKey,
+            };
+
+            use super::{parse_jwk_value, require_pem};
+
+            /// The public point of a JWK of this curve, from `x` and `y`.
+            fn point(jwk: &JsonWebKey<'_>) -> Option<PublicKey> {
+                let JsonWebKey::EllipticCurve { curve, x, y, .. } = jwk else {
+                    return None;
+                };
+                let (mut fx, mut fy) = (FieldBytes::default(), FieldBytes::default());
+                if curve != $crv || x.len() != fx.len() || y.len() != fy.len() {
+                    return None;
+                }
+                fx.copy_from_slice(x);
+                fy.copy_from_slice(y);
+                let encoded = EncodedPoint::from_affine_coordinates(&fx, &fy, false);
+                Option::from(PublicKey::from_encoded_point(&encoded))
+            }
+
+            #[allow(dead_code, reason = "ES512 is verify-only")]
+            pub(crate) fn private(value: &str) -> Result<SecretKey, &'static str> {
+                const NOT: &str = concat!("not a ", $crv, " private JWK");
+                if let Some(jwk) = parse_jwk_value(value)? {
+                    let JsonWebKey::EllipticCurve {
+                        secret: Some(d), ..
+                    } = &jwk
+                    else {
+                        return Err(NOT);
+                    };
+                    let key = SecretKey::from_slice(d.as_ref()).map_err(|_| NOT)?;
+                    // The public half it states must be its own.
+                    if point(&jwk) != Some(key.public_key()) {
+                        return Err(NOT);
+                    }
+                    return Ok(key);
+                }
+                let pem = require_pem(value)?;
+                SecretKey::from_pkcs8_pem(pem)
+                    .or_else(|_| SecretKey::from_sec1_pem(pem))
+                    .map_err(|_| concat!("not a ", $crv, " private key (PKCS#8 or SEC1 PEM)"))
+            }
+
+            pub(crate) fn public(value: &str) -> Result<PublicKey, &'static str> {
+                if let Some(jwk) = parse_jwk_value(value)? {
+                    return point(&jwk).ok_or(concat!("not a ", $crv, " public JWK"));
+                }
+                PublicKey::from_public_key_pem(require_pem(value)?)
+                    .map_err(|_| concat!("not a ", $crv, " public key (SPKI PEM)"))
+            }
+
+            pub(crate) fn jwk(key: &PublicKey) -> JsonWebKey<'static> {
+                let point = key.to_encoded_point(false);
+                let coordinate =
+                    |c: Option<&FieldBytes>| Cow::Owned(c.map(|c| c.to_vec()).unwrap_or_default());
+                JsonWebKey::EllipticCurve {
+                    curve: Cow::Borrowed($crv),
+                    x: coordinate(point.x()),
+                    y: coordinate(point.y()),
+                    secret: None,
+                }
+            }
+
+            pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+                let Ok(signature) = Signature::from_slice(signature) else {
+                    return false;
+                };
+                VerifyingKey::from_affine(*key.as_affine())
+                    .is_ok_and(|k| k.verify(message, &signature).is_ok())
+            }
+        }
+    };
+}
+
+#[cfg(feature = "es384")]
+nist_ecdsa!(es384, p384, "P-384");
+
+/// ES384 signatures: deterministic (RFC 6979 with SHA-384, whose output is P-384's field size).
+#[cfg(feature = "es384")]
+pub(crate) fn sign_es384(key: &p384::SecretKey, message: &[u8]) -> Result<Vec<u8>, &'static str> {
+    use p384::ecdsa::{signature::Signer, Signature, SigningKey};
+    let signature: Signature = SigningKey::from(key)
+        .try_sign(message)
+        .map_err(|_| "signing failed")?;
+    Ok(signature.to_bytes().to_vec())
+}
+#[cfg(feature = "es512")]
+nist_ecdsa!(es512, p521, "P-521");
 
 #[cfg(feature = "eddsa")]
 mod eddsa {

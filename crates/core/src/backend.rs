@@ -146,6 +146,14 @@ impl KeyEntry {
             Keys::Es256 { verifying, .. } => {
                 check(&jwt_compact::alg::Es256, verifying, input, signature)
             }
+            #[cfg(feature = "es384")]
+            Keys::Es384 { verifying, .. } => {
+                crate::algorithm::es384::verify(verifying, input, signature)
+            }
+            #[cfg(feature = "es512")]
+            Keys::Es512 { verifying, .. } => {
+                crate::algorithm::es512::verify(verifying, input, signature)
+            }
             #[cfg(feature = "eddsa")]
             Keys::EdDsa { verifying, .. } => {
                 check(&jwt_compact::alg::Ed25519, verifying, input, signature)
@@ -340,6 +348,15 @@ impl TokenBackend {
                 &header,
                 &claims,
             ),
+            #[cfg(feature = "es384")]
+            Keys::Es384 { signing, .. } => {
+                let key = signing_key(signing)?;
+                sign_with(self.algorithm, &header, &claims, |m| {
+                    crate::algorithm::sign_es384(key, m)
+                })
+            }
+            #[cfg(feature = "es512")]
+            Keys::Es512 { .. } => Err(EncodeError::NoSigningKey),
             #[cfg(feature = "eddsa")]
             Keys::EdDsa { signing, .. } => sign(
                 &jwt_compact::alg::Ed25519,
@@ -524,6 +541,37 @@ fn sign<A: JwtAlgorithm>(
 ) -> Result<String, EncodeError> {
     alg.token(header, claims, key)
         .map_err(|err| EncodeError::Signing(err.to_string()))
+}
+
+/// A compact JWS signed by `sign` over jwt-compact's own encoding of `header` and `claims`
+/// (for the curves jwt-compact has no algorithm for): the same bytes its `token` would sign.
+#[cfg(feature = "es384")]
+fn sign_with(
+    algorithm: Algorithm,
+    header: &Header,
+    claims: &Claims<Map<String, Value>>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, &'static str>,
+) -> Result<String, EncodeError> {
+    #[derive(serde::Serialize)]
+    struct FullHeader<'a> {
+        alg: &'static str,
+        #[serde(flatten)]
+        inner: &'a Header,
+    }
+    let error = |e: &dyn fmt::Display| EncodeError::Signing(e.to_string());
+    let header = serde_json::to_vec(&FullHeader {
+        alg: algorithm.as_str(),
+        inner: header,
+    })
+    .map_err(|e| error(&e))?;
+    let claims = serde_json::to_vec(claims).map_err(|e| error(&e))?;
+    let mut token = URL_SAFE_NO_PAD.encode(header);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(claims));
+    let signature = sign(token.as_bytes()).map_err(|e| error(&e))?;
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    Ok(token)
 }
 
 #[allow(dead_code, reason = "unused when only HMAC is enabled")]

@@ -288,7 +288,7 @@ impl Settings {
                     SettingsError::new(
                         name,
                         value,
-                        "unsupported algorithm (HS256/384/512, RS256/384/512, PS256/384/512, ES256, EdDSA)",
+                        "unsupported algorithm (HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA)",
                     )
                 })?;
             }

@@ -48,6 +48,7 @@ fn swapped(alg: Algorithm) -> &'static str {
         Algorithm::Ps256 => "RS256",
         Algorithm::Rs384 | Algorithm::Rs512 | Algorithm::Ps384 | Algorithm::Ps512 => "RS256",
         Algorithm::Es256 => "ES384",
+        Algorithm::Es384 => "ES256",
         Algorithm::EdDsa => "Ed25519",
         _ => "HS256",
     }

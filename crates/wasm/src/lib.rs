@@ -79,12 +79,16 @@ enum SettingValue {
 
 impl SettingValue {
     /// The value as the core reads settings: text; lists comma-joined; objects as JSON.
-    fn into_text(self) -> Option<String> {
+    fn into_text(self, name: &str) -> Option<String> {
         Some(match self {
             Self::Null(()) => return None,
             Self::Text(s) => s,
             Self::Number(n) => format!("{n}"),
             Self::Flag(b) => b.to_string(),
+            // A list of keys (PEM text, secrets) is the setting's JSON array: keys hold commas.
+            Self::List(items) if name == "PREVIOUS_VERIFYING_KEYS" => {
+                serde_json::Value::from(items).to_string()
+            }
             Self::List(items) => items.join(","),
             Self::Object(value) => value.to_string(),
         })
@@ -117,7 +121,7 @@ impl Verifier {
             })?;
         let mut s = Settings::default();
         for (name, value) in values {
-            if let Some(value) = value.into_text() {
+            if let Some(value) = value.into_text(&name) {
                 s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
             }
         }
