@@ -568,6 +568,7 @@ mod es256 {
 /// ECDSA on a NIST curve jwt-compact has no algorithm for (P-384, P-521), on the RustCrypto
 /// curve crates: keys as PEM or JWK, JWK output, and verification of JWS signatures
 /// (`r || s`, fixed size) with the curve's hash (SHA-384 for P-384, SHA-512 for P-521).
+#[cfg(any(feature = "es384", feature = "es512"))]
 macro_rules! nist_ecdsa {
     ($module:ident, $curve:ident, $crv:literal) => {
         pub(crate) mod $module {
