@@ -61,8 +61,10 @@ step "edgejwt CLI against local D1 and KV (wrangler --local), then the issuer on
 cargo build -q -p edgejwt-cli
 node --test --test-concurrency=1 "${CLI_TESTS[@]}"
 
-step "npm package: Node and workerd (installed from npm pack)"
+step "npm package: Node, workerd, Deno and Bun (installed from npm pack)"
 bash scripts/build-pkg.sh
+EDGEJWT_RUNTIMES="$(bash scripts/ensure-runtimes.sh)"
+export EDGEJWT_RUNTIMES
 node --test --test-concurrency=1 "${PKG_TESTS[@]}"
 
 step "SPA client and demo SPA in headless Chromium"

@@ -9,6 +9,13 @@ import type { Settings } from "./settings.js";
 export type SignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => Promise<boolean>;
 /** A synchronous check (node:crypto): the core calls it in the same pass over the token. */
 export type SyncSignatureCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>) => boolean;
+/**
+ * A key's checks: `key` is the index, in `publicJwks()` order, of the key the core chose by the
+ * token's `kid` (0 the current key, then `PREVIOUS_VERIFYING_KEYS`).
+ */
+export type KeyedCheck = (key: number, signingInput: string, signature: Uint8Array<ArrayBuffer>) => Promise<boolean>;
+/** The synchronous form, called by the core (`verifyWith`) with the key's index last. */
+export type KeyedSyncCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>, key: number) => boolean;
 
 /** The wasm module's exports an entry file hands over once initialised. */
 export interface WasmApi {
@@ -36,14 +43,19 @@ function webCryptoParams(alg: string): [RsaHashedImportParams | EcKeyImportParam
   const hash = { name: `SHA-${host.bits}` };
   if (host.family === "RS") return [{ name: "RSASSA-PKCS1-v1_5", hash }, { name: "RSASSA-PKCS1-v1_5" }];
   if (host.family === "PS") return [{ name: "RSA-PSS", hash }, { name: "RSA-PSS", saltLength: Number(host.bits) / 8 }];
-  return host.bits === "256" ? [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash }] : null;
+  // ES256 on P-256, ES384 on P-384, ES512 on P-521 (RFC 7518 §3.4).
+  const namedCurve = { "256": "P-256", "384": "P-384", "512": "P-521" }[host.bits];
+  return [{ name: "ECDSA", namedCurve }, { name: "ECDSA", hash }];
 }
 
-/** One key: its wasm verifier and, when the runtime's crypto can check it, that check. */
+/**
+ * One configuration's keys: its wasm verifier (which picks the key of each token by `kid`) and,
+ * when the runtime's crypto can check them, those checks by key index.
+ */
 export interface Key {
   wasm: WasmVerifier;
-  check?: SignatureCheck;
-  checkSync?: SyncSignatureCheck;
+  check?: KeyedCheck;
+  checkSync?: KeyedSyncCheck;
 }
 
 /** Which signature checks a key may use (`VerifierOptions.webCrypto`, `.nodeCrypto`). */
@@ -63,14 +75,23 @@ export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoCh
     throw fromCore(e);
   }
   const params = (choice.webCrypto ?? true) ? webCryptoParams(wasm.algorithm) : null;
-  const jwk = wasm.publicJwk();
-  if (!params || !jwk) return { wasm };
+  const jwks = wasm.publicJwks().map((text) => JSON.parse(text) as JsonWebKey);
+  if (!params || jwks.length === 0) return { wasm };
   try {
-    const host = choice.nodeCrypto === false ? null : api.hostCheck?.(wasm.algorithm, JSON.parse(jwk));
-    if (host) return { wasm, checkSync: host };
+    const hosts = choice.nodeCrypto === false ? null : jwks.map((jwk) => api.hostCheck?.(wasm.algorithm, jwk) ?? null);
+    if (hosts?.every((h) => h !== null)) {
+      const checks = hosts as SyncSignatureCheck[];
+      return { wasm, checkSync: (input, signature, key) => checks[key]?.(input, signature) ?? false };
+    }
     if (!globalThis.crypto?.subtle) return { wasm };
-    const key = await crypto.subtle.importKey("jwk", JSON.parse(jwk), params[0], false, ["verify"]);
-    return { wasm, check: (input, signature) => crypto.subtle.verify(params[1], key, signature, encoder.encode(input)) };
+    const keys = await Promise.all(jwks.map((jwk) => crypto.subtle.importKey("jwk", jwk, params[0], false, ["verify"])));
+    return {
+      wasm,
+      check: (key, input, signature) => {
+        const k = keys[key];
+        return k ? crypto.subtle.verify(params[1], k, signature, encoder.encode(input)) : Promise.resolve(false);
+      },
+    };
   } catch {
     // A runtime without this algorithm in WebCrypto (Ed25519 in older ones): wasm checks it.
     return { wasm };

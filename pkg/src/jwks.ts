@@ -26,7 +26,8 @@ export interface JwksSource {
 
 interface UrlState {
   set?: JwkSet;
-  attemptedAt: number;
+  /** When a token with an unknown `kid` last made a fetch (regular fetches do not count). */
+  refetchedAt: number;
   failedAt: number;
   inflight?: Promise<JwkSet>;
 }
@@ -41,14 +42,16 @@ const states = new Map<string, UrlState>();
  */
 export function jwkSet(source: JwksSource, refetch = false): Promise<JwkSet> {
   let state = states.get(source.url);
-  if (!state) states.set(source.url, (state = { attemptedAt: -Infinity, failedAt: -Infinity }));
+  if (!state) states.set(source.url, (state = { refetchedAt: -Infinity, failedAt: -Infinity }));
   const { set } = state;
   const now = Date.now();
   if (set && !refetch && now - set.fetchedAt < source.ttlMs) return Promise.resolve(set);
   if (state.inflight) return state.inflight;
-  if (set && now - (refetch ? state.attemptedAt : state.failedAt) < source.cooldownMs) return Promise.resolve(set);
+  // A failing issuer is asked at most once per cooldown, and so is a working one for unknown
+  // kids; a set fetched moments ago does not block the refetch that follows a rotation.
+  if (set && (now - state.failedAt < source.cooldownMs || (refetch && now - state.refetchedAt < source.cooldownMs))) return Promise.resolve(set);
   const s = state;
-  s.attemptedAt = now;
+  if (refetch) s.refetchedAt = now;
   s.inflight = load(source, !refetch)
     .then(
       (fresh) => {

@@ -11,7 +11,7 @@ import type { Settings } from "./settings.js";
 export { EdgeJwtError } from "./errors.js";
 export type { ErrorBody, ErrorCode } from "./errors.js";
 export type { SettingName, Settings } from "./settings.js";
-export type { SignatureCheck, SyncSignatureCheck, WasmApi } from "./algorithms.js";
+export type { KeyedCheck, KeyedSyncCheck, SignatureCheck, SyncSignatureCheck, WasmApi } from "./algorithms.js";
 
 /** The part of a Workers KV namespace the verifier uses. */
 export interface KVNamespaceLike {
@@ -21,11 +21,15 @@ export interface KVNamespaceLike {
 
 /** Options beyond simplejwt's settings. */
 export interface VerifierOptions {
-  /** A JWK Set URL (e.g. the issuer's `/api/token/jwks/`): keys are chosen by `kid`. */
+  /**
+   * A JWK Set URL (the issuer's `/.well-known/jwks.json`): keys are chosen by `kid`, and a token
+   * naming a `kid` the cached set lacks (a rotation) refetches the set once, at most once per
+   * `jwksCooldown`.
+   */
   jwksUrl?: string;
   /** Seconds a fetched JWK Set is trusted (default 600). */
   jwksCacheTtl?: number;
-  /** Least seconds between refetches when a token names an unknown `kid` (default 30). */
+  /** Least seconds between refetches for a token naming an unknown `kid`, and after a failed fetch (default 30). */
   jwksCooldown?: number;
   /** A KV namespace that keeps the JWK Set across short-lived isolates. */
   jwksKv?: KVNamespaceLike;
@@ -182,8 +186,10 @@ export class Verifier {
       } else if (key.checkSync) {
         json = key.wasm.verifyWith(token, now, key.checkSync);
       } else if (key.check) {
-        const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer> };
-        return key.check(parts.signingInput, parts.signature).then((ok) => this.#check(key, token, finish, ok));
+        const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer>; key: number | null };
+        // The core chose the key by `kid`; a `kid` it does not know fails without a check.
+        if (parts.key === null) return this.#check(key, token, finish, false);
+        return key.check(parts.key, parts.signingInput, parts.signature).then((ok) => this.#check(key, token, finish, ok));
       } else {
         json = key.wasm.verify(token, now);
       }

@@ -5,12 +5,18 @@
 //! Keys load from PEM or JWK (and HMAC secrets from the raw string, as simplejwt does);
 //! weak keys are refused at load time.
 
+use alloc::{
+    string::{String, ToString},
+    vec::Vec,
+};
 use core::{fmt, str::FromStr};
 
 use jwt_compact::{
     alg::{Hs256Key, Hs384Key, Hs512Key},
     jwk::JsonWebKey,
 };
+
+use zeroize::Zeroizing;
 
 use crate::error::SettingsError;
 
@@ -38,13 +44,17 @@ pub enum Algorithm {
     Ps512,
     /// ECDSA on P-256 with SHA-256.
     Es256,
+    /// ECDSA on P-384 with SHA-384.
+    Es384,
+    /// ECDSA on P-521 with SHA-512.
+    Es512,
     /// EdDSA on Ed25519.
     EdDsa,
 }
 
 impl Algorithm {
     /// Every algorithm, for tests and docs.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::Hs256,
         Self::Hs384,
         Self::Hs512,
@@ -55,6 +65,8 @@ impl Algorithm {
         Self::Ps384,
         Self::Ps512,
         Self::Es256,
+        Self::Es384,
+        Self::Es512,
         Self::EdDsa,
     ];
 
@@ -71,6 +83,8 @@ impl Algorithm {
             Self::Ps384 => "PS384",
             Self::Ps512 => "PS512",
             Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::Es512 => "ES512",
             Self::EdDsa => "EdDSA",
         }
     }
@@ -89,6 +103,8 @@ impl Algorithm {
         match self {
             Self::Hs256 | Self::Hs384 | Self::Hs512 => true,
             Self::Es256 => cfg!(feature = "es256"),
+            Self::Es384 => cfg!(feature = "es384"),
+            Self::Es512 => cfg!(feature = "es512"),
             Self::EdDsa => cfg!(feature = "eddsa"),
             _ => cfg!(feature = "rsa"),
         }
@@ -132,6 +148,17 @@ pub(crate) enum Keys {
         signing: Option<p256::ecdsa::SigningKey>,
         verifying: p256::ecdsa::VerifyingKey,
     },
+    #[cfg(feature = "es384")]
+    Es384 {
+        signing: Option<p384::SecretKey>,
+        verifying: p384::PublicKey,
+    },
+    /// Verify-only: the `p521` crate signs only with a random nonce (no RFC 6979: SHA-512's
+    /// 64 bytes are not P-521's 66), and the core has no randomness of its own.
+    #[cfg(feature = "es512")]
+    Es512 {
+        verifying: p521::PublicKey,
+    },
     #[cfg(feature = "eddsa")]
     EdDsa {
         signing: Option<ed25519_dalek::SigningKey>,
@@ -174,7 +201,7 @@ impl Keys {
             ));
         }
         if algorithm.is_hmac() {
-            return Self::load_hmac(algorithm, signing_key);
+            return Self::load_hmac(algorithm, signing_key, "SIGNING_KEY");
         }
         let signing = (!signing_key.is_empty()).then_some(signing_key);
         if signing.is_none() && verifying_key.is_none() {
@@ -193,6 +220,29 @@ impl Keys {
                     })?;
                 Ok(Self::Es256 { signing, verifying })
             }
+            #[cfg(feature = "es384")]
+            Algorithm::Es384 => {
+                let (signing, verifying) =
+                    load_pair(signing, verifying_key, es384::private, es384::public, |k| {
+                        k.public_key()
+                    })?;
+                Ok(Self::Es384 { signing, verifying })
+            }
+            #[cfg(feature = "es512")]
+            Algorithm::Es512 => {
+                if let Some(key) = signing {
+                    return Err(key_error(
+                        "SIGNING_KEY",
+                        key,
+                        "ES512 tokens are verified, not signed, by edgejwt: set VERIFYING_KEY (P-521 public key) and no SIGNING_KEY",
+                    ));
+                }
+                let value = verifying_key.unwrap_or_default();
+                Ok(Self::Es512 {
+                    verifying: es512::public(value)
+                        .map_err(|reason| key_error("VERIFYING_KEY", value, reason))?,
+                })
+            }
             #[cfg(feature = "eddsa")]
             Algorithm::EdDsa => {
                 let (signing, verifying) = load_pair(
@@ -205,7 +255,12 @@ impl Keys {
                 Ok(Self::EdDsa { signing, verifying })
             }
             #[cfg(feature = "rsa")]
-            _ => {
+            Algorithm::Rs256
+            | Algorithm::Rs384
+            | Algorithm::Rs512
+            | Algorithm::Ps256
+            | Algorithm::Ps384
+            | Algorithm::Ps512 => {
                 let (signing, verifying) = load_pair(
                     signing,
                     verifying_key,
@@ -220,7 +275,6 @@ impl Keys {
                     verifying,
                 })
             }
-            #[cfg(not(feature = "rsa"))]
             _ => Err(key_error(
                 "ALGORITHM",
                 algorithm.as_str(),
@@ -229,14 +283,13 @@ impl Keys {
         }
     }
 
-    fn load_hmac(algorithm: Algorithm, secret: &str) -> KeyResult<Self> {
-        const SETTING: &str = "SIGNING_KEY";
-        let jwk = parse_jwk_value(secret).map_err(|reason| key_error(SETTING, secret, reason))?;
+    fn load_hmac(algorithm: Algorithm, secret: &str, setting: &'static str) -> KeyResult<Self> {
+        let jwk = parse_jwk_value(secret).map_err(|reason| key_error(setting, secret, reason))?;
         let bytes_len = match &jwk {
             Some(JsonWebKey::Symmetric { secret: bytes }) => bytes.len(),
             Some(_) => {
                 return Err(key_error(
-                    SETTING,
+                    setting,
                     secret,
                     "an HMAC algorithm needs an \"oct\" JWK",
                 ))
@@ -245,7 +298,7 @@ impl Keys {
         };
         if bytes_len < algorithm.min_hmac_len() {
             return Err(key_error(
-                SETTING,
+                setting,
                 secret,
                 match algorithm {
                     Algorithm::Hs384 => "HMAC secret too short: HS384 needs at least 48 bytes",
@@ -254,7 +307,7 @@ impl Keys {
                 },
             ));
         }
-        let bad_jwk = |_| key_error(SETTING, secret, "not a valid oct JWK");
+        let bad_jwk = |_| key_error(setting, secret, "not a valid oct JWK");
         Ok(match (algorithm, jwk) {
             (Algorithm::Hs384, Some(jwk)) => {
                 Self::Hs384(Hs384Key::try_from(&jwk).map_err(bad_jwk)?)
@@ -269,11 +322,122 @@ impl Keys {
         })
     }
 
+    /// Loads the keys of `PREVIOUS_VERIFYING_KEYS`: a JSON array of keys (PEM strings, JWK
+    /// objects or, for HMAC, secrets) or a JWK Set (`{"keys": [...]}`), each verify-only and
+    /// with the same rules as `VERIFYING_KEY` (or, for HMAC, `SIGNING_KEY`). Each comes with
+    /// the `kid` its JWK declares, if any.
+    pub(crate) fn load_previous(
+        algorithm: Algorithm,
+        value: &str,
+    ) -> KeyResult<Vec<(Self, Option<String>)>> {
+        const SETTING: &str = "PREVIOUS_VERIFYING_KEYS";
+        let error = |reason: &'static str| key_error(SETTING, value, reason);
+        let parsed: serde_json::Value = serde_json::from_str(value)
+            .map_err(|_| error("expected a JSON array of keys or a JWK Set ({\"keys\": [...]})"))?;
+        let items = match parsed {
+            serde_json::Value::Array(items) => items,
+            serde_json::Value::Object(mut set) => match set.remove("keys") {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => return Err(error("a JSON object must be a JWK Set ({\"keys\": [...]})")),
+            },
+            _ => {
+                return Err(error(
+                    "expected a JSON array of keys or a JWK Set ({\"keys\": [...]})",
+                ))
+            }
+        };
+        if items.len() > MAX_PREVIOUS_KEYS {
+            return Err(error("more than 16 previous keys"));
+        }
+        items
+            .into_iter()
+            .map(|item| {
+                let (text, kid) = match item {
+                    serde_json::Value::String(text) => (text, None),
+                    serde_json::Value::Object(jwk) => {
+                        if jwk
+                            .get("alg")
+                            .is_some_and(|alg| alg.as_str() != Some(algorithm.as_str()))
+                        {
+                            return Err(error("a key's \"alg\" is not ALGORITHM"));
+                        }
+                        let kid = jwk.get("kid").and_then(|k| k.as_str()).map(String::from);
+                        (serde_json::Value::Object(jwk).to_string(), kid)
+                    }
+                    _ => return Err(error("each key must be a PEM string, a JWK or a secret")),
+                };
+                let text: Zeroizing<String> = Zeroizing::new(text);
+                Self::load_verifying(algorithm, &text, SETTING).map(|keys| (keys, kid))
+            })
+            .collect()
+    }
+
+    /// A verify-only key for `algorithm` from one value of `setting`.
+    fn load_verifying(algorithm: Algorithm, value: &str, setting: &'static str) -> KeyResult<Self> {
+        if algorithm.is_hmac() {
+            return Self::load_hmac(algorithm, value, setting);
+        }
+        #[allow(unused_variables, reason = "unused when only HMAC is enabled")]
+        let error = |reason: &'static str| key_error(setting, value, reason);
+        match algorithm {
+            #[cfg(feature = "es256")]
+            Algorithm::Es256 => Ok(Self::Es256 {
+                signing: None,
+                verifying: es256::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "es384")]
+            Algorithm::Es384 => Ok(Self::Es384 {
+                signing: None,
+                verifying: es384::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "es512")]
+            Algorithm::Es512 => Ok(Self::Es512 {
+                verifying: es512::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "eddsa")]
+            Algorithm::EdDsa => Ok(Self::EdDsa {
+                signing: None,
+                verifying: eddsa::public(value).map_err(error)?,
+            }),
+            #[cfg(feature = "rsa")]
+            Algorithm::Rs256
+            | Algorithm::Rs384
+            | Algorithm::Rs512
+            | Algorithm::Ps256
+            | Algorithm::Ps384
+            | Algorithm::Ps512 => Ok(Self::Rsa {
+                alg: jwt_compact::alg::Rsa::with_name(algorithm.as_str()),
+                signing: None,
+                verifying: rsa_keys::public(value).map_err(error)?,
+            }),
+            _ => Err(key_error(
+                "ALGORITHM",
+                algorithm.as_str(),
+                "not enabled in this build of edgejwt-core",
+            )),
+        }
+    }
+
+    /// The HMAC secret's bytes (HS* only), for its key id.
+    pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
+        match self {
+            Self::Hs256(k) => Some(k.as_ref()),
+            Self::Hs384(k) => Some(k.as_ref()),
+            Self::Hs512(k) => Some(k.as_ref()),
+            #[allow(unreachable_patterns, reason = "asymmetric variants are feature-gated")]
+            _ => None,
+        }
+    }
+
     pub(crate) fn can_sign(&self) -> bool {
         match self {
             Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => true,
             #[cfg(feature = "es256")]
             Self::Es256 { signing, .. } => signing.is_some(),
+            #[cfg(feature = "es384")]
+            Self::Es384 { signing, .. } => signing.is_some(),
+            #[cfg(feature = "es512")]
+            Self::Es512 { .. } => false,
             #[cfg(feature = "eddsa")]
             Self::EdDsa { signing, .. } => signing.is_some(),
             #[cfg(feature = "rsa")]
@@ -287,12 +451,27 @@ impl Keys {
             Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => None,
             #[cfg(feature = "es256")]
             Self::Es256 { verifying, .. } => Some(verifying.into()),
+            #[cfg(feature = "es384")]
+            Self::Es384 { verifying, .. } => Some(es384::jwk(verifying)),
+            #[cfg(feature = "es512")]
+            Self::Es512 { verifying, .. } => Some(es512::jwk(verifying)),
             #[cfg(feature = "eddsa")]
             Self::EdDsa { verifying, .. } => Some(verifying.into()),
             #[cfg(feature = "rsa")]
             Self::Rsa { verifying, .. } => Some(verifying.into()),
         }
     }
+}
+
+/// Most keys `PREVIOUS_VERIFYING_KEYS` may hold: a token without `kid` may be tried against
+/// each previous HMAC secret, so the list bounds what one token can cost.
+pub(crate) const MAX_PREVIOUS_KEYS: usize = 16;
+
+/// The `kid` a JWK value declares (`{"kid": "...", ...}`), if any.
+pub(crate) fn declared_kid(value: &str) -> Option<String> {
+    let jwk: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(value.trim_start().starts_with('{').then_some(value)?).ok()?;
+    jwk.get("kid")?.as_str().map(String::from)
 }
 
 /// Loads a signing key and/or a verifying key; when both are given they must match.
@@ -340,7 +519,13 @@ fn parse_jwk_value(value: &str) -> Result<Option<JsonWebKey<'_>>, &'static str> 
         .map_err(|_| "not a valid JWK")
 }
 
-#[cfg(any(feature = "es256", feature = "eddsa", feature = "rsa"))]
+#[cfg(any(
+    feature = "es256",
+    feature = "es384",
+    feature = "es512",
+    feature = "eddsa",
+    feature = "rsa"
+))]
 fn require_pem(value: &str) -> Result<&str, &'static str> {
     if value.contains("-----BEGIN ") {
         Ok(value.trim())
@@ -379,6 +564,109 @@ mod es256 {
             .map_err(|_| "not a P-256 public key (SPKI PEM)")
     }
 }
+
+/// ECDSA on a NIST curve jwt-compact has no algorithm for (P-384, P-521), on the RustCrypto
+/// curve crates: keys as PEM or JWK, JWK output, and verification of JWS signatures
+/// (`r || s`, fixed size) with the curve's hash (SHA-384 for P-384, SHA-512 for P-521).
+#[cfg(any(feature = "es384", feature = "es512"))]
+macro_rules! nist_ecdsa {
+    ($module:ident, $curve:ident, $crv:literal) => {
+        pub(crate) mod $module {
+            use alloc::borrow::Cow;
+
+            use jwt_compact::jwk::JsonWebKey;
+            use $curve::{
+                ecdsa::{signature::Verifier, Signature, VerifyingKey},
+                elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint},
+                pkcs8::{DecodePrivateKey, DecodePublicKey},
+                EncodedPoint, FieldBytes, PublicKey, SecretKey,
+            };
+
+            use super::{parse_jwk_value, require_pem};
+
+            /// The public point of a JWK of this curve, from `x` and `y`.
+            fn point(jwk: &JsonWebKey<'_>) -> Option<PublicKey> {
+                let JsonWebKey::EllipticCurve { curve, x, y, .. } = jwk else {
+                    return None;
+                };
+                let (mut fx, mut fy) = (FieldBytes::default(), FieldBytes::default());
+                if curve != $crv || x.len() != fx.len() || y.len() != fy.len() {
+                    return None;
+                }
+                fx.copy_from_slice(x);
+                fy.copy_from_slice(y);
+                let encoded = EncodedPoint::from_affine_coordinates(&fx, &fy, false);
+                Option::from(PublicKey::from_encoded_point(&encoded))
+            }
+
+            #[allow(dead_code, reason = "ES512 is verify-only")]
+            pub(crate) fn private(value: &str) -> Result<SecretKey, &'static str> {
+                const NOT: &str = concat!("not a ", $crv, " private JWK");
+                if let Some(jwk) = parse_jwk_value(value)? {
+                    let JsonWebKey::EllipticCurve {
+                        secret: Some(d), ..
+                    } = &jwk
+                    else {
+                        return Err(NOT);
+                    };
+                    let key = SecretKey::from_slice(d.as_ref()).map_err(|_| NOT)?;
+                    // The public half it states must be its own.
+                    if point(&jwk) != Some(key.public_key()) {
+                        return Err(NOT);
+                    }
+                    return Ok(key);
+                }
+                let pem = require_pem(value)?;
+                SecretKey::from_pkcs8_pem(pem)
+                    .or_else(|_| SecretKey::from_sec1_pem(pem))
+                    .map_err(|_| concat!("not a ", $crv, " private key (PKCS#8 or SEC1 PEM)"))
+            }
+
+            pub(crate) fn public(value: &str) -> Result<PublicKey, &'static str> {
+                if let Some(jwk) = parse_jwk_value(value)? {
+                    return point(&jwk).ok_or(concat!("not a ", $crv, " public JWK"));
+                }
+                PublicKey::from_public_key_pem(require_pem(value)?)
+                    .map_err(|_| concat!("not a ", $crv, " public key (SPKI PEM)"))
+            }
+
+            pub(crate) fn jwk(key: &PublicKey) -> JsonWebKey<'static> {
+                let point = key.to_encoded_point(false);
+                let coordinate =
+                    |c: Option<&FieldBytes>| Cow::Owned(c.map(|c| c.to_vec()).unwrap_or_default());
+                JsonWebKey::EllipticCurve {
+                    curve: Cow::Borrowed($crv),
+                    x: coordinate(point.x()),
+                    y: coordinate(point.y()),
+                    secret: None,
+                }
+            }
+
+            pub(crate) fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+                let Ok(signature) = Signature::from_slice(signature) else {
+                    return false;
+                };
+                VerifyingKey::from_affine(*key.as_affine())
+                    .is_ok_and(|k| k.verify(message, &signature).is_ok())
+            }
+        }
+    };
+}
+
+#[cfg(feature = "es384")]
+nist_ecdsa!(es384, p384, "P-384");
+
+/// ES384 signatures: deterministic (RFC 6979 with SHA-384, whose output is P-384's field size).
+#[cfg(feature = "es384")]
+pub(crate) fn sign_es384(key: &p384::SecretKey, message: &[u8]) -> Result<Vec<u8>, &'static str> {
+    use p384::ecdsa::{signature::Signer, Signature, SigningKey};
+    let signature: Signature = SigningKey::from(key)
+        .try_sign(message)
+        .map_err(|_| "signing failed")?;
+    Ok(signature.to_bytes().to_vec())
+}
+#[cfg(feature = "es512")]
+nist_ecdsa!(es512, p521, "P-521");
 
 #[cfg(feature = "eddsa")]
 mod eddsa {

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 
 use crate::{
-    algorithm::{Algorithm, Keys},
+    algorithm::{declared_kid, Algorithm, Keys},
     error::{EncodeError, InvalidReason, SettingsError, TokenError},
     settings::Settings,
     token::Payload,
@@ -42,6 +42,9 @@ pub struct SignedParts<'t> {
     pub signature: alloc::vec::Vec<u8>,
     /// The header's `kid`, to pick a key from a JWK Set.
     pub key_id: Option<String>,
+    /// The key the core chose for it, by index in [`TokenBackend::public_jwks`] order (0 the
+    /// current key); `None` when the `kid` names no key (the token is invalid).
+    pub key: Option<usize>,
 }
 
 /// A verified token: its payload, and its claims JSON exactly as signed (what a JS host
@@ -122,41 +125,153 @@ impl fmt::Debug for MacKey {
     }
 }
 
-/// Signs and verifies tokens with one algorithm and its keys.
+/// One key tokens may be signed with, and the `kid` that names it.
 #[derive(Debug)]
-pub struct TokenBackend {
-    algorithm: Algorithm,
+struct KeyEntry {
     keys: Keys,
     /// The HMAC key, pre-hashed for verification (HS* only).
     mac: Option<MacKey>,
-    /// RFC 7638 thumbprint of the public key (asymmetric only), the `kid` of tokens and JWKS.
-    key_id: Option<String>,
+    /// The key's id: the `kid` its JWK declares, else the RFC 7638 thumbprint of the public
+    /// key, or for an HMAC secret [`hmac_key_id`].
+    kid: String,
+}
+
+impl KeyEntry {
+    fn signature_valid(&self, input: &[u8], signature: &[u8]) -> bool {
+        if let Some(mac) = &self.mac {
+            return mac.verify(input, signature);
+        }
+        match &self.keys {
+            #[cfg(feature = "es256")]
+            Keys::Es256 { verifying, .. } => {
+                check(&jwt_compact::alg::Es256, verifying, input, signature)
+            }
+            #[cfg(feature = "es384")]
+            Keys::Es384 { verifying, .. } => {
+                crate::algorithm::es384::verify(verifying, input, signature)
+            }
+            #[cfg(feature = "es512")]
+            Keys::Es512 { verifying, .. } => {
+                crate::algorithm::es512::verify(verifying, input, signature)
+            }
+            #[cfg(feature = "eddsa")]
+            Keys::EdDsa { verifying, .. } => {
+                check(&jwt_compact::alg::Ed25519, verifying, input, signature)
+            }
+            #[cfg(feature = "rsa")]
+            Keys::Rsa { alg, verifying, .. } => check(alg, verifying, input, signature),
+            // HMAC keys always have a `mac`.
+            _ => false,
+        }
+    }
+
+    fn new(keys: Keys, declared: Option<String>) -> Self {
+        let kid = declared.unwrap_or_else(|| match keys.public_jwk() {
+            Some(jwk) => Base64UrlUnpadded::encode_string(&jwk.thumbprint::<Sha256>()),
+            None => hmac_key_id(keys.hmac_secret().unwrap_or_default()),
+        });
+        Self {
+            mac: MacKey::new(&keys),
+            keys,
+            kid,
+        }
+    }
+}
+
+/// Domain separation for HMAC key ids: the id of a secret is no hash anything else uses.
+const HMAC_KID_PREFIX: &[u8] = b"edgejwt hmac key id v1\0";
+
+/// The `kid` of an HMAC secret: base64url of the first 12 bytes of SHA-256 over a fixed
+/// prefix and the secret. Stable across restarts and isolates, and no help in guessing the
+/// secret: anyone holding a token can already test a guess against its signature.
+fn hmac_key_id(secret: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = Sha256::new()
+        .chain_update(HMAC_KID_PREFIX)
+        .chain_update(secret)
+        .finalize();
+    Base64UrlUnpadded::encode_string(digest.get(..12).unwrap_or_default())
+}
+
+/// Signs and verifies tokens with one algorithm and its keys: the current one signs, and
+/// tokens signed by it or by a previous one (`PREVIOUS_VERIFYING_KEYS`) verify until they
+/// expire. Which key checks a token is decided here, by its `kid`.
+#[derive(Debug)]
+pub struct TokenBackend {
+    algorithm: Algorithm,
+    /// The current key: signs (unless verify-only), `SIGNING_KEY` / `VERIFYING_KEY`.
+    current: KeyEntry,
+    /// Keys tokens were signed with before a rotation: verify-only, never sign.
+    previous: Vec<KeyEntry>,
     audience: Option<String>,
     issuer: Option<String>,
     leeway: i64,
 }
 
 impl TokenBackend {
-    /// Builds the backend from `ALGORITHM`, `SIGNING_KEY`, `VERIFYING_KEY`, `AUDIENCE`,
-    /// `ISSUER` and `LEEWAY`. Weak or mismatched keys are refused here.
+    /// Builds the backend from `ALGORITHM`, `SIGNING_KEY`, `VERIFYING_KEY`,
+    /// `PREVIOUS_VERIFYING_KEYS`, `AUDIENCE`, `ISSUER` and `LEEWAY`. Weak or mismatched keys
+    /// are refused here.
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
         let keys = Keys::load(
             settings.algorithm,
             settings.signing_key.expose(),
             settings.verifying_key.as_deref(),
         )?;
-        let key_id = keys
-            .public_jwk()
-            .map(|jwk| Base64UrlUnpadded::encode_string(&jwk.thumbprint::<sha2::Sha256>()));
+        let declared = settings
+            .verifying_key
+            .as_deref()
+            .and_then(declared_kid)
+            .or_else(|| declared_kid(settings.signing_key.expose()));
+        let current = KeyEntry::new(keys, declared);
+        let mut previous: Vec<KeyEntry> = Vec::new();
+        let listed = settings.previous_verifying_keys.expose();
+        if !listed.is_empty() {
+            for (keys, declared) in Keys::load_previous(settings.algorithm, listed)? {
+                let entry = KeyEntry::new(keys, declared);
+                // The current key listed again (a rotation script's overlap) is that key.
+                if entry.kid != current.kid && previous.iter().all(|p| p.kid != entry.kid) {
+                    previous.push(entry);
+                }
+            }
+        }
         Ok(Self {
             algorithm: settings.algorithm,
-            mac: MacKey::new(&keys),
-            keys,
-            key_id,
+            current,
+            previous,
             audience: settings.audience.clone(),
             issuer: settings.issuer.clone(),
             leeway: i64::try_from(settings.leeway).unwrap_or(i64::MAX),
         })
+    }
+
+    /// The keys that may check a token with header `kid`, in order: the key it names, or
+    /// (no `kid`: simplejwt's tokens) the current key and, for HMAC, the previous secrets,
+    /// which cost a hash each. An unknown `kid` names none.
+    fn candidates<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+    ) -> impl Iterator<Item = (usize, &'a KeyEntry)> {
+        let all = core::iter::once(&self.current)
+            .chain(&self.previous)
+            .enumerate();
+        let hmac = self.algorithm.is_hmac();
+        all.filter(move |(index, entry)| match kid {
+            Some(kid) => entry.kid == kid,
+            None => *index == 0 || hmac,
+        })
+    }
+
+    /// The key id (`kid`) of the current key: the `kid` header of every token it signs.
+    pub fn key_id(&self) -> &str {
+        &self.current.kid
+    }
+
+    /// The ids of every key that verifies, the current one first.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        core::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|entry| entry.kid.as_str())
     }
 
     /// The configured algorithm.
@@ -166,21 +281,43 @@ impl TokenBackend {
 
     /// Whether this backend holds a signing key (false for a verify-only configuration).
     pub fn can_sign(&self) -> bool {
-        self.keys.can_sign()
+        self.current.keys.can_sign()
     }
 
-    /// The public key as a JWK JSON object (for JWKS), with `alg`, `use` and `kid`; `None` for HMAC.
+    /// The current public key as a JWK JSON object, with `alg`, `use` and `kid`; `None` for HMAC.
     pub fn public_jwk(&self) -> Option<String> {
-        let jwk: JsonWebKey<'_> = self.keys.public_jwk()?;
+        self.jwk_value(&self.current)
+            .and_then(|v| serde_json::to_string(&v).ok())
+    }
+
+    /// Every public key that verifies (the current one first, then the previous ones), as
+    /// the `keys` of a JWK Set; empty for HMAC, whose secrets are never published.
+    pub fn public_jwks(&self) -> Vec<String> {
+        core::iter::once(&self.current)
+            .chain(&self.previous)
+            .filter_map(|entry| self.jwk_value(entry))
+            .filter_map(|v| serde_json::to_string(&v).ok())
+            .collect()
+    }
+
+    /// The JWK Set of [`TokenBackend::public_jwks`] as JSON text: `{"keys":[...]}`.
+    pub fn public_jwk_set(&self) -> String {
+        let keys: Vec<Value> = core::iter::once(&self.current)
+            .chain(&self.previous)
+            .filter_map(|entry| self.jwk_value(entry))
+            .collect();
+        serde_json::json!({ "keys": keys }).to_string()
+    }
+
+    fn jwk_value(&self, entry: &KeyEntry) -> Option<Value> {
+        let jwk: JsonWebKey<'_> = entry.keys.public_jwk()?;
         let mut value = serde_json::to_value(&jwk).ok()?;
         if let Value::Object(map) = &mut value {
             map.insert("alg".into(), self.algorithm.as_str().into());
             map.insert("use".into(), "sig".into());
-            if let Some(kid) = &self.key_id {
-                map.insert("kid".into(), kid.as_str().into());
-            }
+            map.insert("kid".into(), entry.kid.as_str().into());
         }
-        serde_json::to_string(&value).ok()
+        Some(value)
     }
 
     /// Signs `payload` (simplejwt's `TokenBackend.encode`): adds `aud`/`iss` when configured.
@@ -197,11 +334,10 @@ impl TokenBackend {
         claims.not_before = take_time(&mut custom, "nbf")?;
         claims.issued_at = take_time(&mut custom, "iat")?;
         claims.custom = custom;
-        let mut header = Header::empty().with_token_type("JWT");
-        if let Some(kid) = &self.key_id {
-            header = header.with_key_id(kid.as_str());
-        }
-        match &self.keys {
+        let header = Header::empty()
+            .with_token_type("JWT")
+            .with_key_id(self.current.kid.as_str());
+        match &self.current.keys {
             Keys::Hs256(key) => sign(&Hs256, key, &header, &claims),
             Keys::Hs384(key) => sign(&Hs384, key, &header, &claims),
             Keys::Hs512(key) => sign(&Hs512, key, &header, &claims),
@@ -212,6 +348,15 @@ impl TokenBackend {
                 &header,
                 &claims,
             ),
+            #[cfg(feature = "es384")]
+            Keys::Es384 { signing, .. } => {
+                let key = signing_key(signing)?;
+                sign_with(self.algorithm, &header, &claims, |m| {
+                    crate::algorithm::sign_es384(key, m)
+                })
+            }
+            #[cfg(feature = "es512")]
+            Keys::Es512 { .. } => Err(EncodeError::NoSigningKey),
             #[cfg(feature = "eddsa")]
             Keys::EdDsa { signing, .. } => sign(
                 &jwt_compact::alg::Ed25519,
@@ -233,23 +378,42 @@ impl TokenBackend {
 
     /// As [`TokenBackend::decode`], keeping the claims JSON as signed.
     pub fn decode_verbatim(&self, token: &str, now: i64) -> Result<Decoded, TokenError> {
-        self.decode_checked_by(token, now, |input, signature| {
-            self.signature_valid(input.as_bytes(), signature)
-        })
+        let parts = self.parts(token)?;
+        let valid = self.candidates(parts.key_id.as_deref()).any(|(_, entry)| {
+            entry.signature_valid(parts.signing_input.as_bytes(), &parts.signature)
+        });
+        self.finish(parts, valid, now)
     }
 
-    /// As [`TokenBackend::decode_verbatim`], the signature checked by `check(signing_input,
-    /// signature)`: a synchronous host check (e.g. node:crypto) in one pass over the token,
-    /// or the verdict of a host that checked [`SignedParts`] itself.
+    /// As [`TokenBackend::decode_verbatim`], the signature checked by `check(key,
+    /// signing_input, signature)`, where `key` is the index of the key the core chose by the
+    /// token's `kid` in [`TokenBackend::public_jwks`] order (0 the current key): a
+    /// synchronous host check (e.g. node:crypto) in one pass over the token, or the verdict
+    /// of a host that checked [`SignedParts`] itself. A token whose `kid` names no key fails
+    /// without a check.
     pub fn decode_checked_by(
         &self,
         token: &str,
         now: i64,
-        check: impl FnOnce(&str, &[u8]) -> bool,
+        check: impl FnOnce(usize, &str, &[u8]) -> bool,
     ) -> Result<Decoded, TokenError> {
         // Structure and algorithm first: `alg: none` and algorithm swaps never reach a key.
         let parts = self.parts(token)?;
-        if !check(parts.signing_input, &parts.signature) {
+        let valid = self
+            .candidates(parts.key_id.as_deref())
+            .next()
+            .is_some_and(|(index, _)| check(index, parts.signing_input, &parts.signature));
+        self.finish(parts, valid, now)
+    }
+
+    /// The rest of a decode once the signature's verdict is known.
+    fn finish(
+        &self,
+        parts: Parts<'_>,
+        signature_valid: bool,
+        now: i64,
+    ) -> Result<Decoded, TokenError> {
+        if !signature_valid {
             return Err(TokenError::Invalid(InvalidReason::Signature));
         }
         // As PyJWT: the claims are parsed only once the signature holds.
@@ -270,10 +434,15 @@ impl TokenBackend {
     /// [`TokenBackend::decode_checked_by`] and the host's verdict.
     pub fn signed_parts<'t>(&self, token: &'t str) -> Result<SignedParts<'t>, TokenError> {
         let parts = self.parts(token)?;
+        let key = self
+            .candidates(parts.key_id.as_deref())
+            .next()
+            .map(|(index, _)| index);
         Ok(SignedParts {
             signing_input: parts.signing_input,
             signature: parts.signature,
             key_id: parts.key_id,
+            key,
         })
     }
 
@@ -315,26 +484,6 @@ impl TokenBackend {
             signature: URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?,
             key_id: header.kid,
         })
-    }
-
-    fn signature_valid(&self, input: &[u8], signature: &[u8]) -> bool {
-        if let Some(mac) = &self.mac {
-            return mac.verify(input, signature);
-        }
-        match &self.keys {
-            #[cfg(feature = "es256")]
-            Keys::Es256 { verifying, .. } => {
-                check(&jwt_compact::alg::Es256, verifying, input, signature)
-            }
-            #[cfg(feature = "eddsa")]
-            Keys::EdDsa { verifying, .. } => {
-                check(&jwt_compact::alg::Ed25519, verifying, input, signature)
-            }
-            #[cfg(feature = "rsa")]
-            Keys::Rsa { alg, verifying, .. } => check(alg, verifying, input, signature),
-            // HMAC keys always have a `mac`.
-            _ => false,
-        }
     }
 
     fn validate_claims(
@@ -392,6 +541,37 @@ fn sign<A: JwtAlgorithm>(
 ) -> Result<String, EncodeError> {
     alg.token(header, claims, key)
         .map_err(|err| EncodeError::Signing(err.to_string()))
+}
+
+/// A compact JWS signed by `sign` over jwt-compact's own encoding of `header` and `claims`
+/// (for the curves jwt-compact has no algorithm for): the same bytes its `token` would sign.
+#[cfg(feature = "es384")]
+fn sign_with(
+    algorithm: Algorithm,
+    header: &Header,
+    claims: &Claims<Map<String, Value>>,
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, &'static str>,
+) -> Result<String, EncodeError> {
+    #[derive(serde::Serialize)]
+    struct FullHeader<'a> {
+        alg: &'static str,
+        #[serde(flatten)]
+        inner: &'a Header,
+    }
+    let error = |e: &dyn fmt::Display| EncodeError::Signing(e.to_string());
+    let header = serde_json::to_vec(&FullHeader {
+        alg: algorithm.as_str(),
+        inner: header,
+    })
+    .map_err(|e| error(&e))?;
+    let claims = serde_json::to_vec(claims).map_err(|e| error(&e))?;
+    let mut token = URL_SAFE_NO_PAD.encode(header);
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(claims));
+    let signature = sign(token.as_bytes()).map_err(|e| error(&e))?;
+    token.push('.');
+    token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    Ok(token)
 }
 
 #[allow(dead_code, reason = "unused when only HMAC is enabled")]

@@ -462,7 +462,7 @@ pub struct SettingsError {
 
 /// Settings whose values are key material: never printed, even to the operator's log (a
 /// private key pasted into `VERIFYING_KEY` is as secret as `SIGNING_KEY`).
-const KEY_SETTINGS: [&str; 2] = ["SIGNING_KEY", "VERIFYING_KEY"];
+const KEY_SETTINGS: [&str; 3] = ["SIGNING_KEY", "VERIFYING_KEY", "PREVIOUS_VERIFYING_KEYS"];
 
 impl SettingsError {
     /// An error for `setting` with `value` (redacted when it is key material).

@@ -9,6 +9,11 @@
 //!
 //! - **The algorithm is fixed by the settings.** A token's `alg` header never selects a
 //!   key; a token naming another algorithm, or `none`, is refused before any key is used.
+//! - **A token's `kid` picks among the configured keys, never beyond them.** The current
+//!   key signs and names itself in every token (`kid`: the RFC 7638 thumbprint, or for an
+//!   HMAC secret a domain-separated SHA-256 id); `PREVIOUS_VERIFYING_KEYS` still verify
+//!   after a rotation. An unknown `kid` is an invalid token; a token without one (simplejwt's)
+//!   is checked by the current key, and for HMAC also by the previous secrets.
 //! - **Time and randomness come in.** Every function that needs the time takes `now`
 //!   (Unix seconds); new token ids are [`Jti::from_random_bytes`] of host randomness.
 //!   The core is deterministic under test and needs no clock or RNG of its own.
@@ -31,6 +36,8 @@
 //! | (always) | HS256, HS384, HS512 | yes |
 //! | `eddsa` | EdDSA (Ed25519) | yes |
 //! | `es256` | ES256 (P-256) | yes |
+//! | `es384` | ES384 (P-384, on the `p384` crate: jwt-compact has no ES384) | no |
+//! | `es512` | ES512 (P-521, on the `p521` crate: jwt-compact has no ES512) | no |
 //! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
 //! | `password-validation` | not an algorithm: Django's default password validators ([`validate_password`]) | no |
 //! | `browser` | not an algorithm: the issuer's refresh cookie, CSRF check, CORS and login throttle rates ([`browser`]) | no |

@@ -39,6 +39,7 @@ setting_names! {
     "ALGORITHM",
     "SIGNING_KEY",
     "VERIFYING_KEY",
+    "PREVIOUS_VERIFYING_KEYS",
     "AUDIENCE",
     "ISSUER",
     "LEEWAY",
@@ -128,6 +129,11 @@ pub struct Settings {
     pub signing_key: Secret,
     /// `VERIFYING_KEY`: for asymmetric algorithms, a public key as PEM or JWK.
     pub verifying_key: Option<String>,
+    /// `PREVIOUS_VERIFYING_KEYS` (edgejwt; default none): keys tokens were signed with before
+    /// a rotation, accepted until those tokens expire, never used to sign. A JSON array of
+    /// keys or a JWK Set: public keys (PEM strings or JWKs) for asymmetric algorithms,
+    /// previous secrets (strings or `oct` JWKs) for HMAC. Secret, as HMAC secrets are.
+    pub previous_verifying_keys: Secret,
     /// `AUDIENCE`: when set, tokens get this `aud` and must carry it.
     pub audience: Option<String>,
     /// `ISSUER`: when set, tokens get this `iss` and must carry it.
@@ -193,6 +199,7 @@ impl Default for Settings {
             algorithm: Algorithm::Hs256,
             signing_key: Secret::default(),
             verifying_key: None,
+            previous_verifying_keys: Secret::default(),
             audience: None,
             issuer: None,
             leeway: 0,
@@ -281,12 +288,15 @@ impl Settings {
                     SettingsError::new(
                         name,
                         value,
-                        "unsupported algorithm (HS256/384/512, RS256/384/512, PS256/384/512, ES256, EdDSA)",
+                        "unsupported algorithm (HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA)",
                     )
                 })?;
             }
             "SIGNING_KEY" => self.signing_key = Secret::new(value.to_owned()),
             "VERIFYING_KEY" => self.verifying_key = Some(value.to_owned()),
+            "PREVIOUS_VERIFYING_KEYS" => {
+                self.previous_verifying_keys = Secret::new(value.to_owned());
+            }
             "AUDIENCE" => self.audience = Some(value.to_owned()),
             "ISSUER" => self.issuer = Some(value.to_owned()),
             "AUTH_HEADER_TYPES" => self.auth_header_types = parse_header_types(name, value)?,

@@ -97,6 +97,57 @@ fn rfc7515_a3_es256() {
     assert_eq!(jwk["alg"], json!("ES256"));
 }
 
+/// RFC 7515 Appendix A.4: ES512 (P-521) with the public JWK of A.4.1. Its payload is the
+/// text `Payload`, not claims: the signature verifies and the claims are then refused as
+/// malformed; a changed signature is refused as a bad signature. ES512 is verify-only: a
+/// signing key (the private JWK of A.4.1) is a settings error.
+#[cfg(feature = "es512")]
+#[test]
+fn rfc7515_a4_es512() {
+    const TOKEN: &str = "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA.AdwMgeerwtHoh-l192l60hp9wAHZFVJbLfD_UxMi70cwnZOYaRI1bKPWROc-mZZqwqT2SI-KGDKB34XO0aw_7XdtAG8GaSwFKdCAPZgoXD2YBJZCPEX3xKpRwcdOO8KpEHwJjyqOgzDO7iKvU8vcnwNrmxYbSW9ERBXukOXolLzeO_Jn";
+    const X: &str =
+        "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk";
+    const Y: &str =
+        "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2";
+    const D: &str = "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lOfRLMYDgPxVlkjFbGHHt0-EFgwWw1xTKwdhFzpYSZjCQpbUn0";
+    let public = json!({"kty": "EC", "crv": "P-521", "x": X, "y": Y}).to_string();
+    let private = json!({"kty": "EC", "crv": "P-521", "x": X, "y": Y, "d": D}).to_string();
+    {
+        let b = backend("ES512", "", Some(&public));
+        assert!(!b.can_sign());
+        assert_eq!(
+            b.decode(TOKEN, 0).unwrap_err(),
+            TokenError::Invalid(InvalidReason::Claims)
+        );
+        let mut bad = TOKEN.to_owned();
+        bad.pop();
+        bad.push('o');
+        assert_eq!(
+            b.decode(&bad, 0).unwrap_err(),
+            TokenError::Invalid(InvalidReason::Signature)
+        );
+        let jwk: serde_json::Value = serde_json::from_str(&b.public_jwk().unwrap()).unwrap();
+        assert_eq!((jwk["x"].as_str(), jwk["y"].as_str()), (Some(X), Some(Y)));
+        assert_eq!(jwk["alg"], json!("ES512"));
+    }
+    let mut s = Settings::default();
+    s.set("ALGORITHM", "ES512").unwrap();
+    s.set("SIGNING_KEY", &private).unwrap();
+    let err = TokenBackend::from_settings(&s).unwrap_err();
+    assert_eq!(err.setting, "SIGNING_KEY");
+    assert!(err.reason.contains("verified, not signed"));
+    assert!(!err.to_string().contains(D));
+    // A P-256 key is not a P-521 key.
+    let p256 = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+    let mut s = Settings::default();
+    s.set("ALGORITHM", "ES512").unwrap();
+    s.set("VERIFYING_KEY", p256).unwrap();
+    assert_eq!(
+        TokenBackend::from_settings(&s).unwrap_err().setting,
+        "VERIFYING_KEY"
+    );
+}
+
 /// RFC 8037 Appendix A.1, A.2 and A.4: the Ed25519 key and the signature of
 /// "Example of Ed25519 signing" under `{"alg":"EdDSA"}`.
 #[test]

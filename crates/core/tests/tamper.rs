@@ -48,6 +48,7 @@ fn swapped(alg: Algorithm) -> &'static str {
         Algorithm::Ps256 => "RS256",
         Algorithm::Rs384 | Algorithm::Rs512 | Algorithm::Ps384 | Algorithm::Ps512 => "RS256",
         Algorithm::Es256 => "ES384",
+        Algorithm::Es384 => "ES256",
         Algorithm::EdDsa => "Ed25519",
         _ => "HS256",
     }
@@ -76,7 +77,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
             let t = format!("{}.{claims}.{signature}", encode_json(&h));
             assert_eq!(
                 backend
-                    .decode_checked_by(&t, NOW + 1, |_, _| true)
+                    .decode_checked_by(&t, NOW + 1, |_, _, _| true)
                     .map(|_| ()),
                 invalid(InvalidReason::Critical),
                 "{ctx} crit {crit}"
@@ -236,7 +237,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         );
         assert_eq!(
             backend
-                .decode_checked_by(&t, NOW + 1, |_, _| true)
+                .decode_checked_by(&t, NOW + 1, |_, _, _| true)
                 .map(|d| d.payload)
                 .map(|_| ()),
             invalid(InvalidReason::Claims),
@@ -249,7 +250,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
             let t = format!("{header}.{}.{signature}", encode_json(&c));
             assert_eq!(
                 backend
-                    .decode_checked_by(&t, NOW + 1, |_, _| true)
+                    .decode_checked_by(&t, NOW + 1, |_, _, _| true)
                     .map(|d| d.payload)
                     .map(|_| ()),
                 invalid(InvalidReason::Claims),
@@ -261,7 +262,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         c["exp"] = json!(NOW as f64 + 10.9);
         let t = format!("{header}.{}.{signature}", encode_json(&c));
         let payload = backend
-            .decode_checked_by(&t, NOW + 1, |_, _| true)
+            .decode_checked_by(&t, NOW + 1, |_, _, _| true)
             .map(|d| d.payload)
             .unwrap();
         assert_eq!(payload.get_i64("exp"), Some(NOW + 10), "{ctx} float exp");
@@ -361,19 +362,19 @@ fn external_signature_check_path() {
         assert_eq!(Base64UrlUnpadded::encode_string(&parts.signature), sig);
         assert_eq!(
             backend
-                .decode_checked_by(&token, NOW + 1, |_, _| true)
+                .decode_checked_by(&token, NOW + 1, |_, _, _| true)
                 .map(|d| d.payload),
             backend.decode(&token, NOW + 1)
         );
         assert_eq!(
             backend
-                .decode_checked_by(&token, NOW + 1, |_, _| false)
+                .decode_checked_by(&token, NOW + 1, |_, _, _| false)
                 .map(|d| d.payload),
             Err(TokenError::Invalid(InvalidReason::Signature))
         );
         assert_eq!(
             backend
-                .decode_checked_by(&token, NOW + 300, |_, _| true)
+                .decode_checked_by(&token, NOW + 300, |_, _, _| true)
                 .map(|d| d.payload),
             Err(TokenError::Expired)
         );
@@ -388,7 +389,7 @@ fn external_signature_check_path() {
         );
         assert_eq!(
             backend
-                .decode_checked_by(&none, NOW, |_, _| true)
+                .decode_checked_by(&none, NOW, |_, _, _| true)
                 .map(|d| d.payload),
             Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch))
         );

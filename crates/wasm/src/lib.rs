@@ -79,12 +79,16 @@ enum SettingValue {
 
 impl SettingValue {
     /// The value as the core reads settings: text; lists comma-joined; objects as JSON.
-    fn into_text(self) -> Option<String> {
+    fn into_text(self, name: &str) -> Option<String> {
         Some(match self {
             Self::Null(()) => return None,
             Self::Text(s) => s,
             Self::Number(n) => format!("{n}"),
             Self::Flag(b) => b.to_string(),
+            // A list of keys (PEM text, secrets) is the setting's JSON array: keys hold commas.
+            Self::List(items) if name == "PREVIOUS_VERIFYING_KEYS" => {
+                serde_json::Value::from(items).to_string()
+            }
             Self::List(items) => items.join(","),
             Self::Object(value) => value.to_string(),
         })
@@ -117,7 +121,7 @@ impl Verifier {
             })?;
         let mut s = Settings::default();
         for (name, value) in values {
-            if let Some(value) = value.into_text() {
+            if let Some(value) = value.into_text(&name) {
                 s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
             }
         }
@@ -147,7 +151,7 @@ impl Verifier {
     ) -> Result<String, JsValue> {
         let decoded = self
             .backend
-            .decode_checked_by(token, now as i64, |_, _| signature_valid);
+            .decode_checked_by(token, now as i64, |_, _, _| signature_valid);
         self.accept(decoded, now)
     }
 
@@ -163,7 +167,7 @@ impl Verifier {
             .map_err(|e| auth_error(&e))
     }
 
-    /// As `verify`, the signature checked by `check(signingInput, signature)`, a synchronous
+    /// As `verify`, the signature checked by `check(signingInput, signature, key)`, a synchronous
     /// host function (node:crypto) returning a boolean: one pass over the token.
     #[wasm_bindgen(js_name = verifyWith)]
     pub fn verify_with(
@@ -174,13 +178,14 @@ impl Verifier {
     ) -> Result<String, JsValue> {
         let decoded = self
             .backend
-            .decode_checked_by(token, now as i64, |input, signature| {
+            .decode_checked_by(token, now as i64, |key, input, signature| {
                 // A throwing or non-boolean check is a failed check, never a pass.
                 check
-                    .call2(
+                    .call3(
                         &JsValue::NULL,
                         &JsValue::from_str(input),
                         &Uint8Array::from(signature),
+                        &JsValue::from(key as u32),
                     )
                     .is_ok_and(|ok| ok.as_bool() == Some(true))
             });
@@ -188,7 +193,8 @@ impl Verifier {
     }
 
     /// The signed bytes, signature and `kid` of `token`, after structure and algorithm
-    /// checks: `{ signingInput, signature, kid }`.
+    /// checks: `{ signingInput, signature, kid, key }`, `key` the index (in `publicJwks` order) of
+    /// the key the core chose by `kid`, `null` when the `kid` names none.
     #[wasm_bindgen(js_name = signedParts)]
     pub fn signed_parts(&self, token: &str) -> Result<Object, JsValue> {
         let parts = self
@@ -206,6 +212,11 @@ impl Verifier {
             &out,
             &"kid".into(),
             &parts.key_id.map_or(JsValue::NULL, JsValue::from),
+        );
+        let _ = Reflect::set(
+            &out,
+            &"key".into(),
+            &parts.key.map_or(JsValue::NULL, |k| JsValue::from(k as u32)),
         );
         Ok(out)
     }
@@ -252,6 +263,19 @@ impl Verifier {
     #[wasm_bindgen(js_name = publicJwk)]
     pub fn public_jwk(&self) -> Option<String> {
         self.backend.public_jwk()
+    }
+
+    /// Every public key that verifies (JWK JSON), the current one first: the order of
+    /// `signedParts().key` and of the `key` argument of a `verifyWith` check. Empty for HMAC.
+    #[wasm_bindgen(js_name = publicJwks)]
+    pub fn public_jwks(&self) -> Vec<String> {
+        self.backend.public_jwks()
+    }
+
+    /// The `kid` of the current key (the one tokens of this configuration are signed with).
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        self.backend.key_id().to_owned()
     }
 
     /// `AUTH_HEADER_NAME` as an HTTP header name.

@@ -143,6 +143,7 @@ async fn route(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         "/api/token/sliding/refresh/" => token_view("Token Refresh Sliding"), sliding::refresh;
         "/api/protected/" => PROTECTED_VIEW, protected::protected;
         "/api/token/jwks/" => JWKS_VIEW, jwks::jwks;
+        "/.well-known/jwks.json" => JWKS_VIEW, jwks::jwks;
         "/api/sessions/" => SESSIONS_VIEW, sessions::list;
         "/api/sessions/revoke-all/" => user_action("Revoke All Sessions"), sessions::revoke_all;
         "/api/sessions/:sid/" => SESSION_VIEW, sessions::revoke;

@@ -40,17 +40,18 @@ pub struct View {
     pub input: Reads,
 }
 
-/// What a view answers: a JSON body (200) or nothing (DRF's 204), and cookies to set.
+/// What a view answers: a JSON body (200) or nothing (DRF's 204), and headers to add
+/// (cookies to set, caching).
 pub struct Reply {
     body: Option<Value>,
-    set_cookies: Vec<String>,
+    headers: Vec<(&'static str, String)>,
 }
 
 impl From<Value> for Reply {
     fn from(body: Value) -> Self {
         Self {
             body: Some(body),
-            set_cookies: Vec::new(),
+            headers: Vec::new(),
         }
     }
 }
@@ -60,14 +61,21 @@ impl Reply {
     pub fn no_content() -> Self {
         Self {
             body: None,
-            set_cookies: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
     /// Adds a `Set-Cookie` header.
     #[must_use]
-    pub fn with_cookie(mut self, set_cookie: String) -> Self {
-        self.set_cookies.push(set_cookie);
+    pub fn with_cookie(self, set_cookie: String) -> Self {
+        self.with_header("Set-Cookie", set_cookie)
+    }
+
+    /// Adds a header: `Set-Cookie` is appended (one per cookie), any other replaces the
+    /// default every answer has (e.g. `Cache-Control: no-store`).
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
         self
     }
 }
@@ -236,8 +244,13 @@ where
                 None => no_content(view.allow),
                 Some(body) => respond(200, body, view.allow, &[]),
             };
-            for cookie in &reply.set_cookies {
-                let _ = response.headers_mut().append("Set-Cookie", cookie);
+            for (name, value) in &reply.headers {
+                let headers = response.headers_mut();
+                let _ = if name.eq_ignore_ascii_case("Set-Cookie") {
+                    headers.append(name, value)
+                } else {
+                    headers.set(name, value)
+                };
             }
             response
         }
