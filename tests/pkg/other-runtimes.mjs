@@ -21,6 +21,7 @@ function runtimesBin() {
 // Runs inside Deno or Bun: every case the Node suite checks for these paths, answered as data.
 const SCRIPT = `
 import { createVerifier, withAuth, EdgeJwtError } from "edgejwt";
+import { AuthClient } from "edgejwt/client";
 const input = JSON.parse(process.env.EDGEJWT_INPUT);
 const out = {};
 const code = async (p) => { try { await p; return "ok"; } catch (e) { return e instanceof EdgeJwtError ? e.code : "other: " + e; } };
@@ -48,6 +49,23 @@ for (const [name, alg] of [["ed", "EdDSA"], ["es", "ES256"]]) {
   const pem = await createVerifier({ ALGORITHM: alg, VERIFYING_KEY: input[name].publicKey });
   out[name + "Pem"] = await code(pem.verify(input[name].access));
   out[name + "PemTampered"] = await code(pem.verify(tamper(input[name].access)));
+}
+// edgejwt/client with no DOM and an async (KV-like) storage, against the HS256 issuer.
+{
+  const kv = new Map();
+  const storage = { get: async (k) => kv.get(k) ?? null, set: async (k, v) => void kv.set(k, v), remove: async (k) => void kv.delete(k) };
+  const auth = new AuthClient({ baseUrl: input.issuerBase, storage, storageKey: "user" });
+  await auth.ready;
+  await auth.login("alice", "alice-password-1");
+  const first = JSON.parse(kv.get("user")).refresh;
+  const me = await auth.fetch(input.issuerBase + "/api/protected/");
+  out.client = { status: me.status, body: await me.json() };
+  await auth.refresh();
+  out.client.rotated = JSON.parse(kv.get("user")).refresh !== first;
+  out.client.stillIn = (await auth.fetch(input.issuerBase + "/api/protected/")).status;
+  await auth.logout();
+  out.client.storedAfterLogout = kv.has("user");
+  auth.close();
 }
 console.log(JSON.stringify(out));
 `;
@@ -80,6 +98,7 @@ export function runtimeSuite(runtime, argv) {
     const now = Math.floor(Date.now() / 1000);
     input = {
       key: REFERENCE_KEY,
+      issuerBase: issuers.hs.base,
       hs,
       revoked: (await issuers.hs.kv.list()).keys.map((k) => k.name),
       revokedAccess: gone.access,
@@ -92,7 +111,7 @@ export function runtimeSuite(runtime, argv) {
     for (const i of Object.values(issuers ?? {})) await i.stop();
   });
 
-  test(`${runtime} verifies the issuer's HS256, EdDSA and ES256 tokens and refuses bad ones`, async () => {
+  test(`${runtime} verifies the issuer's HS256, EdDSA and ES256 tokens and refuses bad ones; edgejwt/client logs in, rotates and logs out`, async () => {
     const bin = runtimesBin();
     const [cmd, ...args] = argv(bin, join(consumer, "check.mjs"));
     const { stdout } = await promisify(execFile)(cmd, args, {
@@ -117,5 +136,7 @@ export function runtimeSuite(runtime, argv) {
       assert.equal(out[`${name}Pem`], "ok");
       assert.equal(out[`${name}PemTampered`], "token_invalid");
     }
+    // The client: login, an authenticated fetch, a rotation kept in the async storage, logout.
+    assert.deepEqual(out.client, { status: 200, body: { user_id: 1, username: "alice" }, rotated: true, stillIn: 200, storedAfterLogout: false });
   });
 }
