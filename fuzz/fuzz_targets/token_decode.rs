@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
                 parts.signature.len(),
                 parts.key_id,
             );
-            if let Ok(decoded) = backend.decode_checked_by(token, NOW, |_, _| true) {
+            if let Ok(decoded) = backend.decode_checked_by(token, NOW, |_, _, _| true) {
                 let _ = edgejwt_core::revocation_keys(&decoded.payload, settings);
                 for t in [TokenType::Access, TokenType::Refresh, TokenType::Sliding] {
                     let _ = Token::verify(t, decoded.payload.clone(), settings, NOW);
