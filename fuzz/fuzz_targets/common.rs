@@ -15,7 +15,7 @@ pub fn settings(pairs: &[(&str, &str)]) -> Settings {
     s
 }
 
-/// One backend per algorithm family (HMAC, EdDSA, ECDSA, RSA PKCS#1 and PSS).
+/// One backend per algorithm family (HMAC, EdDSA, ECDSA P-256 and P-384, RSA PKCS#1 and PSS).
 pub fn backends() -> Vec<(Settings, TokenBackend)> {
     let keys: &[(&str, &str)] = &[
         ("HS256", HMAC_SECRET),
