@@ -8,24 +8,17 @@
 // workerd's memory flat. Not part of the test command (it runs for minutes).
 //
 //   SOAK_SECONDS=60 SOAK_CLIENTS=16 node bench/soak.mjs     # prints markdown (bench/SOAK.md)
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { REFERENCE_KEY, djangoHash, migrationStatements, TEST_ITERATIONS } from "../tests/worker/harness.mjs";
-import { installPacked } from "../tests/pkg/packed.mjs";
+import { KV_ID, REFERENCE_KEY, djangoHash, issuerWorker, prepareDatabase } from "../tests/worker/harness.mjs";
+import { bundledWorker, installPacked } from "../tests/pkg/packed.mjs";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CLIENTS = Number(process.env.SOAK_CLIENTS ?? 16);
 const USERS = 20;
 const REUSE_INTERVAL = 2;
 const REFRESH_LIFETIME = Math.max(20, Math.floor(SECONDS / 3));
-const KV_ID = "00000000000000000000000000000000";
-const rules = [
-  { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-  { type: "CompiledWasm", include: ["**/*.wasm"] },
-];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const claims = (t) => JSON.parse(Buffer.from(t.split(".")[1], "base64url"));
 
@@ -39,55 +32,23 @@ const get = async (env) => (verifier ??= await createVerifier({ SIGNING_KEY: env
 export default { fetch: withAuth(get, (request, env, ctx, auth) => Response.json({ userId: auth.userId })) };
 `,
 );
-writeFileSync(join(dir, "wrangler.toml"), `name = "consumer"\nmain = "worker.mjs"\ncompatibility_date = "2025-06-01"\n`);
-execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"], {
-  cwd: dir,
-  stdio: ["ignore", "ignore", "inherit"],
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-});
-const main = readdirSync(join(dir, "dist")).find((f) => f.endsWith(".js"));
-
 const mf = new Miniflare({
   host: "127.0.0.1",
   port: 0,
   workers: [
-    {
-      name: "issuer",
-      modules: true,
-      scriptPath: join(ROOT, "build/worker/shim.mjs"),
-      modulesRoot: join(ROOT, "build/worker"),
-      modulesRules: rules,
-      compatibilityDate: "2025-06-01",
-      d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-      kvNamespaces: { REVOCATIONS: KV_ID },
-      durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
-      bindings: {
-        SIGNING_KEY: REFERENCE_KEY,
-        PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
-        ROTATE_REFRESH_TOKENS: "true",
-        BLACKLIST_AFTER_ROTATION: "true",
-        REFRESH_TOKEN_REUSE_INTERVAL: String(REUSE_INTERVAL),
-        REFRESH_TOKEN_LIFETIME: String(REFRESH_LIFETIME),
-        ACCESS_TOKEN_LIFETIME: "60",
-        LOGIN_THROTTLE_RATE: "5/min",
-        LOGIN_IP_THROTTLE_RATE: "30/min",
-      },
-    },
-    {
-      name: "consumer",
-      modules: true,
-      scriptPath: join(dir, "dist", main),
-      modulesRoot: join(dir, "dist"),
-      modulesRules: rules,
-      compatibilityDate: "2025-06-01",
-      kvNamespaces: { REVOCATIONS: KV_ID },
-      bindings: { SIGNING_KEY: REFERENCE_KEY },
-    },
+    issuerWorker({
+      REFRESH_TOKEN_REUSE_INTERVAL: String(REUSE_INTERVAL),
+      REFRESH_TOKEN_LIFETIME: String(REFRESH_LIFETIME),
+      ACCESS_TOKEN_LIFETIME: "60",
+      LOGIN_THROTTLE_RATE: "5/min",
+      LOGIN_IP_THROTTLE_RATE: "30/min",
+    }),
+    bundledWorker(dir, "consumer", "worker.mjs", { kvNamespaces: { REVOCATIONS: KV_ID }, bindings: { SIGNING_KEY: REFERENCE_KEY } }),
   ],
 });
 await mf.ready;
 const db = await mf.getD1Database("DB", "issuer");
-await db.batch(migrationStatements().map((s) => db.prepare(s)));
+await prepareDatabase(db, { seed: false });
 const passwords = new Map();
 for (let id = 1; id <= USERS; id++) {
   passwords.set(`user${id}`, `soak-password-${id}-v0`);

@@ -3,15 +3,13 @@
 // (the packed package bundled by wrangler, the issuer reached over a service binding), both
 // against the issuer in workerd with real local D1 and KV.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Miniflare } from "miniflare";
-import { DEMO_USERS, REFERENCE_KEY, TEST_ITERATIONS, claims, djangoHash, migrationStatements, startIssuer } from "../worker/harness.mjs";
-import { installPacked } from "./packed.mjs";
+import { claims, issuerWorker, prepareDatabase, startIssuer } from "../worker/harness.mjs";
+import { bundledWorker, installPacked } from "./packed.mjs";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 let dir;
 before(() => (dir = installPacked()));
 
@@ -105,49 +103,14 @@ export default {
 };
 `,
     );
-    writeFileSync(join(dir, "wrangler.bff.toml"), `name = "bff"\nmain = "bff.mjs"\ncompatibility_date = "2025-06-01"\n`);
-    execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--config", "wrangler.bff.toml", "--outdir", "dist-bff"], {
-      cwd: dir,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const main = readdirSync(join(dir, "dist-bff")).find((f) => f.endsWith(".js"));
-    const rules = [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ];
     mf = new Miniflare({
       workers: [
-        {
-          name: "bff",
-          modules: true,
-          scriptPath: join(dir, "dist-bff", main),
-          modulesRoot: join(dir, "dist-bff"),
-          modulesRules: rules,
-          compatibilityDate: "2025-06-01",
-          kvNamespaces: { SESSIONS: "11111111111111111111111111111111" },
-          serviceBindings: { ISSUER: "issuer" },
-        },
-        {
-          name: "issuer",
-          modules: true,
-          scriptPath: join(ROOT, "build/worker/shim.mjs"),
-          modulesRoot: join(ROOT, "build/worker"),
-          modulesRules: rules,
-          compatibilityDate: "2025-06-01",
-          d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-          kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" },
-          durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
-          bindings: { SIGNING_KEY: REFERENCE_KEY, PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS), ROTATE_REFRESH_TOKENS: "true", BLACKLIST_AFTER_ROTATION: "true" },
-        },
+        bundledWorker(dir, "bff", "bff.mjs", { kvNamespaces: { SESSIONS: "11111111111111111111111111111111" }, serviceBindings: { ISSUER: "issuer" } }),
+        issuerWorker(),
       ],
     });
     await mf.ready;
-    const db = await mf.getD1Database("DB", "issuer");
-    await db.batch(migrationStatements().map((s) => db.prepare(s)));
-    for (const u of DEMO_USERS) {
-      await db.prepare("INSERT INTO users (id, username, password, is_active) VALUES (?1, ?2, ?3, ?4)").bind(u.id, u.username, djangoHash(u.password), u.is_active).run();
-    }
+    await prepareDatabase(await mf.getD1Database("DB", "issuer"));
     bff = await mf.getWorker("bff");
     sessions = await mf.getKVNamespace("SESSIONS", "bff");
   });

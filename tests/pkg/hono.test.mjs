@@ -2,16 +2,14 @@
 // and a Hono Worker bundled by wrangler in workerd, against the issuer's tokens — the auth
 // result on the context, simplejwt's 401 bodies and WWW-Authenticate, revocations, JWKS.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Miniflare } from "miniflare";
-import { DEMO_USERS, REFERENCE_KEY, TEST_ITERATIONS, djangoHash, migrationStatements, startIssuer } from "../worker/harness.mjs";
-import { installPacked } from "./packed.mjs";
+import { KV_ID, REFERENCE_KEY, issuerWorker, prepareDatabase, startIssuer } from "../worker/harness.mjs";
+import { bundledWorker, installPacked } from "./packed.mjs";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 let consumer;
 let Hono;
 let edgejwt;
@@ -100,12 +98,7 @@ describe("Hono with a JWK Set (EdDSA issuer)", () => {
 describe("Hono in workerd (bundled by wrangler)", () => {
   let mf;
   let worker;
-  let issuerWorker;
-  const KV_ID = "00000000000000000000000000000000";
-  const rules = [
-    { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-    { type: "CompiledWasm", include: ["**/*.wasm"] },
-  ];
+  let issuer;
   before(async () => {
     writeFileSync(
       join(consumer, "hono-worker.mjs"),
@@ -117,53 +110,22 @@ app.get("/api/me", (c) => c.json({ userId: c.get("edgejwt").userId }));
 export default app;
 `,
     );
-    writeFileSync(join(consumer, "wrangler.toml"), `name = "hono-consumer"\nmain = "hono-worker.mjs"\ncompatibility_date = "2025-06-01"\n`);
-    execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"], {
-      cwd: consumer,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    });
-    const main = readdirSync(join(consumer, "dist")).find((f) => f.endsWith(".js"));
     mf = new Miniflare({
       workers: [
-        {
-          name: "issuer",
-          modules: true,
-          scriptPath: join(ROOT, "build/worker/shim.mjs"),
-          modulesRoot: join(ROOT, "build/worker"),
-          modulesRules: rules,
-          compatibilityDate: "2025-06-01",
-          d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-          kvNamespaces: { REVOCATIONS: KV_ID },
-          // Login throttling needs a Durable Object this test does not run (browsers.test.mjs tests it).
-          bindings: { SIGNING_KEY: REFERENCE_KEY, PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS), LOGIN_THROTTLE_RATE: "", LOGIN_IP_THROTTLE_RATE: "" },
-        },
-        {
-          name: "hono",
-          modules: true,
-          scriptPath: join(consumer, "dist", main),
-          modulesRoot: join(consumer, "dist"),
-          modulesRules: rules,
-          compatibilityDate: "2025-06-01",
-          kvNamespaces: { REVOCATIONS: KV_ID },
-          bindings: { SIGNING_KEY: REFERENCE_KEY },
-        },
+        issuerWorker(),
+        bundledWorker(consumer, "hono", "hono-worker.mjs", { kvNamespaces: { REVOCATIONS: KV_ID }, bindings: { SIGNING_KEY: REFERENCE_KEY } }),
       ],
     });
     await mf.ready;
-    const db = await mf.getD1Database("DB", "issuer");
-    await db.batch(migrationStatements().map((s) => db.prepare(s)));
-    for (const u of DEMO_USERS) {
-      await db.prepare("INSERT INTO users (id, username, password, is_active) VALUES (?1, ?2, ?3, ?4)").bind(u.id, u.username, djangoHash(u.password), u.is_active).run();
-    }
-    issuerWorker = await mf.getWorker("issuer");
+    await prepareDatabase(await mf.getD1Database("DB", "issuer"));
+    issuer = await mf.getWorker("issuer");
     worker = await mf.getWorker("hono");
   });
   after(() => mf?.dispose());
 
   test("a Hono Worker verifies the issuer's tokens and refuses a logged-out one", async () => {
     const post = async (path, json) =>
-      (await issuerWorker.fetch(`http://issuer${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(json) })).json();
+      (await issuer.fetch(`http://issuer${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(json) })).json();
     const pair = await post("/api/token/", { username: "alice", password: "alice-password-1" });
     assert.ok(pair.access, JSON.stringify(pair));
     const me = async (token) => {

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MODULE_RULES } from "../worker/harness.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -25,4 +26,20 @@ export function installPacked({ peers = [] } = {}) {
   // Resolution happens from inside the consumer project, with Node's own conditions.
   writeFileSync(join(dir, "entry.mjs"), 'export * from "edgejwt";\n');
   return dir;
+}
+
+/**
+ * Bundles `main` of the consumer project `dir` with wrangler (`deploy --dry-run`), as a user's
+ * deploy would, into a Miniflare Worker named `name`; `extra` adds its bindings.
+ */
+export function bundledWorker(dir, name, main, extra = {}) {
+  writeFileSync(join(dir, `wrangler.${name}.toml`), `name = "${name}"\nmain = "${main}"\ncompatibility_date = "2025-06-01"\n`);
+  execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--config", `wrangler.${name}.toml`, "--outdir", `dist-${name}`], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const out = join(dir, `dist-${name}`);
+  const script = readdirSync(out).find((f) => f.endsWith(".js"));
+  return { name, modules: true, scriptPath: join(out, script), modulesRoot: out, modulesRules: MODULE_RULES, compatibilityDate: "2025-06-01", ...extra };
 }

@@ -2,20 +2,13 @@
 // installed the packed package, verifies the issuer's tokens and refuses a revoked one,
 // reading the issuer's REVOCATIONS KV namespace.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
-import { DEMO_USERS, REFERENCE_KEY, djangoHash, migrationStatements, TEST_ITERATIONS } from "../worker/harness.mjs";
-import { installPacked } from "./packed.mjs";
+import { KV_ID, REFERENCE_KEY, issuerWorker, prepareDatabase } from "../worker/harness.mjs";
+import { bundledWorker, installPacked } from "./packed.mjs";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const KV_ID = "00000000000000000000000000000000";
-const rules = [
-  { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-  { type: "CompiledWasm", include: ["**/*.wasm"] },
-];
 
 let mf;
 let issuer;
@@ -32,51 +25,14 @@ export default {
 };
 `,
   );
-  writeFileSync(join(dir, "wrangler.toml"), `name = "consumer"\nmain = "worker.mjs"\ncompatibility_date = "2025-06-01"\n`);
-  execFileSync("node", [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"], {
-    cwd: dir,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  const main = readdirSync(join(dir, "dist")).find((f) => f.endsWith(".js"));
   mf = new Miniflare({
     workers: [
-      {
-        name: "issuer",
-        modules: true,
-        scriptPath: join(ROOT, "build/worker/shim.mjs"),
-        modulesRoot: join(ROOT, "build/worker"),
-        modulesRules: rules,
-        compatibilityDate: "2025-06-01",
-        d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-        kvNamespaces: { REVOCATIONS: KV_ID },
-        durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
-        bindings: {
-          SIGNING_KEY: REFERENCE_KEY,
-          PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
-          ROTATE_REFRESH_TOKENS: "true",
-          BLACKLIST_AFTER_ROTATION: "true",
-          REFRESH_TOKEN_REUSE_INTERVAL: "1",
-        },
-      },
-      {
-        name: "consumer",
-        modules: true,
-        scriptPath: join(dir, "dist", main),
-        modulesRoot: join(dir, "dist"),
-        modulesRules: rules,
-        compatibilityDate: "2025-06-01",
-        kvNamespaces: { REVOCATIONS: KV_ID },
-        bindings: { SIGNING_KEY: REFERENCE_KEY },
-      },
+      issuerWorker({ REFRESH_TOKEN_REUSE_INTERVAL: "1" }),
+      bundledWorker(dir, "consumer", "worker.mjs", { kvNamespaces: { REVOCATIONS: KV_ID }, bindings: { SIGNING_KEY: REFERENCE_KEY } }),
     ],
   });
   await mf.ready;
-  const db = await mf.getD1Database("DB", "issuer");
-  await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  for (const u of DEMO_USERS) {
-    await db.prepare("INSERT INTO users (id, username, password, is_active) VALUES (?1, ?2, ?3, ?4)").bind(u.id, u.username, djangoHash(u.password), u.is_active).run();
-  }
+  await prepareDatabase(await mf.getD1Database("DB", "issuer"));
   issuer = await mf.getWorker("issuer");
   consumer = await mf.getWorker("consumer");
 });

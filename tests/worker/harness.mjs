@@ -42,6 +42,52 @@ export const DEMO_USERS = [
  * Starts the issuer. `vars` override settings; `persist` is a directory for D1/KV state
  * (in memory without it); `migrate`/`seed` prepare the database.
  */
+/** How Miniflare loads the built Workers: modules and compiled wasm. */
+export const MODULE_RULES = [
+  { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+  { type: "CompiledWasm", include: ["**/*.wasm"] },
+];
+/** The issuer's REVOCATIONS namespace id: Workers of one Miniflare binding it share it. */
+export const KV_ID = "00000000000000000000000000000000";
+
+/**
+ * The built issuer as one Worker of a Miniflare that runs other Workers next to it (a
+ * verifier, a Hono app, a backend-for-frontend): real local D1, the REVOCATIONS KV (shared by
+ * id) and the login throttle's Durable Object. `bindings` override the tests' settings.
+ */
+export function issuerWorker(bindings = {}) {
+  return {
+    name: "issuer",
+    modules: true,
+    scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
+    modulesRoot: new URL("build/worker", ROOT).pathname,
+    modulesRules: MODULE_RULES,
+    compatibilityDate: "2025-06-01",
+    d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+    kvNamespaces: { REVOCATIONS: KV_ID },
+    durableObjects: { LOGIN_THROTTLE: { className: "LoginThrottle", useSQLite: true } },
+    bindings: {
+      SIGNING_KEY: REFERENCE_KEY,
+      PASSWORD_HASH_ITERATIONS: String(TEST_ITERATIONS),
+      ROTATE_REFRESH_TOKENS: "true",
+      BLACKLIST_AFTER_ROTATION: "true",
+      ...bindings,
+    },
+  };
+}
+
+/** Applies the migrations to the issuer's D1 and, unless `seed` is false, adds the demo users. */
+export async function prepareDatabase(db, { seed = true } = {}) {
+  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  if (!seed) return;
+  for (const u of DEMO_USERS) {
+    await db
+      .prepare("INSERT INTO users (id, username, password, email, is_active) VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind(u.id, u.username, djangoHash(u.password), u.email, u.is_active)
+      .run();
+  }
+}
+
 export async function startIssuer(options = {}) {
   // Miniflare's synchronous proxy (`db.prepare`) can lose a reply under load (an assertion
   // in its SynchronousFetcher, seen once in CI), which breaks that instance for good: the
@@ -85,15 +131,12 @@ export default { fetch: () => new Response("unused") };`;
 async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false }) {
   const revocations = faultyKv
     ? { wrappedBindings: { REVOCATIONS: { scriptName: "faulty-kv" } } }
-    : { kvNamespaces: { REVOCATIONS: "00000000000000000000000000000000" } };
+    : { kvNamespaces: { REVOCATIONS: KV_ID } };
   const issuer = {
     name: "issuer",
     modules: true,
     scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
+    modulesRules: MODULE_RULES,
     compatibilityDate: "2025-06-01",
     d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
     durableObjects: {
@@ -129,15 +172,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     url = await mf.ready;
     db = await mf.getD1Database("DB");
     kv = faultyKv ? await mf.getKVNamespace("KV", "faulty-kv") : await mf.getKVNamespace("REVOCATIONS");
-    if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
-    if (seed) {
-      for (const u of DEMO_USERS) {
-        await db
-          .prepare("INSERT INTO users (id, username, password, email, is_active) VALUES (?1, ?2, ?3, ?4, ?5)")
-          .bind(u.id, u.username, djangoHash(u.password), u.email, u.is_active)
-          .run();
-      }
-    }
+    if (migrate) await prepareDatabase(db, { seed });
   } catch (error) {
     await mf.dispose().catch(() => {});
     throw error;

@@ -10,7 +10,6 @@
 //! store and respond.
 
 mod config;
-mod cookies;
 mod error;
 mod handlers;
 mod parse;

@@ -65,10 +65,12 @@ impl Reply {
         }
     }
 
-    /// Adds a `Set-Cookie` header.
+    /// Adds a `Set-Cookie` header for each cookie (none: unchanged).
     #[must_use]
-    pub fn with_cookie(self, set_cookie: String) -> Self {
-        self.with_header("Set-Cookie", set_cookie)
+    pub fn with_cookies(self, set_cookies: impl IntoIterator<Item = String>) -> Self {
+        set_cookies
+            .into_iter()
+            .fold(self, |reply, c| reply.with_header("Set-Cookie", c))
     }
 
     /// Adds a header: `Set-Cookie` is appended (one per cookie), any other replaces the
@@ -97,7 +99,7 @@ pub struct Browser {
 impl Browser {
     /// The cookie named `name`.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        crate::cookies::get(self.cookies.as_deref(), name)
+        edgejwt_core::browser::cookie_value(self.cookies.as_deref()?, name).map(str::to_owned)
     }
 
     /// The CSRF check's view of this request, with the CSRF cookie's value.

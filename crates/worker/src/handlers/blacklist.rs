@@ -42,9 +42,5 @@ pub async fn blacklist(app: &App, input: Input) -> Result<Reply> {
     }
     app.revocations.write(&logout.revoke, app.now).await?;
     logout.answer?;
-    let reply = Reply::from(json!({}));
-    Ok(match app.clear_refresh_cookie() {
-        Some(clear) => reply.with_cookie(clear),
-        None => reply,
-    })
+    Ok(Reply::from(json!({})).with_cookies(app.clear_refresh_cookie()))
 }

@@ -102,12 +102,12 @@ impl App {
     pub fn refresh_cookie(&self, encoded: &str, token: &Token) -> Option<String> {
         let spec = self.config.browser.refresh_cookie.as_ref()?;
         let max_age = token.exp().map_or(0, |exp| exp - self.now);
-        Some(crate::cookies::set(spec, encoded, max_age))
+        Some(spec.set_cookie(encoded, max_age))
     }
 
     /// Cookie mode's `Set-Cookie` that clears the refresh cookie.
     pub fn clear_refresh_cookie(&self) -> Option<String> {
         let spec = self.config.browser.refresh_cookie.as_ref()?;
-        Some(crate::cookies::clear(spec))
+        Some(spec.set_cookie("", 0))
     }
 }

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 
 use super::{new_jti, random, App, Result};
 use crate::{
-    cookies,
     error::ApiError,
     password,
     request::char_fields,
@@ -107,8 +106,7 @@ pub async fn pair(app: &App, input: Input) -> Result<Reply> {
     let Some(set_refresh) = app.refresh_cookie(&refresh, &obtained.token) else {
         return Ok(json!({ "refresh": refresh, "access": access }).into());
     };
-    let csrf = cookies::set(
-        &browser.csrf_cookie,
+    let csrf = browser.csrf_cookie.set_cookie(
         &new_csrf_token(random()?),
         i64::try_from(CSRF_COOKIE_AGE).unwrap_or(i64::MAX),
     );
@@ -119,8 +117,7 @@ pub async fn pair(app: &App, input: Input) -> Result<Reply> {
     };
     Ok(
         Reply::from(json!({ "refresh": body_refresh, "access": access }))
-            .with_cookie(set_refresh)
-            .with_cookie(csrf),
+            .with_cookies([set_refresh, csrf]),
     )
 }
 

@@ -80,9 +80,5 @@ pub async fn refresh(app: &App, input: Input) -> Result<Reply> {
             body.insert("refresh".into(), encoded.into());
         }
     }
-    let reply = Reply::from(Value::Object(body));
-    Ok(match set_cookie {
-        Some(cookie) => reply.with_cookie(cookie),
-        None => reply,
-    })
+    Ok(Reply::from(Value::Object(body)).with_cookies(set_cookie))
 }

@@ -74,12 +74,10 @@ pub async fn revoke(app: &App, input: Input) -> Result<Reply> {
     {
         0 => Err(ApiError::NotFound),
         // Ending the caller's own session ends its refresh cookie too.
-        _ => Ok(match app.clear_refresh_cookie() {
-            Some(clear) if own.as_deref() == Some(sid.as_str()) => {
-                Reply::no_content().with_cookie(clear)
-            }
-            _ => Reply::no_content(),
-        }),
+        _ => Ok(Reply::no_content().with_cookies(
+            app.clear_refresh_cookie()
+                .filter(|_| own.as_deref() == Some(sid.as_str())),
+        )),
     }
 }
 
@@ -93,9 +91,5 @@ pub async fn revoke_all(app: &App, input: Input) -> Result<Reply> {
         SessionEnd::LogoutAll,
     )
     .await?;
-    let reply = Reply::from(json!({ "revoked": n }));
-    Ok(match app.clear_refresh_cookie() {
-        Some(clear) => reply.with_cookie(clear),
-        None => reply,
-    })
+    Ok(Reply::from(json!({ "revoked": n })).with_cookies(app.clear_refresh_cookie()))
 }
