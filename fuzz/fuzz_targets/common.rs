@@ -15,7 +15,7 @@ pub fn settings(pairs: &[(&str, &str)]) -> Settings {
     s
 }
 
-/// One backend per algorithm family (HMAC, EdDSA, ECDSA P-256 and P-384, RSA PKCS#1 and PSS).
+/// One backend per algorithm family (HMAC, EdDSA, ECDSA P-256, P-384 and P-521, RSA PKCS#1 and PSS).
 pub fn backends() -> Vec<(Settings, TokenBackend)> {
     let keys: &[(&str, &str)] = &[
         ("HS256", HMAC_SECRET),
@@ -27,6 +27,14 @@ pub fn backends() -> Vec<(Settings, TokenBackend)> {
         (
             "ES256",
             include_str!("../../crates/core/tests/keys/p256.pem"),
+        ),
+        (
+            "ES384",
+            include_str!("../../crates/core/tests/keys/p384.pem"),
+        ),
+        (
+            "ES512",
+            include_str!("../../crates/core/tests/keys/p521.pem"),
         ),
         (
             "RS256",

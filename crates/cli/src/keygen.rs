@@ -6,7 +6,6 @@
 use base64ct::{Base64UrlUnpadded, Encoding};
 use edgejwt_core::{Algorithm, Jti, Settings, Token, TokenBackend, TokenType};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::{Error, Result};
 
@@ -22,6 +21,9 @@ pub enum KeyAlg {
     /// ECDSA P-384.
     #[value(name = "ES384")]
     Es384,
+    /// ECDSA P-521.
+    #[value(name = "ES512")]
+    Es512,
     /// RSA PKCS#1 v1.5 with SHA-256.
     #[value(name = "RS256")]
     Rs256,
@@ -37,6 +39,7 @@ impl KeyAlg {
             Self::EdDsa => "EdDSA",
             Self::Es256 => "ES256",
             Self::Es384 => "ES384",
+            Self::Es512 => "ES512",
             Self::Rs256 => "RS256",
             Self::Hs256 => "HS256",
         }
@@ -57,8 +60,6 @@ pub struct Key {
     pub signing_key: String,
     /// The public JWK (`kid`, `alg`, `use: sig`); `None` for HMAC.
     pub public_jwk: Option<Value>,
-    /// Whether this build of edgejwt-core signs with it (ES384 may not yet).
-    pub core_signs: bool,
 }
 
 /// RSA moduli under 2048 bits are refused by the core.
@@ -82,6 +83,10 @@ pub fn generate(alg: KeyAlg, rsa_bits: usize) -> Result<Key> {
             .map_err(|e| pem_error(&e))?
             .to_string(),
         KeyAlg::Es384 => p384::SecretKey::random(&mut rng)
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| pem_error(&e))?
+            .to_string(),
+        KeyAlg::Es512 => p521::SecretKey::random(&mut rng)
             .to_pkcs8_pem(LineEnding::LF)
             .map_err(|e| pem_error(&e))?
             .to_string(),
@@ -137,15 +142,8 @@ pub fn load(alg: KeyAlg, signing_key: String) -> Result<Key> {
                 alg,
                 signing_key,
                 public_jwk,
-                core_signs: true,
             })
         }
-        Err(CoreRefused::Unsupported) if alg == KeyAlg::Es384 => Ok(Key {
-            alg,
-            public_jwk: Some(es384_jwk(&signing_key)?),
-            signing_key,
-            core_signs: false,
-        }),
         Err(CoreRefused::Unsupported) => Err(Error::new(format!(
             "edgejwt-core does not support {} in this build",
             alg.as_str()
@@ -179,27 +177,6 @@ fn backend(alg: KeyAlg, signing_key: &str) -> Result<TokenBackend, CoreRefused> 
         .set("SIGNING_KEY", signing_key)
         .map_err(CoreRefused::Key)?;
     TokenBackend::from_settings(&settings).map_err(CoreRefused::Key)
-}
-
-/// The P-384 public JWK with its RFC 7638 thumbprint as `kid`, built here while the core
-/// has no ES384: the thumbprint hashes the required members in lexicographic order.
-fn es384_jwk(pem: &str) -> Result<Value> {
-    use p384::{elliptic_curve::sec1::ToEncodedPoint, pkcs8::DecodePrivateKey};
-    let secret = p384::SecretKey::from_pkcs8_pem(pem)
-        .map_err(|e| Error::new(format!("not a P-384 PKCS#8 PEM key: {e}")))?;
-    let point = secret.public_key().to_encoded_point(false);
-    let (Some(x), Some(y)) = (point.x(), point.y()) else {
-        return Err(Error::new("the P-384 public key has no coordinates"));
-    };
-    let (x, y) = (
-        Base64UrlUnpadded::encode_string(x),
-        Base64UrlUnpadded::encode_string(y),
-    );
-    let canonical = format!(r#"{{"crv":"P-384","kty":"EC","x":"{x}","y":"{y}"}}"#);
-    let kid = Base64UrlUnpadded::encode_string(&Sha256::digest(canonical.as_bytes()));
-    Ok(
-        json!({"kty": "EC", "crv": "P-384", "x": x, "y": y, "alg": "ES384", "use": "sig", "kid": kid}),
-    )
 }
 
 /// The JWK Set verifiers fetch: the current key, then previous public keys.
@@ -248,7 +225,13 @@ mod tests {
 
     #[test]
     fn every_algorithm_makes_a_key_the_core_loads() {
-        for alg in [KeyAlg::EdDsa, KeyAlg::Es256, KeyAlg::Es384, KeyAlg::Hs256] {
+        for alg in [
+            KeyAlg::EdDsa,
+            KeyAlg::Es256,
+            KeyAlg::Es384,
+            KeyAlg::Es512,
+            KeyAlg::Hs256,
+        ] {
             let key = generate(alg, MIN_RSA_BITS).unwrap();
             assert!(!key.signing_key.is_empty());
             match &key.public_jwk {
@@ -264,14 +247,6 @@ mod tests {
             assert_eq!(again.public_jwk, key.public_jwk);
         }
         assert!(generate(KeyAlg::Rs256, 1024).is_err());
-        // ES384 keys are made whether or not the core signs ES384 yet, and say which.
-        let core_has_es384 = "ES384"
-            .parse::<Algorithm>()
-            .is_ok_and(Algorithm::is_enabled);
-        assert_eq!(
-            generate(KeyAlg::Es384, 0).unwrap().core_signs,
-            core_has_es384
-        );
     }
 
     /// RFC 8037 A.1's Ed25519 key, whose RFC 8037 A.3 thumbprint is known.

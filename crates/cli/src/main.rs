@@ -340,9 +340,6 @@ fn keygen_cmd(args: KeygenArgs) -> Result<ExitCode> {
             .to_owned()
         }
     };
-    if !key.core_signs {
-        println!("\nnote: this build of edgejwt-core cannot sign {alg} yet; the key and its JWK are made, but the issuer will refuse ALGORITHM = \"{alg}\" until it can");
-    }
     println!("\n# then:");
     println!("npx wrangler secret put SIGNING_KEY < {key_file}");
     println!("# wrangler.toml [vars]: ALGORITHM = \"{alg}\"");

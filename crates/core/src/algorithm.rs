@@ -153,10 +153,9 @@ pub(crate) enum Keys {
         signing: Option<p384::SecretKey>,
         verifying: p384::PublicKey,
     },
-    /// Verify-only: the `p521` crate signs only with a random nonce (no RFC 6979: SHA-512's
-    /// 64 bytes are not P-521's 66), and the core has no randomness of its own.
     #[cfg(feature = "es512")]
     Es512 {
+        signing: Option<p521::SecretKey>,
         verifying: p521::PublicKey,
     },
     #[cfg(feature = "eddsa")]
@@ -230,18 +229,11 @@ impl Keys {
             }
             #[cfg(feature = "es512")]
             Algorithm::Es512 => {
-                if let Some(key) = signing {
-                    return Err(key_error(
-                        "SIGNING_KEY",
-                        key,
-                        "ES512 tokens are verified, not signed, by edgejwt: set VERIFYING_KEY (P-521 public key) and no SIGNING_KEY",
-                    ));
-                }
-                let value = verifying_key.unwrap_or_default();
-                Ok(Self::Es512 {
-                    verifying: es512::public(value)
-                        .map_err(|reason| key_error("VERIFYING_KEY", value, reason))?,
-                })
+                let (signing, verifying) =
+                    load_pair(signing, verifying_key, es512::private, es512::public, |k| {
+                        k.public_key()
+                    })?;
+                Ok(Self::Es512 { signing, verifying })
             }
             #[cfg(feature = "eddsa")]
             Algorithm::EdDsa => {
@@ -392,6 +384,7 @@ impl Keys {
             }),
             #[cfg(feature = "es512")]
             Algorithm::Es512 => Ok(Self::Es512 {
+                signing: None,
                 verifying: es512::public(value).map_err(error)?,
             }),
             #[cfg(feature = "eddsa")]
@@ -437,7 +430,7 @@ impl Keys {
             #[cfg(feature = "es384")]
             Self::Es384 { signing, .. } => signing.is_some(),
             #[cfg(feature = "es512")]
-            Self::Es512 { .. } => false,
+            Self::Es512 { signing, .. } => signing.is_some(),
             #[cfg(feature = "eddsa")]
             Self::EdDsa { signing, .. } => signing.is_some(),
             #[cfg(feature = "rsa")]
@@ -599,7 +592,6 @@ macro_rules! nist_ecdsa {
                 Option::from(PublicKey::from_encoded_point(&encoded))
             }
 
-            #[allow(dead_code, reason = "ES512 is verify-only")]
             pub(crate) fn private(value: &str) -> Result<SecretKey, &'static str> {
                 const NOT: &str = concat!("not a ", $crv, " private JWK");
                 if let Some(jwk) = parse_jwk_value(value)? {
@@ -667,6 +659,26 @@ pub(crate) fn sign_es384(key: &p384::SecretKey, message: &[u8]) -> Result<Vec<u8
 }
 #[cfg(feature = "es512")]
 nist_ecdsa!(es512, p521, "P-521");
+
+/// ES512 signatures, with a random nonce from the platform's CSPRNG (`getrandom`, as the
+/// `rsa` feature's PSS salts): RFC 6979 does not apply as the `p521` crate implements it
+/// (SHA-512's 64 bytes are not P-521's 66-byte field), and WebCrypto signs P-521 the same
+/// randomized way.
+#[cfg(feature = "es512")]
+pub(crate) fn sign_es512(key: &p521::SecretKey, message: &[u8]) -> Result<Vec<u8>, &'static str> {
+    use p521::ecdsa::{signature::RandomizedSigner, Signature, SigningKey};
+    use zeroize::Zeroize;
+    // The crate's SigningKey is made from bytes only; the copy is wiped at once.
+    let mut bytes = key.to_bytes();
+    let signing = SigningKey::from_bytes(&bytes);
+    let copy: &mut [u8] = &mut bytes;
+    copy.zeroize();
+    let signing = signing.map_err(|_| "signing failed")?;
+    let signature: Signature = signing
+        .try_sign_with_rng(&mut rand_core::OsRng, message)
+        .map_err(|_| "signing failed")?;
+    Ok(signature.to_bytes().to_vec())
+}
 
 #[cfg(feature = "eddsa")]
 mod eddsa {

@@ -356,7 +356,12 @@ impl TokenBackend {
                 })
             }
             #[cfg(feature = "es512")]
-            Keys::Es512 { .. } => Err(EncodeError::NoSigningKey),
+            Keys::Es512 { signing, .. } => {
+                let key = signing_key(signing)?;
+                sign_with(self.algorithm, &header, &claims, |m| {
+                    crate::algorithm::sign_es512(key, m)
+                })
+            }
             #[cfg(feature = "eddsa")]
             Keys::EdDsa { signing, .. } => sign(
                 &jwt_compact::alg::Ed25519,

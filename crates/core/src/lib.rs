@@ -37,7 +37,7 @@
 //! | `eddsa` | EdDSA (Ed25519) | yes |
 //! | `es256` | ES256 (P-256) | yes |
 //! | `es384` | ES384 (P-384, on the `p384` crate: jwt-compact has no ES384) | no |
-//! | `es512` | ES512 (P-521, on the `p521` crate: jwt-compact has no ES512) | no |
+//! | `es512` | ES512 (P-521, on the `p521` crate: jwt-compact has no ES512; signing needs a `getrandom` backend) | no |
 //! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
 //! | `password-validation` | not an algorithm: Django's default password validators ([`validate_password`]) | no |
 //! | `browser` | not an algorithm: the issuer's refresh cookie, CSRF check, CORS and login throttle rates ([`browser`]) | no |

@@ -99,8 +99,8 @@ fn rfc7515_a3_es256() {
 
 /// RFC 7515 Appendix A.4: ES512 (P-521) with the public JWK of A.4.1. Its payload is the
 /// text `Payload`, not claims: the signature verifies and the claims are then refused as
-/// malformed; a changed signature is refused as a bad signature. ES512 is verify-only: a
-/// signing key (the private JWK of A.4.1) is a settings error.
+/// malformed; a changed signature is refused as a bad signature. With the private JWK of
+/// A.4.1 as the signing key, a token edgejwt signs verifies under the public JWK alone.
 #[cfg(feature = "es512")]
 #[test]
 fn rfc7515_a4_es512() {
@@ -109,7 +109,8 @@ fn rfc7515_a4_es512() {
         "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9tsz4qUxcWceqwQGk";
     const Y: &str =
         "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZmh9ubmf63e3kyMj2";
-    const D: &str = "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lOfRLMYDgPxVlkjFbGHHt0-EFgwWw1xTKwdhFzpYSZjCQpbUn0";
+    const D: &str =
+        "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lOfRhWg6Y6rUrPAxerEzgdRhajnu0ferB0d53vM9mE15j2C";
     let public = json!({"kty": "EC", "crv": "P-521", "x": X, "y": Y}).to_string();
     let private = json!({"kty": "EC", "crv": "P-521", "x": X, "y": Y, "d": D}).to_string();
     {
@@ -130,13 +131,24 @@ fn rfc7515_a4_es512() {
         assert_eq!((jwk["x"].as_str(), jwk["y"].as_str()), (Some(X), Some(Y)));
         assert_eq!(jwk["alg"], json!("ES512"));
     }
-    let mut s = Settings::default();
-    s.set("ALGORITHM", "ES512").unwrap();
-    s.set("SIGNING_KEY", &private).unwrap();
-    let err = TokenBackend::from_settings(&s).unwrap_err();
-    assert_eq!(err.setting, "SIGNING_KEY");
-    assert!(err.reason.contains("verified, not signed"));
-    assert!(!err.to_string().contains(D));
+    let signer = backend("ES512", &private, None);
+    assert!(signer.can_sign());
+    let claims = || {
+        let serde_json::Value::Object(map) = json!({"user_id": 1, "exp": 4_000_000_000_i64}) else {
+            unreachable!()
+        };
+        edgejwt_core::Payload::from_map(map)
+    };
+    let token = signer.encode(&claims()).unwrap();
+    let verifier = backend("ES512", "", Some(&public));
+    assert_eq!(
+        verifier.decode(&token, 0).unwrap().get_i64("user_id"),
+        Some(1)
+    );
+    // A random nonce: the same claims signed twice give two signatures, both valid.
+    let again = signer.encode(&claims()).unwrap();
+    assert_ne!(token, again);
+    assert!(verifier.decode(&again, 0).is_ok());
     // A P-256 key is not a P-521 key.
     let p256 = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
     let mut s = Settings::default();
