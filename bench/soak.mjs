@@ -5,12 +5,15 @@
 // token reuse that ends sessions, verifies, logouts and password changes. Checks: no 5xx;
 // every answer the one the client's state predicts (or refused for the documented reason);
 // D1 row counts equal what the traffic created; the Cron flush brings them back down;
-// workerd's memory flat. Not part of the test command (it runs for minutes).
+// each isolate's memory flat (V8's heap and its ArrayBuffers, wasm memory included, read
+// through workerd's inspector). Not part of the test command (it runs for minutes).
 //
 //   SOAK_SECONDS=60 SOAK_CLIENTS=16 node bench/soak.mjs     # prints markdown (bench/SOAK.md)
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
+import WebSocket from "ws";
 import { KV_ID, REFERENCE_KEY, djangoHash, issuerWorker, prepareDatabase } from "../tests/worker/harness.mjs";
 import { bundledWorker, installPacked } from "../tests/pkg/packed.mjs";
 
@@ -32,9 +35,17 @@ const get = async (env) => (verifier ??= await createVerifier({ SIGNING_KEY: env
 export default { fetch: withAuth(get, (request, env, ctx, auth) => Response.json({ userId: auth.userId })) };
 `,
 );
+// A free port for workerd's inspector (Miniflare needs a number).
+const inspectorPort = await new Promise((resolve) => {
+  const server = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = server.address();
+    server.close(() => resolve(port));
+  });
+});
 const mf = new Miniflare({
   host: "127.0.0.1",
   port: 0,
+  inspectorPort,
   workers: [
     issuerWorker({
       REFRESH_TOKEN_REUSE_INTERVAL: String(REUSE_INTERVAL),
@@ -172,11 +183,81 @@ function workerdRss() {
   return total / 1024;
 }
 
+// Each Worker's isolate through workerd's inspector (CDP). Runtime.queryObjects finds every
+// live WebAssembly.Memory (it collects garbage first) and gives its size: the wasm instance's
+// linear memory, which only grows, so a leak in Rust is growth that never stops. After that
+// collection, Runtime.getHeapUsage's usedSize is what of V8's JS heap survives.
+async function isolate(name) {
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const target = targets.find((t) => t.id === `core:user:${name}`);
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  let id = 0;
+  let contextId;
+  const pending = new Map();
+  ws.on("message", (m) => {
+    const msg = JSON.parse(m);
+    // workerd names no default context: the Worker's is the one its scripts were parsed in.
+    if (msg.method === "Debugger.scriptParsed") contextId ??= msg.params.executionContextId;
+    const done = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (done) msg.error ? done.reject(new Error(`${name}: ${msg.error.message}`)) : done.resolve(msg.result);
+  });
+  const call = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      pending.set(++id, { resolve, reject });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Debugger.enable");
+  await call("Debugger.disable");
+  return {
+    async usage() {
+      const proto = await call("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", contextId, objectGroup: "soak" });
+      const found = await call("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId, objectGroup: "soak" });
+      const sizes = await call("Runtime.callFunctionOn", {
+        objectId: found.objects.objectId,
+        functionDeclaration: "function () { return this.reduce((n, m) => n + m.buffer.byteLength, 0); }",
+        returnByValue: true,
+      });
+      await call("Runtime.releaseObjectGroup", { objectGroup: "soak" });
+      const heap = await call("Runtime.getHeapUsage");
+      return { wasm: sizes.result.value / 2 ** 20, js: heap.usedSize / 2 ** 20 };
+    },
+    close: () => ws.close(),
+  };
+}
+const isolates = { issuer: await isolate("issuer"), consumer: await isolate("consumer") };
+const heap = { issuer: [], consumer: [] };
+
 const started = Date.now();
 const memory = [];
 const sampler = setInterval(() => memory.push([Math.round((Date.now() - started) / 1000), workerdRss()]), 5000);
+let sampling = false;
+const heapSampler = setInterval(async () => {
+  if (sampling) return;
+  sampling = true;
+  const t = (Date.now() - started) / 1000;
+  for (const [name, inspector] of Object.entries(isolates)) heap[name].push({ t, ...(await inspector.usage()) });
+  sampling = false;
+}, 5000);
 await Promise.all(Array.from({ length: CLIENTS }, (_, n) => client(n, started + SECONDS * 1000)));
 clearInterval(sampler);
+clearInterval(heapSampler);
+for (const inspector of Object.values(isolates)) inspector.close();
+
+// Flat: the run in thirds (the first is warm-up). wasm memory in the last third no larger
+// than in the middle third, and the JS heap after collection (its median) in the last third
+// at most 25% above the middle third's.
+function flatness(samples) {
+  const third = (i) => samples.filter((s) => s.t >= (SECONDS * i) / 3 && s.t < (SECONDS * (i + 1)) / 3);
+  const [middle, last] = [third(1), third(2)];
+  const median = (xs) => xs.map((s) => s.js).sort((a, b) => a - b)[xs.length >> 1];
+  const most = (xs) => Math.max(...xs.map((s) => s.wasm));
+  const r = { js: [median(middle), median(last)], wasm: [most(middle), most(last)] };
+  r.flat = middle.length > 0 && last.length > 0 && r.js[1] <= r.js[0] * 1.25 && r.wasm[1] <= r.wasm[0];
+  return r;
+}
+const flat = { issuer: flatness(heap.issuer), consumer: flatness(heap.consumer) };
 const elapsed = (Date.now() - started) / 1000;
 
 const rows = async () => ({
@@ -195,7 +276,7 @@ await issuer.scheduled({ cron: "17 3 * * *" });
 const afterFlush = await rows();
 await mf.dispose();
 
-const ok = stats.fiveXX === 0 && stats.unexpected.length === 0 && before.outstanding === expectedOutstanding && before.sessions === stats.logins && afterFlush.outstanding === 0 && afterFlush.blacklisted === 0;
+const ok = flat.issuer.flat && flat.consumer.flat && stats.fiveXX === 0 && stats.unexpected.length === 0 && before.outstanding === expectedOutstanding && before.sessions === stats.logins && afterFlush.outstanding === 0 && afterFlush.blacklisted === 0;
 const rate = (n) => (n / elapsed).toFixed(0);
 console.log(`Soak run ${new Date().toISOString().slice(0, 10)}: ${elapsed.toFixed(0)} s, ${CLIENTS} clients, ${USERS} users, reuse interval ${REUSE_INTERVAL} s, refresh lifetime ${REFRESH_LIFETIME} s. Reproduce: \`SOAK_SECONDS=${SECONDS} SOAK_CLIENTS=${CLIENTS} node bench/soak.mjs\` (after \`bash scripts/build-worker.sh && bash scripts/build-pkg.sh\`).`);
 console.log();
@@ -217,7 +298,15 @@ for (const [k, v] of [
   ["sessions: D1 / logins", `${before.sessions} / ${stats.logins}`],
   ["blacklisted tokens", before.blacklisted],
   ["after the flush (outstanding, blacklisted)", `${afterFlush.outstanding}, ${afterFlush.blacklisted} (live before it: ${live})`],
-  ["workerd RSS, MiB (t s: MiB)", memory.map(([t, m]) => `${t}: ${m.toFixed(0)}`).join(", ")],
+  ...Object.entries(flat).map(([name, f]) => [
+    `${name} isolate, MiB: wasm memory (most), middle → last third; JS heap after GC (median), middle → last third`,
+    `${f.wasm.map((x) => x.toFixed(1)).join(" → ")}; ${f.js.map((x) => x.toFixed(1)).join(" → ")} (${f.flat ? "flat" : "GROWS"})`,
+  ]),
+  ...Object.entries(heap).map(([name, samples]) => [
+    `${name} isolate, every 5 s (t s: wasm MiB / JS MiB)`,
+    samples.map((x) => `${x.t.toFixed(0)}: ${x.wasm.toFixed(1)}/${x.js.toFixed(1)}`).join(", "),
+  ]),
+  ["workerd RSS, MiB (t s: MiB; the process: isolates, SQLite, caches)", memory.map(([t, m]) => `${t}: ${m.toFixed(0)}`).join(", ")],
 ]) console.log(`| ${k} | ${v} |`);
 console.log();
 console.log("| action status | count |");
