@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // Issuer throughput and latency under a bounded loopback load (wrk), against the simplejwt
-// reference (gunicorn, one worker per core) in the same run. The issuer is served by
+// reference (gunicorn, one worker per core) and the peer a Workers developer would write by
+// hand (bench/peer/: Hono + jose + D1, in the same workerd build) in the same run. The issuer is served by
 // workerd through Miniflare directly (wrangler dev's proxy costs ~5×), with real local D1
 // and KV. Each product runs with its own defaults (edgejwt: PBKDF2 100,000 iterations;
 // Django 6.1: 1,500,000). Part of bench/run.sh.
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { REFERENCE_KEY, djangoHash, startIssuer } from "../tests/worker/harness.mjs";
+import { REFERENCE_KEY, djangoHash, prepareDatabase, startIssuer } from "../tests/worker/harness.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
@@ -86,6 +88,29 @@ async function startReference() {
   throw new Error("reference did not start");
 }
 
+/** The hand-written peer (bench/peer/worker.mjs) bundled with esbuild, on local D1. */
+async function startPeer() {
+  const outfile = join(dir, "peer.mjs");
+  await build({ entryPoints: [join(ROOT, "bench/peer/worker.mjs")], bundle: true, format: "esm", platform: "neutral", outfile, logLevel: "error" });
+  const mf = new Miniflare({
+    modules: [{ type: "ESModule", path: "peer.mjs", contents: readFileSync(outfile, "utf8") }],
+    compatibilityDate: "2025-06-01",
+    d1Databases: { DB: "peer" },
+    bindings: { SIGNING_KEY: REFERENCE_KEY },
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const base = (await mf.ready).href.replace(/\/$/, "");
+  const db = await mf.getD1Database("DB");
+  await prepareDatabase(db, { seed: false });
+  await db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+  // It must do the work it stands for: a pair, one rotation, the reuse refused.
+  const first = await login(base);
+  const rotate = (refresh) => fetch(`${base}/api/token/refresh/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh }) });
+  if ((await rotate(first.refresh)).status !== 200 || (await rotate(first.refresh)).status !== 401) throw new Error("the peer does not rotate and blacklist");
+  return { base, stop: () => mf.dispose() };
+}
+
 async function login(base) {
   const r = await fetch(`${base}/api/token/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-password-1" }) });
   return r.json();
@@ -128,6 +153,12 @@ export async function benchIssuerLoad() {
   } finally {
     await issuer.stop();
   }
+  const peer = await startPeer();
+  try {
+    results.push(await run("Hono + jose + D1 (workerd)", peer.base));
+  } finally {
+    await peer.stop();
+  }
   const reference = await startReference();
   if (reference) {
     try {
@@ -136,19 +167,19 @@ export async function benchIssuerLoad() {
       reference.stop();
     }
   }
-  const [ours, ref] = results;
+  const [ours, peerResult, ref] = results;
   const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |\n`;
   let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token).\n\n`;
-  md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms`).join(" | ") + " | req/s ratio |\n";
-  md += "|---|" + results.map(() => "---:|---:|---:").join("|") + "|---:|\n";
+  md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
+  md += "|---|" + results.map(() => "---:|---:|---:").join("|") + "|---:|---:|\n";
   for (const ep of ["verify", "protected", "refresh", "obtain"]) {
     const cells = results.map((r) => {
       const x = r[ep];
       const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
       return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)}`;
     });
-    const ratio = ref ? `${(ours[ep].rps / ref[ep].rps).toFixed(2)}×` : "n/a";
-    md += `| ${ep} | ${cells.join(" | ")} | ${ratio} |\n`;
+    const ratio = (other) => (other ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
+    md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
   }
   md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
   md += "| request | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n";
