@@ -44,7 +44,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   node bench/wasm-breakdown.mjs "$names/edgejwt_bg.wasm"
   rm -rf "$names"
   echo
-  echo "## Issuer under load: edgejwt in workerd vs simplejwt"
+  echo "## Issuer under load: edgejwt in workerd vs a hand-written Hono + jose + D1 Worker and simplejwt"
   echo
   node bench/issuer-load.mjs
   echo
@@ -62,3 +62,4 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out" >&2
+node bench/chart.mjs "$out" bench/results.svg
