@@ -7,7 +7,7 @@
 // Django 6.1: 1,500,000). Part of bench/run.sh.
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -50,7 +50,27 @@ function script(name, { method = "POST", path, bodies = [], headers = {} }) {
   return file;
 }
 
-function wrk(base, scriptFile, connections) {
+/**
+ * CPU seconds (user + system, every thread) used so far by the processes whose command line
+ * contains `name`: workerd for a Worker (the HTTP layer, the isolate, local D1's SQLite, all
+ * in one process), gunicorn for simplejwt. Only one product runs at a time.
+ */
+function cpuSeconds(name) {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(name)) continue;
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return ticks / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+
+function wrk(base, scriptFile, connections, processName = "workerd") {
+  const cpuBefore = cpuSeconds(processName);
   const out = execFileSync("wrk", ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", scriptFile, base], { encoding: "utf8" });
   const num = (re) => Number((out.match(re) ?? [])[1] ?? NaN);
   const ms = (re) => {
@@ -59,12 +79,15 @@ function wrk(base, scriptFile, connections) {
     const v = Number(m[1]);
     return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
   };
+  const cpu = cpuSeconds(processName) - cpuBefore;
+  const total = num(/(\d+) requests in/);
   return {
+    cpuMs: total > 0 ? (cpu * 1000) / total : NaN,
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
     p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
     non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0,
-    total: num(/(\d+) requests in/),
+    total,
   };
 }
 
@@ -130,15 +153,16 @@ async function runFloors(issuerBase) {
   }
 }
 
-async function run(name, base) {
+async function run(name, base, processName = "workerd") {
   const { access } = await login(base);
   const refreshes = Array.from({ length: 40000 }, () => ({ refresh: refreshToken() }));
+  const id = name.replace(/\W+/g, "-");
   return {
     name,
-    verify: wrk(base, script(`${name}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16),
-    protected: wrk(base, script(`${name}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16),
-    refresh: wrk(base, script(`${name}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16),
-    obtain: wrk(base, script(`${name}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4),
+    verify: wrk(base, script(`${id}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16, processName),
+    protected: wrk(base, script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16, processName),
+    refresh: wrk(base, script(`${id}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16, processName),
+    obtain: wrk(base, script(`${id}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4, processName),
   };
 }
 
@@ -162,21 +186,21 @@ export async function benchIssuerLoad() {
   const reference = await startReference();
   if (reference) {
     try {
-      results.push(await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base));
+      results.push(await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base, "gunicorn"));
     } finally {
       reference.stop();
     }
   }
   const [ours, peerResult, ref] = results;
   const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |\n`;
-  let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token).\n\n`;
-  md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
-  md += "|---|" + results.map(() => "---:|---:|---:").join("|") + "|---:|---:|\n";
+  let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token). CPU ms/req: the serving processes' user + system CPU over the cell (/proc; workerd's HTTP layer, isolate and local D1 together; gunicorn's workers) per request.\n\n`;
+  md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms | CPU ms/req`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
+  md += "|---|" + results.map(() => "---:|---:|---:|---:").join("|") + "|---:|---:|\n";
   for (const ep of ["verify", "protected", "refresh", "obtain"]) {
     const cells = results.map((r) => {
       const x = r[ep];
       const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
-      return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)}`;
+      return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${Number.isFinite(x.cpuMs) ? x.cpuMs.toFixed(2) : "n/a"}`;
     });
     const ratio = (other) => (other ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
