@@ -4,6 +4,7 @@ import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
+import { meterWorker } from "./d1-meter.mjs";
 
 const ROOT = new URL("../../", import.meta.url);
 export const REFERENCE_KEY = "conformance-reference-signing-key-0123456789abcdef";
@@ -128,23 +129,32 @@ export class Broken {
 }
 export default { fetch: () => new Response("unused") };`;
 
-async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false }) {
-  const revocations = faultyKv
-    ? { wrappedBindings: { REVOCATIONS: { scriptName: "faulty-kv" } } }
-    : { kvNamespaces: { REVOCATIONS: KV_ID } };
+/** The issuer's D1 database id. */
+const D1_ID = "00000000-0000-4000-8000-000000000000";
+
+/**
+ * `meterD1`: a `D1Meter` (d1-meter.mjs): the issuer's `DB` is then the meter around the same
+ * local D1, and every round trip is recorded in it.
+ */
+async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false, meterD1 }) {
+  const wrapped = {
+    ...(faultyKv ? { REVOCATIONS: { scriptName: "faulty-kv" } } : {}),
+    ...(meterD1 ? { DB: { scriptName: "d1-meter" } } : {}),
+  };
   const issuer = {
     name: "issuer",
     modules: true,
     scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
     modulesRules: MODULE_RULES,
     compatibilityDate: "2025-06-01",
-    d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
+    ...(meterD1 ? {} : { d1Databases: { DB: D1_ID } }),
+    ...(faultyKv ? {} : { kvNamespaces: { REVOCATIONS: KV_ID } }),
+    wrappedBindings: wrapped,
     durableObjects: {
       LOGIN_THROTTLE: brokenThrottle
         ? { className: "Broken", scriptName: "broken-throttle" }
         : { className: "LoginThrottle", useSQLite: true },
     },
-    ...revocations,
     bindings: {
       SIGNING_KEY: REFERENCE_KEY,
       ROTATE_REFRESH_TOKENS: "true",
@@ -160,7 +170,12 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
   const faulty = { name: "faulty-kv", modules: true, script: FAULTY_KV, kvNamespaces: { KV: "00000000000000000000000000000000" } };
   const broken = { name: "broken-throttle", modules: true, script: BROKEN_THROTTLE, durableObjects: { BROKEN: "Broken" } };
   const mf = new Miniflare({
-    workers: [issuer, ...(faultyKv ? [faulty] : []), ...(brokenThrottle ? [broken] : [])],
+    workers: [
+      issuer,
+      ...(faultyKv ? [faulty] : []),
+      ...(brokenThrottle ? [broken] : []),
+      ...(meterD1 ? [meterWorker(D1_ID, meterD1.record)] : []),
+    ],
     ...(persist
       ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, durableObjectsPersist: `${persist}/v3/do` }
       : {}),
@@ -170,7 +185,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
   let url, db, kv;
   try {
     url = await mf.ready;
-    db = await mf.getD1Database("DB");
+    db = meterD1 ? await mf.getD1Database("DB", "d1-meter") : await mf.getD1Database("DB");
     kv = faultyKv ? await mf.getKVNamespace("KV", "faulty-kv") : await mf.getKVNamespace("REVOCATIONS");
     if (migrate) await prepareDatabase(db, { seed });
   } catch (error) {
