@@ -53,6 +53,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   # The issuer's own log lines (workerd's stdout) are not part of the table.
   node bench/throttle-cost.mjs | grep -v '^edgejwt: '
   echo
+  echo "## Login's CPU: WebCrypto's PBKDF2 against the pure-Rust one"
+  echo
+  node bench/login-cost.mjs | grep -v '^edgejwt: '
+  echo
   echo "## Native core (criterion, ns per operation)"
   echo
   echo "| operation | ns |"
