@@ -57,6 +57,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   node bench/growth.mjs | grep -v '^edgejwt: '
   echo
+  echo "## Login's CPU: WebCrypto's PBKDF2 against the pure-Rust one"
+  echo
+  node bench/login-cost.mjs | grep -v '^edgejwt: '
+  echo
   echo "## Native core (criterion, ns per operation)"
   echo
   echo "| operation | ns |"

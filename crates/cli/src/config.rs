@@ -11,8 +11,9 @@ use std::{
 };
 
 use edgejwt_core::{
+    authentication::AUTHENTICATION_CLASSES,
     browser::{BrowserSettings, BROWSER_SETTING_NAMES},
-    password, Settings, SettingsError, TokenBackend, SETTING_NAMES,
+    password, Settings, SettingsError, TokenBackend, UserAuthentication, SETTING_NAMES,
 };
 
 use crate::{Error, Result};
@@ -234,7 +235,7 @@ pub struct Group {
 }
 
 /// Settings only the issuer reads (the Worker's `config::ISSUER_SETTING_NAMES`).
-pub const ISSUER_SETTINGS: &[&str] = &["PASSWORD_HASH_ITERATIONS"];
+pub const ISSUER_SETTINGS: &[&str] = &["PASSWORD_HASH_ITERATIONS", AUTHENTICATION_CLASSES];
 
 /// Every group of settings, checked in order. A new settings group is one more line here.
 pub const GROUPS: &[Group] = &[
@@ -347,6 +348,10 @@ fn check_tokens(vars: &Vars, report: &mut Report) {
 
 fn check_issuer(vars: &Vars, report: &mut Report) {
     if let Err(e) = password::hash_iterations(vars.get("PASSWORD_HASH_ITERATIONS").as_deref()) {
+        report.problem(e.setting, e.reason.into_owned());
+    }
+    let classes = vars.get(AUTHENTICATION_CLASSES);
+    if let Err(e) = UserAuthentication::from_setting(classes.as_deref()) {
         report.problem(e.setting, e.reason.into_owned());
     }
 }

@@ -3,9 +3,11 @@
 
 use alloc::{string::String, vec::Vec};
 
+use serde_json::Value;
+
 use crate::{
     backend::TokenBackend,
-    error::{AuthenticationError, TokenError, TokenMessage},
+    error::{AuthenticationError, SettingsError, TokenError, TokenMessage},
     settings::Settings,
     store::{Account, Found, Lookups, UserKey},
     token::{Payload, Token},
@@ -201,15 +203,14 @@ impl Authenticating {
         }
     }
 
-    /// The answer, in simplejwt's order: the token (the blacklist first for blacklistable
-    /// classes; with `CHECK_REVOKE_TOKEN`, its session), its user id claim, then the user:
-    /// "User not found", "User is inactive". The user is [`Authenticated::user`].
-    pub fn decide(
+    /// The token, once storage has answered for its revocation: the blacklist (for
+    /// blacklistable classes), then with `CHECK_REVOKE_TOKEN` its session.
+    fn unrevoked(
         self,
-        found: Found,
+        found: &Found,
         settings: &Settings,
         now: i64,
-    ) -> Result<Authenticated, AuthenticationError> {
+    ) -> Result<Token, AuthenticationError> {
         let token = if found.blacklisted {
             get_validated_token(self.decoded, true, settings, now)?
         } else {
@@ -219,11 +220,25 @@ impl Authenticating {
         if found.session_revoked {
             return Err(revoked(settings));
         }
+        Ok(token)
+    }
+
+    /// The answer, in simplejwt's order: the token (the blacklist first for blacklistable
+    /// classes; with `CHECK_REVOKE_TOKEN`, its session), its user id claim, then the user:
+    /// "User not found", "User is inactive". The user is [`Authenticated::user`].
+    pub fn decide(
+        self,
+        found: Found,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<Authenticated, AuthenticationError> {
+        let check_active = self.check_active;
+        let token = self.unrevoked(&found, settings, now)?;
         let user_id = token
             .user_id(settings)
             .ok_or(AuthenticationError::NoUserId)?;
         let user = found.user.ok_or(AuthenticationError::UserNotFound)?;
-        if self.check_active && !user.is_active {
+        if check_active && !user.is_active {
             return Err(AuthenticationError::UserInactive);
         }
         Ok(Authenticated {
@@ -231,6 +246,97 @@ impl Authenticating {
             user_id,
             user,
         })
+    }
+
+    /// simplejwt's `JWTStatelessUserAuthentication`: the same token and revocation checks,
+    /// no user lookup.
+    pub fn stateless(self) -> StatelessAuthenticating {
+        StatelessAuthenticating(self)
+    }
+}
+
+/// [`Authenticating`] for `JWTStatelessUserAuthentication`: the user comes from the token.
+#[derive(Debug)]
+pub struct StatelessAuthenticating(Authenticating);
+
+impl StatelessAuthenticating {
+    /// What storage must look up: only revocations (the blacklist for blacklistable
+    /// classes, the session with `CHECK_REVOKE_TOKEN`); with the defaults, nothing.
+    pub fn lookups(&self) -> Lookups<'_> {
+        Lookups {
+            user: None,
+            ..self.0.lookups()
+        }
+    }
+
+    /// The token's user, after the token and its revocation (as [`Authenticating::decide`]),
+    /// then "Token contained no recognizable user identification". Deleted and inactive
+    /// users are not known here: simplejwt's `TokenUser` is always active.
+    pub fn decide(
+        self,
+        found: Found,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<TokenUser, AuthenticationError> {
+        let token = self.0.unrevoked(&found, settings, now)?;
+        stateless_user_id(token.payload(), settings)?;
+        let claim = |name: &str| token.payload().get(name).cloned();
+        Ok(TokenUser {
+            id: claim(&settings.user_id_claim).unwrap_or_default(),
+            username: claim("username").unwrap_or_else(|| Value::String(String::new())),
+            token,
+        })
+    }
+}
+
+/// simplejwt's `TokenUser`: a user backed by a validated token, never read from storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenUser {
+    /// The validated token.
+    pub token: Token,
+    /// `TokenUser.id`: the user id claim as the token holds it (a string or a number).
+    pub id: Value,
+    /// `TokenUser.username`: the token's `username` claim, `""` without one.
+    pub username: Value,
+}
+
+/// Which of simplejwt's authentication classes builds the user of the issuer's
+/// `/api/protected/` (DRF's `DEFAULT_AUTHENTICATION_CLASSES`, one class).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserAuthentication {
+    /// `JWTAuthentication`: the user is read from storage on every request; deleted users
+    /// and (with `CHECK_USER_IS_ACTIVE`) inactive ones are refused.
+    #[default]
+    Database,
+    /// `JWTStatelessUserAuthentication` (or its alias `JWTTokenUserAuthentication`): the
+    /// user is the token's [`TokenUser`], no user read.
+    Stateless,
+}
+
+/// The setting that chooses [`UserAuthentication`].
+pub const AUTHENTICATION_CLASSES: &str = "DEFAULT_AUTHENTICATION_CLASSES";
+
+impl UserAuthentication {
+    /// From [`AUTHENTICATION_CLASSES`]'s raw value (`None`: unset): one class name, as
+    /// simplejwt's dotted path or bare.
+    pub fn from_setting(value: Option<&str>) -> Result<Self, SettingsError> {
+        let Some(value) = value else {
+            return Ok(Self::default());
+        };
+        let mut classes = value.split(',').map(str::trim).filter(|c| !c.is_empty());
+        let class = match (classes.next(), classes.next()) {
+            (Some(class), None) => class.rsplit('.').next().unwrap_or(class),
+            _ => "",
+        };
+        match class {
+            "JWTAuthentication" => Ok(Self::Database),
+            "JWTStatelessUserAuthentication" | "JWTTokenUserAuthentication" => Ok(Self::Stateless),
+            _ => Err(SettingsError::new(
+                AUTHENTICATION_CLASSES,
+                value,
+                "expected one class: JWTAuthentication or JWTStatelessUserAuthentication",
+            )),
+        }
     }
 }
 
@@ -244,4 +350,39 @@ pub fn stateless_user_id(
     payload
         .user_id(settings)
         .ok_or(AuthenticationError::NoUserId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authentication_classes_setting() {
+        assert_eq!(
+            UserAuthentication::from_setting(None),
+            Ok(UserAuthentication::Database)
+        );
+        for (value, expected) in [
+            ("JWTAuthentication", UserAuthentication::Database),
+            (
+                " rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication ",
+                UserAuthentication::Stateless,
+            ),
+            ("JWTTokenUserAuthentication,", UserAuthentication::Stateless),
+        ] {
+            assert_eq!(
+                UserAuthentication::from_setting(Some(value)),
+                Ok(expected),
+                "{value}"
+            );
+        }
+        for bad in [
+            "",
+            "SessionAuthentication",
+            "JWTAuthentication,JWTTokenUserAuthentication",
+        ] {
+            let err = UserAuthentication::from_setting(Some(bad)).unwrap_err();
+            assert_eq!(err.setting, AUTHENTICATION_CLASSES, "{bad}");
+        }
+    }
 }

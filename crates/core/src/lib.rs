@@ -99,7 +99,8 @@ pub use crate::{
     algorithm::Algorithm,
     authentication::{
         authenticate, get_raw_token, get_validated_token, revocation_keys, revoked,
-        stateless_user_id, Authenticated, Authenticating,
+        stateless_user_id, Authenticated, Authenticating, StatelessAuthenticating, TokenUser,
+        UserAuthentication,
     },
     backend::{Decoded, SignedParts, TokenBackend, MAX_TOKEN_LEN},
     error::{

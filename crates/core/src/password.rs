@@ -14,6 +14,7 @@ use pbkdf2::pbkdf2_hmac;
 use sha1::Sha1;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::error::SettingsError;
 
@@ -152,20 +153,128 @@ impl<'a> StoredPassword<'a> {
 pub struct Checked {
     /// The password matches.
     pub valid: bool,
-    /// The stored hash uses another cost or digest (or is unusable) and should be replaced.
+    /// The stored hash uses another cost or digest (or is unusable) and should be replaced
+    /// (Django's `must_update`).
     pub needs_rehash: bool,
 }
 
-fn derive_sha256(password: &str, salt: &str, iterations: u32) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut out);
-    out
+/// One PBKDF2 derivation: what a host computes, natively or with [`Derivation::derive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Derivation<'a> {
+    /// The PRF's digest; the derived key has its length ([`Derivation::len`]).
+    pub digest: Digest,
+    /// The cost.
+    pub iterations: u32,
+    /// The salt, used as its UTF-8 bytes (as Django does).
+    pub salt: &'a str,
 }
 
-fn derive_sha1(password: &str, salt: &str, iterations: u32) -> [u8; 20] {
-    let mut out = [0u8; 20];
-    pbkdf2_hmac::<Sha1>(password.as_bytes(), salt.as_bytes(), iterations, &mut out);
-    out
+/// The salt a check without a usable hash derives with, so it costs what a real one does.
+const DUMMY_SALT: &str = "edgejwtdummysaltvalue0";
+
+impl Derivation<'_> {
+    /// Bytes of the derived key (32 for SHA-256, 20 for SHA-1).
+    pub fn key_len(&self) -> usize {
+        self.digest.len()
+    }
+
+    /// The derived key, in pure Rust (zeroized on drop).
+    pub fn derive(&self, password: &str) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(alloc::vec![0u8; self.key_len()]);
+        let (password, salt) = (password.as_bytes(), self.salt.as_bytes());
+        match self.digest {
+            Digest::Sha256 => pbkdf2_hmac::<Sha256>(password, salt, self.iterations, &mut out),
+            Digest::Sha1 => pbkdf2_hmac::<Sha1>(password, salt, self.iterations, &mut out),
+        }
+        out
+    }
+}
+
+/// A password check in two steps, for a host that derives the key itself (the issuer
+/// uses its runtime's native PBKDF2): [`PasswordCheck::derivation`] says what to derive,
+/// [`PasswordCheck::finish`] compares in constant time and decides the rehash. The rules
+/// (what matches, what must be updated) stay here; [`check_password`] is both steps.
+#[derive(Debug)]
+pub struct PasswordCheck<'a> {
+    derivation: Derivation<'a>,
+    /// The stored key; `None`: nothing can match (no user, unusable or malformed hash).
+    expected: Option<Vec<u8>>,
+    needs_rehash: bool,
+}
+
+impl<'a> PasswordCheck<'a> {
+    /// Checks against a stored Django hash; new hashes are made at `iterations_wanted`.
+    /// Other hashers, malformed hashes, costs over [`MAX_ITERATIONS`] and Django's unusable
+    /// passwords (`!…`) never match and cost one derivation at `iterations_wanted`, like any
+    /// other failure, so the time of a login tells nothing about the account.
+    pub fn new(encoded: &'a str, iterations_wanted: u32) -> Self {
+        let StoredPassword::Pbkdf2 {
+            digest,
+            iterations,
+            salt,
+            hash,
+        } = StoredPassword::parse(encoded)
+        else {
+            return Self {
+                needs_rehash: true,
+                ..Self::no_user(iterations_wanted)
+            };
+        };
+        Self {
+            derivation: Derivation {
+                digest,
+                iterations,
+                salt,
+            },
+            expected: Some(hash),
+            // Django's must_update: another digest or another cost.
+            needs_rehash: digest != Digest::Sha256 || iterations != iterations_wanted,
+        }
+    }
+
+    /// A check when there is no user: one derivation at `iterations_wanted` that never
+    /// matches, so an unknown username costs what a wrong password costs (Django's
+    /// `ModelBackend` does the same).
+    pub fn no_user(iterations_wanted: u32) -> Self {
+        Self {
+            derivation: new_hash(DUMMY_SALT, iterations_wanted),
+            expected: None,
+            needs_rehash: false,
+        }
+    }
+
+    /// What to derive from the password.
+    pub fn derivation(&self) -> Derivation<'a> {
+        self.derivation
+    }
+
+    /// The verdict for the key derived with [`PasswordCheck::derivation`].
+    pub fn finish(self, derived: &[u8]) -> Checked {
+        let valid = self
+            .expected
+            .as_deref()
+            .is_some_and(|expected| bool::from(derived.ct_eq(expected)));
+        Checked {
+            valid,
+            needs_rehash: self.needs_rehash,
+        }
+    }
+}
+
+/// What a new hash at `iterations` derives: `pbkdf2_sha256` with `salt`.
+pub fn new_hash(salt: &str, iterations: u32) -> Derivation<'_> {
+    Derivation {
+        digest: Digest::Sha256,
+        iterations,
+        salt,
+    }
+}
+
+/// Django's `pbkdf2_sha256$<iterations>$<salt>$<hash>` for a key derived with
+/// [`new_hash`]`(salt, iterations)`.
+pub fn encode_password(salt: &str, iterations: u32, derived: &[u8]) -> String {
+    let hash = Base64::encode_string(derived);
+    format!("{ALGORITHM}${iterations}${salt}${hash}")
 }
 
 /// A Django salt (22 characters of `[a-zA-Z0-9]`, about 131 bits) from random bytes.
@@ -184,44 +293,27 @@ pub fn salt_from_random(random: &[u8; 32]) -> String {
         .collect()
 }
 
-/// Hashes `password` in Django's `pbkdf2_sha256` format.
+/// Hashes `password` in Django's `pbkdf2_sha256` format, in pure Rust.
 pub fn make_password(password: &str, salt: &str, iterations: u32) -> String {
-    let hash = Base64::encode_string(&derive_sha256(password, salt, iterations));
-    format!("{ALGORITHM}${iterations}${salt}${hash}")
-}
-
-/// Checks `password` against a stored Django hash in constant time. Other hashers,
-/// malformed hashes, costs over [`MAX_ITERATIONS`] and Django's unusable passwords (`!…`)
-/// never match, and cost one hash at the configured cost like any other failure, so the
-/// time of a login tells nothing about the account.
-pub fn check_password(password: &str, encoded: &str, iterations_wanted: u32) -> Checked {
-    let StoredPassword::Pbkdf2 {
-        digest,
-        iterations,
+    encode_password(
         salt,
-        hash,
-    } = StoredPassword::parse(encoded)
-    else {
-        check_dummy(password, iterations_wanted);
-        return Checked {
-            valid: false,
-            needs_rehash: true,
-        };
-    };
-    let valid = match digest {
-        Digest::Sha256 => derive_sha256(password, salt, iterations).ct_eq(hash.as_slice()),
-        Digest::Sha1 => derive_sha1(password, salt, iterations).ct_eq(hash.as_slice()),
-    };
-    Checked {
-        valid: bool::from(valid),
-        needs_rehash: digest != Digest::Sha256 || iterations != iterations_wanted,
-    }
+        iterations,
+        &new_hash(salt, iterations).derive(password),
+    )
 }
 
-/// Spends the time of one check when there is no user, so an unknown username costs what
-/// a wrong password costs (Django's `ModelBackend` does the same).
+/// Checks `password` against a stored Django hash in constant time, in pure Rust
+/// ([`PasswordCheck`] in one step).
+pub fn check_password(password: &str, encoded: &str, iterations_wanted: u32) -> Checked {
+    let check = PasswordCheck::new(encoded, iterations_wanted);
+    let derived = check.derivation().derive(password);
+    check.finish(&derived)
+}
+
+/// Spends the time of one check when there is no user ([`PasswordCheck::no_user`]).
 pub fn check_dummy(password: &str, iterations: u32) {
-    let _ = derive_sha256(password, "edgejwtdummysaltvalue0", iterations);
+    let check = PasswordCheck::no_user(iterations);
+    let _ = check.derivation().derive(password);
 }
 
 #[cfg(test)]
@@ -317,6 +409,76 @@ mod tests {
             let err = hash_iterations(Some(bad)).unwrap_err();
             assert_eq!(err.setting, "PASSWORD_HASH_ITERATIONS", "{bad}");
         }
+    }
+
+    #[test]
+    fn two_steps_decide_as_one() {
+        // What a host derives natively goes through the same comparison and rehash rule.
+        let check = PasswordCheck::new(DJANGO_1000, 100_000);
+        let d = check.derivation();
+        assert_eq!(
+            (d.digest, d.iterations, d.salt, d.key_len()),
+            (Digest::Sha256, 1000, "abcdefghijklmnopqrstuv", 32)
+        );
+        let derived = d.derive("alice-password-1");
+        assert_eq!(
+            check.finish(&derived),
+            Checked {
+                valid: true,
+                needs_rehash: true
+            }
+        );
+        let sha1 = PasswordCheck::new(DJANGO_SHA1_1000, 1000);
+        assert_eq!(sha1.derivation().key_len(), 20);
+        // A key of the wrong length or from another password never matches.
+        let derived = sha1.derivation().derive("alice-password-1");
+        assert!(
+            !PasswordCheck::new(DJANGO_SHA1_1000, 1000)
+                .finish(derived.split_at(19).0)
+                .valid
+        );
+        assert!(sha1.finish(&derived).valid);
+        // No user, or an unusable hash: the configured cost, and never a match even for
+        // the key that derivation gives.
+        for check in [
+            PasswordCheck::no_user(20_000),
+            PasswordCheck::new("!x", 20_000),
+        ] {
+            let d = check.derivation();
+            assert_eq!((d.digest, d.iterations), (Digest::Sha256, 20_000));
+            let derived = d.derive("pw");
+            assert!(!check.finish(&derived).valid);
+        }
+        assert!(!PasswordCheck::no_user(10).finish(&[]).needs_rehash);
+        assert!(PasswordCheck::new("md5$x$y", 10).finish(&[]).needs_rehash);
+        // encode_password is make_password's format.
+        let d = new_hash("saltsaltsalt", 10);
+        assert_eq!(
+            encode_password("saltsaltsalt", 10, &d.derive("pw")),
+            make_password("pw", "saltsaltsalt", 10)
+        );
+    }
+
+    /// Cross-checks with the issuer's native path (WebCrypto in workerd), both ways:
+    /// `tests/worker/passwords.test.mjs` logs in with `CORE_100K` (checked natively), and
+    /// `NATIVE_100K` is a rehash the issuer made natively (workerd, 2026-12-01).
+    #[test]
+    fn webcrypto_vectors() {
+        const CORE_100K: &str = "pbkdf2_sha256$100000$edgejwtcorevector00001$DCQkkKK6NqUShZFfjb+HiNaylh9nd4ixKaWgsOdaOXE=";
+        const NATIVE_100K: &str = "pbkdf2_sha256$100000$usFNOhcmHwXTkDHMZ0LDmm$FIDsEy/D7rL07kOy3+YQ/k+wAX3jqljG52/CucW+cNM=";
+        assert_eq!(
+            make_password("carol-password-1", "edgejwtcorevector00001", 100_000),
+            CORE_100K
+        );
+        let ok = Checked {
+            valid: true,
+            needs_rehash: false,
+        };
+        assert_eq!(
+            check_password("native-password-1", NATIVE_100K, 100_000),
+            ok
+        );
+        assert!(!check_password("native-password-2", NATIVE_100K, 100_000).valid);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use edgejwt_core::{browser::BrowserSettings, password, Settings, SettingsError, TokenBackend};
+use edgejwt_core::{
+    authentication::AUTHENTICATION_CLASSES, browser::BrowserSettings, password, Settings,
+    SettingsError, TokenBackend, UserAuthentication,
+};
 use worker::Env;
 
 /// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
@@ -16,7 +19,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 )]
 /// Settings only the issuer reads (the token settings are the core's
 /// [`edgejwt_core::SETTING_NAMES`]).
-pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS"];
+pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS", AUTHENTICATION_CLASSES];
 
 /// Every setting the Worker reads from its environment, in one list (`scripts/dev.sh`
 /// passes each through; a test checks it).
@@ -37,6 +40,8 @@ pub struct Config {
     /// Cookie mode, CSRF, CORS and login throttling.
     pub browser: BrowserSettings,
     pub password_hash_iterations: u32,
+    /// How `/api/protected/` builds its user (`DEFAULT_AUTHENTICATION_CLASSES`).
+    pub user_authentication: UserAuthentication,
     /// `WWW-Authenticate` for 401s.
     pub www_authenticate: String,
 }
@@ -77,6 +82,8 @@ impl Config {
         }
         let password_hash_iterations =
             password::hash_iterations(lookup(env, "PASSWORD_HASH_ITERATIONS").as_deref())?;
+        let user_authentication =
+            UserAuthentication::from_setting(lookup(env, AUTHENTICATION_CLASSES).as_deref())?;
         let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
         Ok(Self {
@@ -84,6 +91,7 @@ impl Config {
             backend,
             browser,
             password_hash_iterations,
+            user_authentication,
             www_authenticate,
         })
     }

@@ -6,6 +6,7 @@ use edgejwt_core::{
     serializers::{self, LoginIds, Obtained},
 };
 use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
 use super::{new_jti, random, App, Result};
 use crate::{
@@ -22,6 +23,8 @@ use crate::{
 /// (429 before any hash); a success gives its throttle slot back.
 async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     let [username, password] = char_fields(&input.data, ["username", "password"])?;
+    // Our copy of the password is cleared when dropped (the parsed body's is the runtime's).
+    let password = Zeroizing::new(password);
     let slot = throttle::take(
         &app.env,
         &app.config.browser,
@@ -34,9 +37,9 @@ async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     let iterations = app.config.password_hash_iterations;
     let user = app.store.user_by_username(&username).await?;
     let checked = match &user {
-        Some(user) => password::check_password(&password, &user.password, iterations),
+        Some(user) => password::check_password(&password, &user.password, iterations).await,
         None => {
-            password::check_dummy(&password, iterations);
+            password::check_dummy(&password, iterations).await;
             password::Checked::default()
         }
     };
@@ -52,7 +55,7 @@ async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     };
     if checked.needs_rehash {
         let salt = password::salt_from_random(&random()?);
-        let encoded = password::make_password(&password, &salt, iterations);
+        let encoded = password::make_password(&password, &salt, iterations).await;
         app.store.set_password(user.id, &encoded).await?;
     }
     if app.config.settings.update_last_login {

@@ -4,6 +4,7 @@
 
 use edgejwt_core::{serializers, SessionEnd, UserAttributes};
 use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
 
 use super::{protected::authenticated, random, sessions, App, Result};
 use crate::{error::ApiError, password, request::char_fields, storage::Sessions, view::Input};
@@ -14,7 +15,7 @@ const MAX_LENGTH: usize = 128;
 pub async fn change(app: &App, input: Input) -> Result<Value> {
     let auth = authenticated(app, &input).await?;
     let fields = ["old_password", "new_password1", "new_password2"];
-    let [old, new1, new2] = char_fields(&input.data, fields)?;
+    let [old, new1, new2] = char_fields(&input.data, fields)?.map(Zeroizing::new);
     let too_long: Map<String, Value> = fields
         .iter()
         .zip([&old, &new1, &new2])
@@ -30,7 +31,7 @@ pub async fn change(app: &App, input: Input) -> Result<Value> {
     let id = auth.user.id;
     let user = app.store.user_by_id(id).await?.ok_or(ApiError::NotFound)?;
     let iterations = app.config.password_hash_iterations;
-    let checked = password::check_password(&old, &user.password, iterations);
+    let checked = password::check_password(&old, &user.password, iterations).await;
     let attributes = UserAttributes {
         username: &user.username,
         first_name: &user.first_name,
@@ -40,7 +41,7 @@ pub async fn change(app: &App, input: Input) -> Result<Value> {
     serializers::password_change(checked.valid, &new1, &new2, &attributes)
         .map_err(|(field, messages)| ApiError::Validation(json!({ field: messages })))?;
     let salt = password::salt_from_random(&random()?);
-    let encoded = password::make_password(&new2, &salt, iterations);
+    let encoded = password::make_password(&new2, &salt, iterations).await;
     app.store.set_password(user.id, &encoded).await?;
     let keep = serializers::password_change_keeps(&auth.token, &app.config.settings);
     sessions::end(
