@@ -319,6 +319,27 @@ describe("login throttling (a Durable Object per client address)", () => {
     });
   });
 
+  test("a wrong old password on password change counts as a failed login (a stolen access token cannot guess it)", async () => {
+    await withIssuer({ vars: { LOGIN_THROTTLE_RATE: "5/min", LOGIN_IP_THROTTLE_RATE: "" } }, async (iss) => {
+      const ip = (address) => ({ "CF-Connecting-IP": address });
+      const { access } = (await iss.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers: ip("198.51.100.20") })).json;
+      const change = (old, address) =>
+        iss.call("POST", "/api/password/change/", { token: access, headers: ip(address), json: { old_password: old, new_password1: "a-new-passphrase-42", new_password2: "a-new-passphrase-42" } });
+      for (let i = 0; i < 5; i++) {
+        const r = await change("guess", "203.0.113.20");
+        assert.deepEqual([r.status, r.json], [400, { old_password: ["Your old password was entered incorrectly. Please enter it again."] }]);
+      }
+      const throttled = await change("alice-password-1", "203.0.113.20");
+      assert.equal(throttled.status, 429, "throttled before the old password is checked");
+      assert.match(throttled.json.detail, /^Request was throttled\. Expected available in \d+ seconds\.$/);
+      // The same counts as logins: alice's login from that address waits too ...
+      assert.equal((await iss.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers: ip("203.0.113.20") })).status, 429);
+      // ... and from another address the right old password changes it (and is not counted).
+      assert.equal((await change("alice-password-1", "198.51.100.21")).status, 200);
+      assert.equal((await iss.call("POST", "/api/token/", { json: { username: "alice", password: "a-new-passphrase-42" }, headers: ip("198.51.100.21") })).status, 200);
+    });
+  });
+
   test("a rate that is not DRF's format is a configuration error naming it", async () => {
     await withIssuer({ vars: { LOGIN_THROTTLE_RATE: "5 per minute" } }, async (iss) => {
       const res = await iss.call("POST", "/api/token/", { json: { username: "alice", password: "x" } });

@@ -22,6 +22,7 @@ use crate::{
     error::ApiError,
     request::char_fields,
     storage::{Revocations, Store},
+    throttle,
     view::Input,
 };
 
@@ -53,6 +54,37 @@ pub fn new_jti() -> Result<Jti> {
 }
 
 impl App {
+    /// A throttle slot for one check of `username`'s password (a login, a password change):
+    /// 429 before any hash once this client's failures for it or from its address reach
+    /// `LOGIN_THROTTLE_RATE` / `LOGIN_IP_THROTTLE_RATE`. `None` when throttling is off.
+    pub async fn password_attempt(
+        &self,
+        input: &Input,
+        username: &str,
+    ) -> Result<Option<throttle::Slot>> {
+        throttle::take(
+            &self.env,
+            &self.config.browser,
+            &input.client.ip,
+            username,
+            js_sys::Date::now() as i64,
+            new_jti()?.as_str().to_owned(),
+        )
+        .await
+    }
+
+    /// The password was right: its slot is given back after the response (only failures
+    /// count against the rate).
+    pub fn password_right(&self, slot: Option<throttle::Slot>) {
+        if let Some(slot) = slot {
+            self.ctx.wait_until(async move {
+                if let Err(e) = slot.release().await {
+                    worker::console_error!("edgejwt: login throttle release failed: {e:?}");
+                }
+            });
+        }
+    }
+
     /// Signs a token the core issued.
     pub fn encode(&self, token: &Token) -> Result<String> {
         self.config

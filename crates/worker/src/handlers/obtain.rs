@@ -14,7 +14,6 @@ use crate::{
     password,
     request::char_fields,
     storage::User,
-    throttle,
     view::{Input, Reply},
 };
 
@@ -25,15 +24,7 @@ async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     let [username, password] = char_fields(&input.data, ["username", "password"])?;
     // Our copy of the password is cleared when dropped (the parsed body's is the runtime's).
     let password = Zeroizing::new(password);
-    let slot = throttle::take(
-        &app.env,
-        &app.config.browser,
-        &input.client.ip,
-        &username,
-        js_sys::Date::now() as i64,
-        new_jti()?.as_str().to_owned(),
-    )
-    .await?;
+    let slot = app.password_attempt(input, &username).await?;
     let iterations = app.config.password_hash_iterations;
     let user = app.store.user_by_username(&username).await?;
     let checked = match &user {
@@ -61,13 +52,7 @@ async fn authenticate_credentials(app: &App, input: &Input) -> Result<User> {
     if app.config.settings.update_last_login {
         app.store.set_last_login(user.id, app.now).await?;
     }
-    if let Some(slot) = slot {
-        app.ctx.wait_until(async move {
-            if let Err(e) = slot.release().await {
-                worker::console_error!("edgejwt: login throttle release failed: {e:?}");
-            }
-        });
-    }
+    app.password_right(slot);
     Ok(user)
 }
 

@@ -1,6 +1,7 @@
 //! `POST /api/password/change/`: dj-rest-auth's `PasswordChangeView` (Bearer access token)
 //! with `OLD_PASSWORD_FIELD_ENABLED`: Django's `SetPasswordForm` and its default password
-//! validators, then every other session of the user ends (refresh and access tokens).
+//! validators, then every other session of the user ends (refresh and access tokens). A
+//! wrong old password counts against the login throttle.
 
 use edgejwt_core::{serializers, SessionEnd, UserAttributes};
 use serde_json::{json, Map, Value};
@@ -30,8 +31,14 @@ pub async fn change(app: &App, input: Input) -> Result<Value> {
     }
     let id = auth.user.id;
     let user = app.store.user_by_id(id).await?.ok_or(ApiError::NotFound)?;
+    // Guessing the old password with a stolen access token is throttled as logins are, on
+    // the same counts: the password, not the endpoint, is what is being guessed.
+    let slot = app.password_attempt(&input, &user.username).await?;
     let iterations = app.config.password_hash_iterations;
     let checked = password::check_password(&old, &user.password, iterations).await;
+    if checked.valid {
+        app.password_right(slot);
+    }
     let attributes = UserAttributes {
         username: &user.username,
         first_name: &user.first_name,
