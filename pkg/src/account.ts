@@ -3,7 +3,7 @@
 // the password change (`POST /api/password/change/`). The requests go through
 // AuthClient.fetch (Bearer, refreshed on a 401); this file says what their answers mean.
 import { AuthError } from "./auth-error.js";
-import { detailOf, isTransient } from "./http.js";
+import { detailOf, isTransient, retryAfterOf } from "./http.js";
 
 /**
  * One of the user's active sessions (one login, kept through its rotations), as
@@ -68,7 +68,8 @@ function fieldErrors(body: Record<string, unknown>): Record<string, string[]> {
 /**
  * The body of an account call's answer (`null` when empty or not JSON), or the AuthError its
  * status means: 400 `invalid` with `fields`, 401/403 `not_authenticated`, 404 `not_found`,
- * 5xx/408/429 `network_error`, any other 4xx `invalid`.
+ * 429 `throttled` with `retryAfter` (a password change's wrong old passwords count as failed
+ * logins), 5xx/408 `network_error`, any other 4xx `invalid`.
  */
 export async function accountAnswer(res: Response, what: string): Promise<unknown> {
   let body: unknown = null;
@@ -83,7 +84,21 @@ export async function accountAnswer(res: Response, what: string): Promise<unknow
   const detail = detailOf(object);
   const status = res.status;
   const code =
-    status === 401 || status === 403 ? "not_authenticated" : status === 404 ? "not_found" : isTransient(status) ? "network_error" : "invalid";
+    status === 401 || status === 403
+      ? "not_authenticated"
+      : status === 404
+        ? "not_found"
+        : status === 429
+          ? "throttled"
+          : isTransient(status)
+            ? "network_error"
+            : "invalid";
   const fields = status === 400 && typeof object.detail !== "string" && detail !== undefined ? fieldErrors(object) : undefined;
-  throw new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${status}`, { status, detail, ...(fields ? { fields } : {}) });
+  const retryAfter = status === 429 ? retryAfterOf(res, detail) : undefined;
+  throw new AuthError(code, detail ?? `edgejwt: ${what} failed with status ${status}`, {
+    status,
+    detail,
+    ...(fields ? { fields } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  });
 }

@@ -59,7 +59,7 @@ export function readCookie(name: string): string | null {
  * detail, since across origins the header is readable only if the issuer exposes it
  * (`CORS_EXPOSE_HEADERS`).
  */
-function retryAfterOf(res: Response, detail = ""): number | undefined {
+export function retryAfterOf(res: Response, detail = ""): number | undefined {
   const seconds = Number(res.headers.get("Retry-After") ?? /available in (\d+) second/.exec(detail)?.[1] ?? NaN);
   return seconds >= 0 ? Math.ceil(seconds) : undefined;
 }

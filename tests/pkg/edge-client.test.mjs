@@ -57,6 +57,31 @@ describe("in Node, with an async storage", () => {
   });
 });
 
+describe("account calls the issuer throttles", () => {
+  test("a password change past the login throttle rejects with throttled and retryAfter, not network_error", async () => {
+    const issuer = await startIssuer({ vars: { LOGIN_THROTTLE_RATE: "5/min", LOGIN_IP_THROTTLE_RATE: "" } });
+    try {
+      const { AuthClient, AuthError } = await import(join(dir, "node_modules/edgejwt/dist/client.js"));
+      const auth = new AuthClient({ baseUrl: issuer.base, storage: "memory" });
+      await auth.ready;
+      await auth.login("alice", "alice-password-1");
+      const attempt = () => auth.changePassword("a-guess", "a-new-passphrase-42", "a-new-passphrase-42").then(() => null, (e) => e);
+      for (let i = 0; i < 5; i++) {
+        const e = await attempt();
+        assert.ok(e instanceof AuthError);
+        assert.deepEqual([e.code, e.status], ["invalid", 400]);
+      }
+      const e = await attempt();
+      assert.deepEqual([e.code, e.status], ["throttled", 429]);
+      assert.ok(e.retryAfter >= 55 && e.retryAfter <= 60, `retryAfter ${e.retryAfter}`);
+      assert.equal(auth.isAuthenticated, true, "a throttled call keeps the session");
+      auth.close();
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
+
 describe("inside a Worker: a backend-for-frontend with the refresh tokens in KV", () => {
   let mf, bff, sessions;
   before(async () => {
