@@ -11,7 +11,7 @@ let api: WasmApi | undefined;
 function load(): Promise<WasmApi> {
   if (!api) {
     initSync({ module: readFileSync(new URL("./wasm/edgejwt_bg.wasm", import.meta.url)) });
-    api = { Verifier: WasmVerifier, hostCheck };
+    api = { Verifier: WasmVerifier, hostCheck, hostJwk };
   }
   return Promise.resolve(api);
 }
@@ -39,6 +39,11 @@ function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
       return false; // a signature of the wrong length or encoding
     }
   };
+}
+
+/** A PEM key (SPKI, PKCS#1, PKCS#8 or SEC1; a private key gives its public half) as a JWK. */
+function hostJwk(pem: string): JsonWebKey {
+  return createPublicKey(pem).export({ format: "jwk" }) as JsonWebKey;
 }
 
 /** Creates a {@link Verifier} from simplejwt settings. */

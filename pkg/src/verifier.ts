@@ -42,7 +42,8 @@ export interface VerifierOptions {
   sessionClaim?: string;
   /**
    * Check ES/RS/PS signatures with the runtime's crypto (node:crypto in Node, WebCrypto
-   * elsewhere; default true, 5-10× faster than wasm).
+   * elsewhere; default true, 5-10× faster than wasm). ES384 and ES512 have no wasm check:
+   * `false` makes `createVerifier` throw `improperly_configured` for them.
    */
   webCrypto?: boolean;
   /** Node: check with node:crypto, synchronously (default true); `false` uses WebCrypto. */

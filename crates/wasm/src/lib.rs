@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use edgejwt_core::{
-    get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id,
+    get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id, Algorithm,
     AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
 };
 use js_sys::{Object, Reflect, Uint8Array};
@@ -131,6 +131,23 @@ impl Verifier {
             settings: s,
             backend,
         })
+    }
+
+    /// Whether this build leaves `algorithm`'s signatures to the host (node:crypto or
+    /// WebCrypto): its keys must then come as JWKs (the package converts PEM first) and its
+    /// tokens verify only with a host check (`verifyWith`, `verifyWithCheckedSignature`).
+    #[wasm_bindgen(js_name = hostChecks)]
+    pub fn host_checks(algorithm: &str) -> bool {
+        algorithm
+            .parse::<Algorithm>()
+            .is_ok_and(|alg| !alg.is_hmac() && !alg.is_enabled())
+    }
+
+    /// Whether this verifier's signatures must be checked by the host (see `hostChecks`):
+    /// `verify` refuses every token then.
+    #[wasm_bindgen(getter, js_name = hostChecked)]
+    pub fn host_checked(&self) -> bool {
+        self.backend.host_checked()
     }
 
     /// Verifies a token accepted by `AUTH_TOKEN_CLASSES` at `now` (Unix seconds) and returns
