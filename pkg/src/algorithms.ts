@@ -1,8 +1,9 @@
 // The keys a verifier checks tokens with: a wasm verifier (the core: structure, algorithm,
-// claims, and HMAC/EdDSA signatures) and, for ES/RS/PS, the runtime's own signature check,
-// which is 5-10× faster than wasm for those (bench/). Algorithms the wasm build leaves to
-// the host (`Verifier.hostChecks`: ES384, ES512) have no wasm check at all: their PEM keys
-// are converted to JWKs here, and a runtime that cannot check them is an error at creation.
+// the key chosen by `kid`, claims, and HMAC signatures) and, for every asymmetric algorithm,
+// the runtime's own signature check (node:crypto, WebCrypto), native and 5-10× faster than
+// pure-Rust wasm (bench/). The package's wasm has no asymmetric code (`Verifier.hostChecks`):
+// PEM keys are converted to JWKs here, and a runtime that cannot check an algorithm is an
+// error at creation, never a verdict of guesswork.
 import type { Verifier as WasmVerifier } from "./wasm/edgejwt.js";
 import { EdgeJwtError, fromCore } from "./errors.js";
 import type { Settings } from "./settings.js";
@@ -41,9 +42,10 @@ export function hostAlgorithm(alg: string): HostAlgorithm | null {
 }
 
 /** WebCrypto parameters per JOSE algorithm (import, verify). */
-function webCryptoParams(alg: string): [RsaHashedImportParams | EcKeyImportParams, AlgorithmIdentifier | RsaPssParams | EcdsaParams] | null {
+function webCryptoParams(alg: string): [RsaHashedImportParams | EcKeyImportParams | Algorithm, AlgorithmIdentifier | RsaPssParams | EcdsaParams] | null {
+  if (alg === "EdDSA") return [{ name: "Ed25519" }, { name: "Ed25519" }];
   const host = hostAlgorithm(alg);
-  if (!host) return null; // EdDSA stays in wasm: measured faster than WebCrypto's Ed25519 in Node 20 (bench/).
+  if (!host) return null;
   const hash = { name: `SHA-${host.bits}` };
   if (host.family === "RS") return [{ name: "RSASSA-PKCS1-v1_5", hash }, { name: "RSASSA-PKCS1-v1_5" }];
   if (host.family === "PS") return [{ name: "RSA-PSS", hash }, { name: "RSA-PSS", saltLength: Number(host.bits) / 8 }];
@@ -70,10 +72,6 @@ export interface CryptoChoice {
 
 const encoder = new TextEncoder();
 
-/** WebCrypto import parameters for reading a PEM key of `alg` (Ed25519 included). */
-function importParams(alg: string): RsaHashedImportParams | EcKeyImportParams | Algorithm | null {
-  return alg === "EdDSA" ? { name: "Ed25519" } : (webCryptoParams(alg)?.[0] ?? null);
-}
 
 /** The public members of a JWK: never a private one into the wasm. */
 function publicJwk({ kty, crv, x, y, n, e }: JsonWebKey): JsonWebKey {
@@ -91,7 +89,7 @@ async function pemToJwk(api: WasmApi, alg: string, pem: string): Promise<JsonWeb
     if (api.hostJwk) return publicJwk(api.hostJwk(pem));
     // WebCrypto reads SPKI and PKCS#8 (not PKCS#1 or SEC1).
     const m = PEM.exec(pem.trim());
-    const params = importParams(alg);
+    const params = webCryptoParams(alg)?.[0];
     if (!m || !params || !globalThis.crypto?.subtle) return null;
     const der = Uint8Array.from(atob(m[2]!.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
     const isPublic = m[1] === "PUBLIC";

@@ -17,10 +17,20 @@ function load(): Promise<WasmApi> {
 }
 
 /**
- * ES/RS/PS with node:crypto: synchronous, unlike WebCrypto, whose every call is a promise
+ * EdDSA, ES, RS and PS with node:crypto: synchronous, unlike WebCrypto, whose every call is a promise
  * settled from the thread pool (measured 2-3× slower per token in bench/).
  */
 function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
+  if (alg === "EdDSA") {
+    const key = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
+    return (input, signature) => {
+      try {
+        return verify(null, Buffer.from(input), key, signature);
+      } catch {
+        return false; // a signature of the wrong length
+      }
+    };
+  }
   const host = hostAlgorithm(alg);
   if (!host) return null;
   const { family, bits } = host;

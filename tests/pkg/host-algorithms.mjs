@@ -9,11 +9,20 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as jose from "jose";
 
 /** Algorithms the package's wasm has no signature code for (crates/wasm/Cargo.toml). */
-export const HOST_ONLY = ["ES384", "ES512"];
+export const HOST_ONLY = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
+const RSA = ["rsa", { modulusLength: 2048 }];
 const NODE_KEYS = {
+  RS256: RSA,
+  RS384: RSA,
+  RS512: RSA,
+  PS256: RSA,
+  PS384: RSA,
+  PS512: RSA,
+  ES256: ["ec", { namedCurve: "P-256" }],
   ES384: ["ec", { namedCurve: "P-384" }],
   ES512: ["ec", { namedCurve: "P-521" }],
+  EdDSA: ["ed25519", {}],
 };
 
 /** Per algorithm: a jose-signed token, a tampered copy, one of another key, and the public key as PEM and JWK. */

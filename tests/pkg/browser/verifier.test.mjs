@@ -1,5 +1,5 @@
 // The package's verifier (its browser entry, pkg/dist/browser.js, unbundled) in headless
-// Chromium: the algorithms the wasm leaves to the runtime's crypto are checked by WebCrypto,
+// Chromium: every asymmetric algorithm is checked by WebCrypto (the wasm has none),
 // cross-checked against jose's tokens (host-algorithms.mjs).
 //
 //   bash scripts/build-pkg.sh && bash scripts/ensure-chromium.sh
@@ -28,7 +28,7 @@ after(async () => {
   await server?.stop().catch(() => {});
 });
 
-test("Chromium: ES384 and ES512 (jose's tokens) are checked by WebCrypto, never by wasm", async () => {
+test("Chromium: every asymmetric algorithm (jose's tokens) is checked by WebCrypto, never by wasm", async () => {
   const cases = await hostCases();
   const page = await browser.newPage();
   const errors = [];
