@@ -1,8 +1,11 @@
 // The keys a verifier checks tokens with: a wasm verifier (the core: structure, algorithm,
-// claims, and HMAC/EdDSA signatures) and, for ES/RS/PS, the runtime's own signature check,
-// which is 5-10× faster than wasm for those (bench/).
+// the key chosen by `kid`, claims, and HMAC signatures) and, for every asymmetric algorithm,
+// the runtime's own signature check (node:crypto, WebCrypto), native and 5-10× faster than
+// pure-Rust wasm (bench/). The package's wasm has no asymmetric code (`Verifier.hostChecks`):
+// PEM keys are converted to JWKs here, and a runtime that cannot check an algorithm is an
+// error at creation, never a verdict of guesswork.
 import type { Verifier as WasmVerifier } from "./wasm/edgejwt.js";
-import { fromCore } from "./errors.js";
+import { EdgeJwtError, fromCore } from "./errors.js";
 import type { Settings } from "./settings.js";
 
 /** Checks a signature over the signed part of a token. */
@@ -19,9 +22,11 @@ export type KeyedSyncCheck = (signingInput: string, signature: Uint8Array<ArrayB
 
 /** The wasm module's exports an entry file hands over once initialised. */
 export interface WasmApi {
-  Verifier: new (settings: object) => WasmVerifier;
+  Verifier: (new (settings: object) => WasmVerifier) & { hostChecks(alg: string): boolean };
   /** The runtime's own signature check for `alg` (node:crypto in Node); WebCrypto otherwise. */
   hostCheck?: (alg: string, jwk: JsonWebKey) => SyncSignatureCheck | null;
+  /** The public JWK of a PEM key, any form the runtime reads (node:crypto); WebCrypto otherwise. */
+  hostJwk?: (pem: string) => JsonWebKey;
 }
 
 /** An algorithm the host's crypto can check: RSASSA-PKCS1-v1_5, RSA-PSS or ECDSA, and its SHA size. */
@@ -37,9 +42,10 @@ export function hostAlgorithm(alg: string): HostAlgorithm | null {
 }
 
 /** WebCrypto parameters per JOSE algorithm (import, verify). */
-function webCryptoParams(alg: string): [RsaHashedImportParams | EcKeyImportParams, AlgorithmIdentifier | RsaPssParams | EcdsaParams] | null {
+function webCryptoParams(alg: string): [RsaHashedImportParams | EcKeyImportParams | Algorithm, AlgorithmIdentifier | RsaPssParams | EcdsaParams] | null {
+  if (alg === "EdDSA") return [{ name: "Ed25519" }, { name: "Ed25519" }];
   const host = hostAlgorithm(alg);
-  if (!host) return null; // EdDSA stays in wasm: measured faster than WebCrypto's Ed25519 in Node 20 (bench/).
+  if (!host) return null;
   const hash = { name: `SHA-${host.bits}` };
   if (host.family === "RS") return [{ name: "RSASSA-PKCS1-v1_5", hash }, { name: "RSASSA-PKCS1-v1_5" }];
   if (host.family === "PS") return [{ name: "RSA-PSS", hash }, { name: "RSA-PSS", saltLength: Number(host.bits) / 8 }];
@@ -66,16 +72,79 @@ export interface CryptoChoice {
 
 const encoder = new TextEncoder();
 
+
+/** The public members of a JWK: never a private one into the wasm. */
+function publicJwk({ kty, crv, x, y, n, e }: JsonWebKey): JsonWebKey {
+  return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined));
+}
+
+const PEM = /^-----BEGIN (PUBLIC|PRIVATE) KEY-----([A-Za-z0-9+/=\s]+)-----END \1 KEY-----$/;
+
+/**
+ * A PEM key as the public JWK the core takes for a host-checked algorithm; `null` when the
+ * runtime cannot read it (the core then refuses the PEM, naming the setting).
+ */
+async function pemToJwk(api: WasmApi, alg: string, pem: string): Promise<JsonWebKey | null> {
+  try {
+    if (api.hostJwk) return publicJwk(api.hostJwk(pem));
+    // WebCrypto reads SPKI and PKCS#8 (not PKCS#1 or SEC1).
+    const m = PEM.exec(pem.trim());
+    const params = webCryptoParams(alg)?.[0];
+    if (!m || !params || !globalThis.crypto?.subtle) return null;
+    const der = Uint8Array.from(atob(m[2]!.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+    const isPublic = m[1] === "PUBLIC";
+    const key = await crypto.subtle.importKey(isPublic ? "spki" : "pkcs8", der, params, true, [isPublic ? "verify" : "sign"]);
+    return publicJwk(await crypto.subtle.exportKey("jwk", key));
+  } catch {
+    return null;
+  }
+}
+
+const isPem = (v: unknown): v is string => typeof v === "string" && v.includes("-----BEGIN ");
+
+/** `settings` with its PEM keys as JWKs, when the wasm leaves `ALGORITHM` to the host. */
+async function hostKeySettings(api: WasmApi, settings: Settings): Promise<Settings> {
+  const alg = typeof settings.ALGORITHM === "string" ? settings.ALGORITHM.trim() : "HS256";
+  if (!api.Verifier.hostChecks(alg)) return settings;
+  const convert = async (v: unknown) => (isPem(v) ? ((await pemToJwk(api, alg, v)) ?? v) : v);
+  const out: Settings = { ...settings };
+  for (const name of ["SIGNING_KEY", "VERIFYING_KEY"] as const) {
+    const jwk = await convert(out[name]);
+    if (jwk !== out[name]) out[name] = JSON.stringify(jwk);
+  }
+  const previous = out.PREVIOUS_VERIFYING_KEYS;
+  let list: unknown = previous;
+  if (typeof previous === "string") {
+    try {
+      list = JSON.parse(previous);
+    } catch {
+      list = null; // the core names the setting's problem
+    }
+  }
+  if (Array.isArray(list) && list.some(isPem)) out.PREVIOUS_VERIFYING_KEYS = JSON.stringify(await Promise.all(list.map(convert)));
+  return out;
+}
+
+/** The error for a host-checked algorithm the runtime's crypto cannot check. */
+function noHostCheck(alg: string, why: string): EdgeJwtError {
+  const detail = `edgejwt is misconfigured: ALGORITHM: ${alg} signatures are checked by the runtime's crypto (node:crypto or WebCrypto), and ${why}`;
+  return new EdgeJwtError("improperly_configured", detail, 500, { detail, code: "improperly_configured" });
+}
+
 /** A key made from `settings` alone: whoever holds it verifies by these settings, no others. */
 export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoChoice): Promise<Key> {
   let wasm: WasmVerifier;
   try {
-    wasm = new api.Verifier(settings);
+    wasm = new api.Verifier(await hostKeySettings(api, settings));
   } catch (e) {
     throw fromCore(e);
   }
-  const params = (choice.webCrypto ?? true) ? webCryptoParams(wasm.algorithm) : null;
+  // The wasm has no check of its own for this algorithm: one from the runtime, or an error.
+  const required = wasm.hostChecked;
+  const alg = wasm.algorithm;
+  const params = (choice.webCrypto ?? true) ? webCryptoParams(alg) : null;
   const jwks = wasm.publicJwks().map((text) => JSON.parse(text) as JsonWebKey);
+  if (required && !params) throw noHostCheck(alg, "`webCrypto: false` turns that off");
   if (!params || jwks.length === 0) return { wasm };
   try {
     const hosts = choice.nodeCrypto === false ? null : jwks.map((jwk) => api.hostCheck?.(wasm.algorithm, jwk) ?? null);
@@ -83,7 +152,10 @@ export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoCh
       const checks = hosts as SyncSignatureCheck[];
       return { wasm, checkSync: (input, signature, key) => checks[key]?.(input, signature) ?? false };
     }
-    if (!globalThis.crypto?.subtle) return { wasm };
+    if (!globalThis.crypto?.subtle) {
+      if (required) throw noHostCheck(alg, "this runtime has no WebCrypto");
+      return { wasm };
+    }
     const keys = await Promise.all(jwks.map((jwk) => crypto.subtle.importKey("jwk", jwk, params[0], false, ["verify"])));
     return {
       wasm,
@@ -92,7 +164,9 @@ export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoCh
         return k ? crypto.subtle.verify(params[1], k, signature, encoder.encode(input)) : Promise.resolve(false);
       },
     };
-  } catch {
+  } catch (e) {
+    if (e instanceof EdgeJwtError) throw e;
+    if (required) throw noHostCheck(alg, `this runtime's crypto cannot import its key (${String((e as Error)?.message ?? e)})`);
     // A runtime without this algorithm in WebCrypto (Ed25519 in older ones): wasm checks it.
     return { wasm };
   }

@@ -11,16 +11,26 @@ let api: WasmApi | undefined;
 function load(): Promise<WasmApi> {
   if (!api) {
     initSync({ module: readFileSync(new URL("./wasm/edgejwt_bg.wasm", import.meta.url)) });
-    api = { Verifier: WasmVerifier, hostCheck };
+    api = { Verifier: WasmVerifier, hostCheck, hostJwk };
   }
   return Promise.resolve(api);
 }
 
 /**
- * ES/RS/PS with node:crypto: synchronous, unlike WebCrypto, whose every call is a promise
+ * EdDSA, ES, RS and PS with node:crypto: synchronous, unlike WebCrypto, whose every call is a promise
  * settled from the thread pool (measured 2-3× slower per token in bench/).
  */
 function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
+  if (alg === "EdDSA") {
+    const key = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
+    return (input, signature) => {
+      try {
+        return verify(null, Buffer.from(input), key, signature);
+      } catch {
+        return false; // a signature of the wrong length
+      }
+    };
+  }
   const host = hostAlgorithm(alg);
   if (!host) return null;
   const { family, bits } = host;
@@ -39,6 +49,11 @@ function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
       return false; // a signature of the wrong length or encoding
     }
   };
+}
+
+/** A PEM key (SPKI, PKCS#1, PKCS#8 or SEC1; a private key gives its public half) as a JWK. */
+function hostJwk(pem: string): JsonWebKey {
+  return createPublicKey(pem).export({ format: "jwk" }) as JsonWebKey;
 }
 
 /** Creates a {@link Verifier} from simplejwt settings. */

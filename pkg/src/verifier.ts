@@ -41,8 +41,9 @@ export interface VerifierOptions {
   /** The issuer's `SESSION_CLAIM` (default `sid`); the `SESSION_CLAIM` setting takes precedence. */
   sessionClaim?: string;
   /**
-   * Check ES/RS/PS signatures with the runtime's crypto (node:crypto in Node, WebCrypto
-   * elsewhere; default true, 5-10× faster than wasm).
+   * Check EdDSA/ES/RS/PS signatures with the runtime's crypto (node:crypto in Node, Deno
+   * and Bun, WebCrypto elsewhere; default true). The wasm has no check of its own for them:
+   * `false` makes `createVerifier` throw `improperly_configured` for those algorithms.
    */
   webCrypto?: boolean;
   /** Node: check with node:crypto, synchronously (default true); `false` uses WebCrypto. */
@@ -170,7 +171,7 @@ export class Verifier {
     });
 
   #run<T>(token: string, finish: (key: Key, json: string) => Promise<T>): Promise<T> {
-    // Without a JWK Set the key is known: HMAC and EdDSA (wasm) and node:crypto checks run
+    // Without a JWK Set the key is known: HMAC (wasm) and node:crypto checks run
     // synchronously, and the only promise is the one returned.
     if (!this.#jwks) return this.#check(this.#key!, token, finish);
     return this.#choose(token).then(({ key, verdict }) => this.#check(key, token, finish, verdict));

@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import * as jose from "jose";
 import { signHS256 } from "../worker/contract-runner.mjs";
 import { REFERENCE_KEY, claims, startIssuer } from "../worker/harness.mjs";
+import { HOST_ONLY, assertHostChecks, hostCases, hostCheckSource } from "./host-algorithms.mjs";
 import { installPacked } from "./packed.mjs";
 
 let consumer;
@@ -120,8 +121,13 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
       const now = Math.floor(Date.now() / 1000);
       const payload = { token_type: "access", jti: randomBytes(16).toString("hex"), user_id: "42", roles: ["a"] };
       const signed = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt(now).setExpirationTime(now + 60).sign(keys.signKey);
-      // node:crypto (synchronous, Node's default), WebCrypto, and the core's own wasm.
+      // node:crypto (synchronous, Node's default), WebCrypto, and the core's own wasm — which
+      // has no code for the algorithms it leaves to the host: for those an error, not a fallback.
       for (const options of [{}, { nodeCrypto: false }, { webCrypto: false }]) {
+        if (options.webCrypto === false && HOST_ONLY.includes(alg)) {
+          await rejects(edgejwt.createVerifier(keys.verifySettings, options), "improperly_configured");
+          continue;
+        }
         const verifier = await edgejwt.createVerifier(keys.verifySettings, options);
         assert.deepEqual(await verifier.verify(signed), { ...payload, iat: now, exp: now + 60 });
         // One flipped signature bit is refused on every path.
@@ -188,6 +194,14 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
       }
     });
   }
+});
+
+test("every asymmetric algorithm: node:crypto and WebCrypto check jose's tokens, from PEM, JWK and a private key; no wasm fallback", async () => {
+  const cases = await hostCases();
+  // The same check the workerd, Deno, Bun and Chromium suites run (host-algorithms.mjs).
+  const check = new Function(`return ${hostCheckSource}`)();
+  assertHostChecks(await check(edgejwt.createVerifier, cases), cases, "Node");
+  assertHostChecks(await check((s, o) => edgejwt.createVerifier(s, { nodeCrypto: false, ...o }), cases), cases, "Node (WebCrypto)");
 });
 
 describe("JWK Sets: keys per verifier, outages, one fetch at a time", () => {

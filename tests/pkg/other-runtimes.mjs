@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, test } from "node:test";
 import { REFERENCE_KEY, startIssuer } from "../worker/harness.mjs";
+import { assertHostChecks, hostCases, hostCheckSource } from "./host-algorithms.mjs";
 import { installPacked } from "./packed.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -50,6 +51,8 @@ for (const [name, alg] of [["ed", "EdDSA"], ["es", "ES256"]]) {
   out[name + "Pem"] = await code(pem.verify(input[name].access));
   out[name + "PemTampered"] = await code(pem.verify(tamper(input[name].access)));
 }
+// Every asymmetric algorithm: the runtime's crypto only (host-algorithms.mjs).
+out.host = await (${hostCheckSource})(createVerifier, input.hostCases);
 // edgejwt/client with no DOM and an async (KV-like) storage, against the HS256 issuer.
 {
   const kv = new Map();
@@ -105,13 +108,14 @@ export function runtimeSuite(runtime, argv) {
       expired: signHS256({ token_type: "access", exp: now - 1, iat: now - 301, jti: "a".repeat(32), user_id: "1" }, REFERENCE_KEY),
       ed: { access: (await issuers.ed.login()).access, jwksUrl: `${issuers.ed.base}/.well-known/jwks.json`, publicKey: pub(ed) },
       es: { access: (await issuers.es.login()).access, jwksUrl: `${issuers.es.base}/.well-known/jwks.json`, publicKey: pub(es) },
+      hostCases: await hostCases(),
     };
   });
   after(async () => {
     for (const i of Object.values(issuers ?? {})) await i.stop();
   });
 
-  test(`${runtime} verifies the issuer's HS256, EdDSA and ES256 tokens and refuses bad ones; edgejwt/client logs in, rotates and logs out`, async () => {
+  test(`${runtime} verifies the issuer's HS256, EdDSA and ES256 tokens and jose's for every asymmetric algorithm, and refuses bad ones; edgejwt/client logs in, rotates and logs out`, async () => {
     const bin = runtimesBin();
     const [cmd, ...args] = argv(bin, join(consumer, "check.mjs"));
     const { stdout } = await promisify(execFile)(cmd, args, {
@@ -136,6 +140,7 @@ export function runtimeSuite(runtime, argv) {
       assert.equal(out[`${name}Pem`], "ok");
       assert.equal(out[`${name}PemTampered`], "token_invalid");
     }
+    assertHostChecks(out.host, input.hostCases, runtime);
     // The client: login, an authenticated fetch, a rotation kept in the async storage, logout.
     assert.deepEqual(out.client, { status: 200, body: { user_id: 1, username: "alice" }, rotated: true, stillIn: 200, storedAfterLogout: false });
   });

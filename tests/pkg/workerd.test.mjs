@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Miniflare } from "miniflare";
 import { KV_ID, REFERENCE_KEY, issuerWorker, prepareDatabase } from "../worker/harness.mjs";
+import { assertHostChecks, hostCases, hostCheckSource } from "./host-algorithms.mjs";
 import { bundledWorker, installPacked } from "./packed.mjs";
 
 
@@ -20,8 +21,13 @@ before(async () => {
     `import { createVerifier, withAuth } from "edgejwt";
 let verifier;
 const get = async (env) => (verifier ??= await createVerifier({ SIGNING_KEY: env.SIGNING_KEY }, { revocations: env.REVOCATIONS }));
+const authed = withAuth(get, (request, env, ctx, auth) => Response.json({ userId: auth.userId, sid: auth.claims.sid }));
+const hostChecks = ${hostCheckSource};
 export default {
-  fetch: withAuth(get, (request, env, ctx, auth) => Response.json({ userId: auth.userId, sid: auth.claims.sid })),
+  async fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === "/host-checks") return Response.json(await hostChecks(createVerifier, await request.json()));
+    return authed(request, env, ctx);
+  },
 };
 `,
   );
@@ -65,6 +71,12 @@ test("a Worker with the package verifies the issuer's tokens; logout kills the a
 
   const other = (await post("/api/token/", { username: "alice", password: "alice-password-1" })).json;
   assert.equal((await me(other.access)).status, 200);
+});
+
+test("every asymmetric algorithm (jose's tokens) is checked by workerd's WebCrypto, never by wasm", async () => {
+  const cases = await hostCases();
+  const r = await consumer.fetch("http://consumer/host-checks", { method: "POST", body: JSON.stringify(cases) });
+  assertHostChecks(await r.json(), cases, "workerd");
 });
 
 test("reuse detected at the issuer ends the session at the edge: the newest child's access token is refused", async () => {

@@ -169,6 +169,9 @@ pub(crate) enum Keys {
         signing: Option<jwt_compact::alg::RsaPrivateKey>,
         verifying: jwt_compact::alg::RsaPublicKey,
     },
+    /// An asymmetric algorithm this build leaves to its host (`host-signatures`): verify-only.
+    #[cfg(feature = "host-signatures")]
+    Host(crate::host_keys::HostKey),
 }
 
 impl fmt::Debug for Keys {
@@ -192,6 +195,10 @@ impl Keys {
         signing_key: &str,
         verifying_key: Option<&str>,
     ) -> KeyResult<Self> {
+        #[cfg(feature = "host-signatures")]
+        if !algorithm.is_enabled() && !algorithm.is_hmac() {
+            return Self::load_for_host(algorithm, signing_key, verifying_key);
+        }
         if !algorithm.is_enabled() {
             return Err(key_error(
                 "ALGORITHM",
@@ -371,6 +378,12 @@ impl Keys {
         }
         #[allow(unused_variables, reason = "unused when only HMAC is enabled")]
         let error = |reason: &'static str| key_error(setting, value, reason);
+        #[cfg(feature = "host-signatures")]
+        if !algorithm.is_enabled() {
+            return crate::host_keys::HostKey::parse(algorithm, value)
+                .map(Self::Host)
+                .map_err(error);
+        }
         match algorithm {
             #[cfg(feature = "es256")]
             Algorithm::Es256 => Ok(Self::Es256 {
@@ -435,6 +448,8 @@ impl Keys {
             Self::EdDsa { signing, .. } => signing.is_some(),
             #[cfg(feature = "rsa")]
             Self::Rsa { signing, .. } => signing.is_some(),
+            #[cfg(feature = "host-signatures")]
+            Self::Host(_) => false,
         }
     }
 
@@ -452,6 +467,8 @@ impl Keys {
             Self::EdDsa { verifying, .. } => Some(verifying.into()),
             #[cfg(feature = "rsa")]
             Self::Rsa { verifying, .. } => Some(verifying.into()),
+            #[cfg(feature = "host-signatures")]
+            Self::Host(key) => Some(key.jwk()),
         }
     }
 }

@@ -160,6 +160,9 @@ impl KeyEntry {
             }
             #[cfg(feature = "rsa")]
             Keys::Rsa { alg, verifying, .. } => check(alg, verifying, input, signature),
+            // The host checks these (`decode_checked_by`); without its check, no token passes.
+            #[cfg(feature = "host-signatures")]
+            Keys::Host(_) => false,
             // HMAC keys always have a `mac`.
             _ => false,
         }
@@ -279,6 +282,16 @@ impl TokenBackend {
         self.algorithm
     }
 
+    /// Whether the host must check this backend's signatures ([`TokenBackend::decode_checked_by`]):
+    /// an asymmetric algorithm whose feature is off, loaded by `host-signatures`.
+    pub fn host_checked(&self) -> bool {
+        #[cfg(feature = "host-signatures")]
+        if let Keys::Host(_) = self.current.keys {
+            return true;
+        }
+        false
+    }
+
     /// Whether this backend holds a signing key (false for a verify-only configuration).
     pub fn can_sign(&self) -> bool {
         self.current.keys.can_sign()
@@ -371,6 +384,8 @@ impl TokenBackend {
             ),
             #[cfg(feature = "rsa")]
             Keys::Rsa { alg, signing, .. } => sign(alg, signing_key(signing)?, &header, &claims),
+            #[cfg(feature = "host-signatures")]
+            Keys::Host(_) => Err(EncodeError::NoSigningKey),
         }
     }
 

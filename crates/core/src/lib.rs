@@ -39,6 +39,7 @@
 //! | `es384` | ES384 (P-384, on the `p384` crate: jwt-compact has no ES384) | no |
 //! | `es512` | ES512 (P-521, on the `p521` crate: jwt-compact has no ES512; signing needs a `getrandom` backend) | no |
 //! | `rsa` | RS256/384/512, PS256/384/512 (needs a `getrandom` backend) | no |
+//! | `host-signatures` | every asymmetric algorithm whose feature is off, its signatures checked by the host ([`TokenBackend::decode_checked_by`]; keys as JWKs) | no |
 //! | `password-validation` | not an algorithm: Django's default password validators ([`validate_password`]) | no |
 //! | `browser` | not an algorithm: the issuer's refresh cookie, CSRF check, CORS and login throttle rates ([`browser`]) | no |
 //! | `password` | not an algorithm: Django's `pbkdf2_sha256`/`pbkdf2_sha1` hashes ([`password`]) | no |
@@ -80,6 +81,8 @@ pub mod backend;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod error;
+#[cfg(feature = "host-signatures")]
+mod host_keys;
 #[cfg(feature = "password")]
 pub mod password;
 #[cfg(feature = "password-validation")]

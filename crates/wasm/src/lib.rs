@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use edgejwt_core::{
-    get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id,
+    get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id, Algorithm,
     AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
 };
 use js_sys::{Object, Reflect, Uint8Array};
@@ -83,7 +83,11 @@ impl SettingValue {
         Some(match self {
             Self::Null(()) => return None,
             Self::Text(s) => s,
-            Self::Number(n) => format!("{n}"),
+            // JS formats the number: Rust's float formatting would add ~10 KiB to the wasm.
+            Self::Number(n) => js_sys::Number::from(n)
+                .to_string_with_radix(10)
+                .map(String::from)
+                .unwrap_or_default(),
             Self::Flag(b) => b.to_string(),
             // A list of keys (PEM text, secrets) is the setting's JSON array: keys hold commas.
             Self::List(items) if name == "PREVIOUS_VERIFYING_KEYS" => {
@@ -110,15 +114,19 @@ impl Verifier {
     /// are an error, so a typo does not silently weaken verification.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Verifier, JsValue> {
-        let values: BTreeMap<String, SettingValue> = serde_wasm_bindgen::from_value(settings)
-            .map_err(|e| {
-                js_error(
-                    edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-                    &format!("settings must be an object of setting names: {e}"),
-                    500,
-                    "{}",
-                )
-            })?;
+        // Through JSON text: serde_json is here for the claims anyway, serde-wasm-bindgen is not.
+        let text = js_sys::JSON::stringify(&settings)
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        let values: BTreeMap<String, SettingValue> = serde_json::from_str(&text).map_err(|e| {
+            js_error(
+                edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
+                &format!("settings must be an object of setting names: {e}"),
+                500,
+                "{}",
+            )
+        })?;
         let mut s = Settings::default();
         for (name, value) in values {
             if let Some(value) = value.into_text(&name) {
@@ -131,6 +139,23 @@ impl Verifier {
             settings: s,
             backend,
         })
+    }
+
+    /// Whether this build leaves `algorithm`'s signatures to the host (node:crypto or
+    /// WebCrypto): its keys must then come as JWKs (the package converts PEM first) and its
+    /// tokens verify only with a host check (`verifyWith`, `verifyWithCheckedSignature`).
+    #[wasm_bindgen(js_name = hostChecks)]
+    pub fn host_checks(algorithm: &str) -> bool {
+        algorithm
+            .parse::<Algorithm>()
+            .is_ok_and(|alg| !alg.is_hmac() && !alg.is_enabled())
+    }
+
+    /// Whether this verifier's signatures must be checked by the host (see `hostChecks`):
+    /// `verify` refuses every token then.
+    #[wasm_bindgen(getter, js_name = hostChecked)]
+    pub fn host_checked(&self) -> bool {
+        self.backend.host_checked()
     }
 
     /// Verifies a token accepted by `AUTH_TOKEN_CLASSES` at `now` (Unix seconds) and returns

@@ -15,6 +15,7 @@ const TYPES = {
   ".css": "text/css; charset=utf-8",
   ".png": "image/png",
   ".ico": "image/x-icon",
+  ".wasm": "application/wasm",
 };
 // Hop-by-hop headers and those that no longer describe the body once fetch() decoded it.
 const DROP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host", "upgrade"]);
