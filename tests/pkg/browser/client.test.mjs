@@ -345,7 +345,13 @@ describe("AuthClient in Chromium against the issuer", { concurrency: false }, ()
       await tabA.evaluate(() => {
         const post = BroadcastChannel.prototype.postMessage;
         BroadcastChannel.prototype.postMessage = function (message) {
-          setTimeout(() => post.call(this, message), 500);
+          // Late, so it may land after close(): posting to a closed channel throws, which the
+          // client's own post() catches but this delayed one must too.
+          setTimeout(() => {
+            try {
+              post.call(this, message);
+            } catch {}
+          }, 500);
         };
       });
       const options = { storage: "memory", channelName: "t7" };
