@@ -7,12 +7,13 @@
 // Django 6.1: 1,500,000). Part of bench/run.sh.
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { REFERENCE_KEY, djangoHash, prepareDatabase, startIssuer } from "../tests/worker/harness.mjs";
+import { cpuMs, pidsOf } from "./proc.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
@@ -50,27 +51,10 @@ function script(name, { method = "POST", path, bodies = [], headers = {} }) {
   return file;
 }
 
-/**
- * CPU seconds (user + system, every thread) used so far by the processes whose command line
- * contains `name`: workerd for a Worker (the HTTP layer, the isolate, local D1's SQLite, all
- * in one process), gunicorn for simplejwt. Only one product runs at a time.
- */
-function cpuSeconds(name) {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(name)) continue;
-      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {}
-  }
-  return ticks / CLOCK_TICKS;
-}
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
-
 function wrk(base, scriptFile, connections, processName = "workerd") {
-  const cpuBefore = cpuSeconds(processName);
+  // Only one product runs at a time: workerd for a Worker (its HTTP layer, isolate and local
+  // D1's SQLite in one process), gunicorn for simplejwt.
+  const cpuBefore = cpuMs(pidsOf(processName));
   const out = execFileSync("wrk", ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", scriptFile, base], { encoding: "utf8" });
   const num = (re) => Number((out.match(re) ?? [])[1] ?? NaN);
   const ms = (re) => {
@@ -79,10 +63,10 @@ function wrk(base, scriptFile, connections, processName = "workerd") {
     const v = Number(m[1]);
     return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
   };
-  const cpu = cpuSeconds(processName) - cpuBefore;
+  const cpu = cpuMs(pidsOf(processName)) - cpuBefore;
   const total = num(/(\d+) requests in/);
   return {
-    cpuMs: total > 0 ? (cpu * 1000) / total : NaN,
+    cpuMs: total > 0 ? cpu / total : NaN,
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
     p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
@@ -202,7 +186,7 @@ export async function benchIssuerLoad() {
       const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
       return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${Number.isFinite(x.cpuMs) ? x.cpuMs.toFixed(2) : "n/a"}`;
     });
-    const ratio = (other) => (other ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
+    const ratio = (other) => (other?.[ep].rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
   }
   md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";

@@ -5,36 +5,11 @@
 // and the median wall time. "wasm" is the pure-Rust path, run by a hash at 100,001
 // iterations (one over what WebCrypto accepts, so the issuer cannot use it); "native" is
 // WebCrypto's PBKDF2 at 100,000. Part of bench/run.sh.
-import { readFileSync, readdirSync } from "node:fs";
 import { djangoHash, startIssuer } from "../tests/worker/harness.mjs";
+import { cpuMs, pidsOf } from "./proc.mjs";
 
 const N = Number(process.env.BENCH_LOGINS ?? 40);
-const TICK_MS = 10; // USER_HZ is 100 on Linux
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** The workerd processes this node process started (Miniflare spawns one per instance). */
-function workerdPids() {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return Number(fields[1]) === process.pid && stat.includes("(workerd)");
-      } catch {
-        return false;
-      }
-    });
-}
-
-/** CPU milliseconds (user + system) used so far by `pids`. */
-function cpuMs(pids) {
-  return pids.reduce((sum, pid) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return sum + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  }, 0);
-}
 
 async function measure(iterations, password) {
   const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: String(iterations) } });
@@ -43,7 +18,7 @@ async function measure(iterations, password) {
       .prepare("INSERT INTO users (id, username, password, is_active) VALUES (10, 'carol', ?1, 1)")
       .bind(djangoHash("carol-password-1", iterations))
       .run();
-    const pids = workerdPids();
+    const pids = pidsOf("workerd", { children: true });
     if (pids.length === 0) throw new Error("no workerd child process found");
     const login = async () => {
       const t = performance.now();

@@ -9,11 +9,12 @@
 // through workerd's inspector). Not part of the test command (it runs for minutes).
 //
 //   SOAK_SECONDS=60 SOAK_CLIENTS=16 node bench/soak.mjs     # prints markdown (bench/SOAK.md)
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
+import { pidsOf, rssMiB } from "./proc.mjs";
 import { KV_ID, REFERENCE_KEY, djangoHash, issuerWorker, prepareDatabase } from "../tests/worker/harness.mjs";
 import { bundledWorker, installPacked } from "../tests/pkg/packed.mjs";
 
@@ -171,17 +172,7 @@ async function client(n, deadline) {
 }
 
 // workerd's resident memory (the runtime Miniflare started), sampled during the run.
-function workerdRss() {
-  let total = 0;
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd")) continue;
-      const rss = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
-      if (rss) total += Number(rss[1]);
-    } catch {}
-  }
-  return total / 1024;
-}
+const workerdRss = () => rssMiB(pidsOf("workerd"));
 
 // Each Worker's isolate through workerd's inspector (CDP). Runtime.queryObjects finds every
 // live WebAssembly.Memory (it collects garbage first) and gives its size: the wasm instance's

@@ -5,7 +5,7 @@
 // refused. Benchmark only (bench/issuer-load.mjs), not shipped: no sessions, no throttle,
 // no CSRF, no audit, none of edgejwt's error texts beyond the common ones.
 import { Hono } from "hono";
-import { SignJWT, jwtVerify } from "jose";
+import { SignJWT, decodeJwt, jwtVerify } from "jose";
 
 const app = new Hono();
 const ACCESS_LIFETIME = 300;
@@ -47,7 +47,7 @@ async function checkPassword(password, encoded) {
 async function pair(c, userId, now) {
   const refresh = await sign(c.env, { token_type: "refresh", user_id: String(userId) }, REFRESH_LIFETIME, now);
   const access = await sign(c.env, { token_type: "access", user_id: String(userId) }, ACCESS_LIFETIME, now);
-  return { refresh, access, refreshJti: JSON.parse(atob(refresh.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).jti };
+  return { refresh, access, refreshJti: decodeJwt(refresh).jti };
 }
 
 app.post("/api/token/", async (c) => {
