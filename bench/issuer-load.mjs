@@ -161,6 +161,16 @@ export async function benchIssuerLoad() {
   } finally {
     await issuer.stop();
   }
+  // simplejwt's JWTStatelessUserAuthentication: the user from the token's claims, no D1 read.
+  const stateless = await startIssuer({ vars: { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" }, seed: false });
+  let statelessProtected;
+  try {
+    await stateless.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+    const { access } = await login(stateless.base);
+    statelessProtected = wrk(stateless.base, script("stateless-protected", { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16);
+  } finally {
+    await stateless.stop();
+  }
   const peer = await startPeer();
   try {
     results.push(await run("Hono + jose + D1 (workerd)", peer.base));
@@ -189,6 +199,11 @@ export async function benchIssuerLoad() {
     const ratio = (other) => (other?.[ep].rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
   }
+  // Ours without the user read, against the others' protected (each reads its user).
+  const x = statelessProtected;
+  const others = results.slice(1).map(() => "— | — | — | —");
+  const over = (other) => (other?.protected.rps > 0 ? `${(x.rps / other.protected.rps).toFixed(2)}×` : "n/a");
+  md += `| protected, \`JWTStatelessUserAuthentication\` (ours only; ratios against their protected) | ${[`${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(2)}`, ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
   md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
   md += "| request | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n";
   md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
