@@ -7,17 +7,21 @@ import type { KVNamespaceLike } from "./verifier.js";
 /** A JWK of a set, as fetched. */
 export type Jwk = JsonWebKey & { kid?: string; use?: string };
 
-/** A fetched JWK Set: its signature keys, and when (ms) they were fetched. */
+/** A fetched JWK Set: its signature keys, when (ms) they were fetched, and for how long (ms) its answer's `Cache-Control: max-age` lets it be used. */
 export interface JwkSet {
   readonly keys: readonly Jwk[];
   readonly fetchedAt: number;
+  readonly maxAgeMs?: number;
 }
+
+/** How long a set is trusted when neither the verifier's `jwksCacheTtl` nor the answer says. */
+const DEFAULT_TTL_MS = 600_000;
 
 /** Where and how one verifier gets its JWK Set (from its options). */
 export interface JwksSource {
   url: string;
-  /** How long (ms) a fetched set is trusted. */
-  ttlMs: number;
+  /** How long (ms) a fetched set is trusted; unset: the answer's `max-age`, else 600 s. */
+  ttlMs?: number;
   /** Least time (ms) between fetches after a failure, or for an unknown `kid`. */
   cooldownMs: number;
   kv?: KVNamespaceLike;
@@ -45,7 +49,7 @@ export function jwkSet(source: JwksSource, refetch = false): Promise<JwkSet> {
   if (!state) states.set(source.url, (state = { refetchedAt: -Infinity, failedAt: -Infinity }));
   const { set } = state;
   const now = Date.now();
-  if (set && !refetch && now - set.fetchedAt < source.ttlMs) return Promise.resolve(set);
+  if (set && !refetch && now - set.fetchedAt < ttlOf(source, set)) return Promise.resolve(set);
   if (state.inflight) return state.inflight;
   // A failing issuer is asked at most once per cooldown, and so is a working one for unknown
   // kids; a set fetched moments ago does not block the refetch that follows a rotation.
@@ -84,15 +88,26 @@ async function load(source: JwksSource, fromKv: boolean): Promise<JwkSet> {
   }
   const text = res.ok ? await res.text().catch(() => null) : null;
   if (!res.ok) void res.body?.cancel().catch(() => undefined);
-  const set = parse(text);
+  const set = parse(text, maxAge(res.headers.get("Cache-Control")));
   if (!set) throw unavailable(res.ok ? "not a JWK Set" : `status ${res.status}`);
-  // Best effort: the set is good whether or not KV keeps it.
-  await source.kv?.put?.(kvKey, text!, { expirationTtl: Math.max(60, Math.floor(source.ttlMs / 1000)) }).catch(() => undefined);
+  // Best effort: the set is good whether or not KV keeps it (KV's shortest expiry is 60 s).
+  await source.kv?.put?.(kvKey, text!, { expirationTtl: Math.max(60, Math.floor(ttlOf(source, set) / 1000)) }).catch(() => undefined);
   return set;
 }
 
+/** The verifier's own `jwksCacheTtl` if it set one, else what the issuer's answer allows. */
+function ttlOf(source: JwksSource, set: JwkSet): number {
+  return source.ttlMs ?? set.maxAgeMs ?? DEFAULT_TTL_MS;
+}
+
+/** `max-age` of a `Cache-Control` value, in ms (the issuer sends `public, max-age=300`). */
+function maxAge(cacheControl: string | null): number | undefined {
+  const m = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)/i.exec(cacheControl ?? "");
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
 /** A JWK Set's signature keys from its JSON text; `null` when the text is not a JWK Set. */
-function parse(text: string | null): JwkSet | null {
+function parse(text: string | null, maxAgeMs?: number): JwkSet | null {
   if (!text) return null;
   let value: unknown;
   try {
@@ -103,7 +118,7 @@ function parse(text: string | null): JwkSet | null {
   const keys = (value as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) return null;
   const usable = keys.filter((k): k is Jwk => k !== null && typeof k === "object" && (!k.use || k.use === "sig"));
-  return { keys: usable, fetchedAt: Date.now() };
+  return { keys: usable, fetchedAt: Date.now(), maxAgeMs };
 }
 
 function unavailable(why: string): EdgeJwtError {

@@ -27,7 +27,7 @@ export interface VerifierOptions {
    * `jwksCooldown`.
    */
   jwksUrl?: string;
-  /** Seconds a fetched JWK Set is trusted (default 600). */
+  /** Seconds a fetched JWK Set is trusted (default: its answer's `Cache-Control: max-age`, else 600). */
   jwksCacheTtl?: number;
   /** Least seconds between refetches for a token naming an unknown `kid`, and after a failed fetch (default 30). */
   jwksCooldown?: number;
@@ -98,7 +98,7 @@ export class Verifier {
     this.#jwks = options.jwksUrl
       ? {
           url: options.jwksUrl,
-          ttlMs: (options.jwksCacheTtl ?? 600) * 1000,
+          ttlMs: options.jwksCacheTtl === undefined ? undefined : options.jwksCacheTtl * 1000,
           cooldownMs: (options.jwksCooldown ?? 30) * 1000,
           kv: options.jwksKv,
           fetch: options.fetch ?? fetch,

@@ -316,6 +316,22 @@ describe("JWK Sets: keys per verifier, outages, one fetch at a time", () => {
     assert.equal(f.calls, 2);
   });
 
+  test("a fetched set is trusted for its answer's Cache-Control max-age unless jwksCacheTtl says otherwise", async () => {
+    const token = await sign();
+    const answering = (cacheControl) => () => Response.json({ keys: [jwk] }, { headers: cacheControl ? { "Cache-Control": cacheControl } : {} });
+    const calls = async (cacheControl, options = {}) => {
+      const f = fakeFetch(answering(cacheControl));
+      const v = await edgejwt.createVerifier({ ALGORITHM: "ES256" }, { jwksUrl: url(), fetch: f, ...options });
+      for (let i = 0; i < 3; i++) assert.equal((await v.verify(token)).user_id, "1");
+      return f.calls;
+    };
+    assert.equal(await calls("public, max-age=0"), 3, "max-age=0: stale at once, fetched for every verify");
+    assert.equal(await calls("public, max-age=300"), 1, "the issuer's max-age=300");
+    assert.equal(await calls(null), 1, "no header: 600 s");
+    assert.equal(await calls("public, max-age=0", { jwksCacheTtl: 600 }), 1, "the verifier's own jwksCacheTtl wins");
+    assert.equal(await calls("public, max-age=3600", { jwksCacheTtl: 0 }), 3);
+  });
+
   test("concurrent requests share one in-flight fetch", async () => {
     const jwksUrl = url();
     const f = fakeFetch(serving, 30);
