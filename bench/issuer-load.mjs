@@ -187,7 +187,7 @@ export async function benchIssuerLoad() {
   }
   const [ours, peerResult, ref] = results;
   const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |\n`;
-  let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token). CPU ms/req: the serving processes' user + system CPU over the cell (/proc; workerd's HTTP layer, isolate and local D1 together; gunicorn's workers) per request.\n\n`;
+  let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token). CPU ms/req: the serving processes' user + system CPU over the cell (/proc; workerd's HTTP layer, isolate and local D1 together; gunicorn's workers) per request. protected (stateless): the issuer with \`DEFAULT_AUTHENTICATION_CLASSES=JWTStatelessUserAuthentication\` (simplejwt's TokenUser from the claims, no user read), its ratios against the others' protected, which read the user.\n\n`;
   md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms | CPU ms/req`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
   md += "|---|" + results.map(() => "---:|---:|---:|---:").join("|") + "|---:|---:|\n";
   for (const ep of ["verify", "protected", "refresh", "obtain"]) {
@@ -203,7 +203,7 @@ export async function benchIssuerLoad() {
   const x = statelessProtected;
   const others = results.slice(1).map(() => "— | — | — | —");
   const over = (other) => (other?.protected.rps > 0 ? `${(x.rps / other.protected.rps).toFixed(2)}×` : "n/a");
-  md += `| protected, \`JWTStatelessUserAuthentication\` (ours only; ratios against their protected) | ${[`${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(2)}`, ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
+  md += `| protected (stateless) | ${[`${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(2)}`, ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
   md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
   md += "| request | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n";
   md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
