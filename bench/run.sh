@@ -68,6 +68,15 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   cargo bench -q -p edgejwt-core --all-features --bench tokens -- --output-format bencher 2>/dev/null \
     | sed -n 's/^test \(.*\) \.\.\. bench: *\([0-9,]*\) ns\/iter.*/| \1 | \2 |/p'
 } > "$out.tmp"
-mv "$out.tmp" "$out"
+# The targets, each read back from the tables of this run, go first.
+{
+  head -n 5 "$out.tmp"
+  echo "## Targets, from the tables below"
+  echo
+  node bench/targets.mjs "$out.tmp"
+  echo
+  tail -n +6 "$out.tmp"
+} > "$out"
+rm "$out.tmp"
 echo "wrote $out" >&2
 node bench/chart.mjs "$out" bench/results.svg
