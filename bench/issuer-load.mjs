@@ -18,6 +18,11 @@ import { cpuMs, pidsOf } from "./proc.mjs";
 const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
 const DURATION = process.env.BENCH_SECONDS ?? "8";
+// Quick cells while iterating: BENCH_ONLY=floors,verify (default: every cell, every product);
+// BENCH_AUTH=stateless serves /api/protected/ with JWTStatelessUserAuthentication (no D1 read).
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const wants = (cell) => !ONLY || ONLY.has(cell);
+const ISSUER_AUTH = process.env.BENCH_AUTH === "stateless" ? { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" } : {};
 const dir = mkdtempSync(join(tmpdir(), "edgejwt-load-"));
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -54,7 +59,9 @@ function script(name, { method = "POST", path, bodies = [], headers = {} }) {
 function wrk(base, scriptFile, connections, processName = "workerd") {
   // Only one product runs at a time: workerd for a Worker (its HTTP layer, isolate and local
   // D1's SQLite in one process), gunicorn for simplejwt.
-  const cpuBefore = cpuMs(pidsOf(processName));
+  // Only this bench's workerd (Miniflare's child): another workerd on the machine is not ours.
+  const pids = () => pidsOf(processName, { children: processName === "workerd" });
+  const cpuBefore = cpuMs(pids());
   const out = execFileSync("wrk", ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", scriptFile, base], { encoding: "utf8" });
   const num = (re) => Number((out.match(re) ?? [])[1] ?? NaN);
   const ms = (re) => {
@@ -63,7 +70,7 @@ function wrk(base, scriptFile, connections, processName = "workerd") {
     const v = Number(m[1]);
     return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
   };
-  const cpu = cpuMs(pidsOf(processName)) - cpuBefore;
+  const cpu = cpuMs(pids()) - cpuBefore;
   const total = num(/(\d+) requests in/);
   return {
     cpuMs: total > 0 ? cpu / total : NaN,
@@ -141,58 +148,70 @@ async function run(name, base, processName = "workerd") {
   const { access } = await login(base);
   const refreshes = Array.from({ length: 40000 }, () => ({ refresh: refreshToken() }));
   const id = name.replace(/\W+/g, "-");
+  const cell = (ep, fn) => (wants(ep) ? fn() : null);
   return {
     name,
-    verify: wrk(base, script(`${id}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16, processName),
-    protected: wrk(base, script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16, processName),
-    refresh: wrk(base, script(`${id}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16, processName),
-    obtain: wrk(base, script(`${id}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4, processName),
+    verify: cell("verify", () => wrk(base, script(`${id}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16, processName)),
+    protected: cell("protected", () => wrk(base, script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16, processName)),
+    refresh: cell("refresh", () => wrk(base, script(`${id}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16, processName)),
+    obtain: cell("obtain", () => wrk(base, script(`${id}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4, processName)),
   };
 }
 
 export async function benchIssuerLoad() {
-  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000" }, seed: false });
+  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000", ...ISSUER_AUTH }, seed: false });
   await issuer.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
   const results = [];
   let floors;
   try {
     results.push(await run("edgejwt (workerd)", issuer.base));
-    floors = await runFloors(issuer.base);
+    if (wants("floors")) floors = await runFloors(issuer.base);
   } finally {
     await issuer.stop();
   }
-  const peer = await startPeer();
-  try {
-    results.push(await run("Hono + jose + D1 (workerd)", peer.base));
-  } finally {
-    await peer.stop();
+  // BENCH_ONLY without "peer" / "reference" measures the issuer alone.
+  const product = (name) => !ONLY || ONLY.has(name);
+  let peerResult = null;
+  if (product("peer")) {
+    const peer = await startPeer();
+    try {
+      peerResult = await run("Hono + jose + D1 (workerd)", peer.base);
+      results.push(peerResult);
+    } finally {
+      await peer.stop();
+    }
   }
-  const reference = await startReference();
+  let ref = null;
+  const reference = product("reference") ? await startReference() : null;
   if (reference) {
     try {
-      results.push(await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base, "gunicorn"));
+      ref = await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base, "gunicorn");
+      results.push(ref);
     } finally {
       reference.stop();
     }
   }
-  const [ours, peerResult, ref] = results;
-  const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |\n`;
+  const [ours] = results;
+  const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(3)} |\n`;
   let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token). CPU ms/req: the serving processes' user + system CPU over the cell (/proc; workerd's HTTP layer, isolate and local D1 together; gunicorn's workers) per request.\n\n`;
   md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms | CPU ms/req`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
   md += "|---|" + results.map(() => "---:|---:|---:|---:").join("|") + "|---:|---:|\n";
-  for (const ep of ["verify", "protected", "refresh", "obtain"]) {
+  for (const ep of ["verify", "protected", "refresh", "obtain"].filter((ep) => ours[ep])) {
     const cells = results.map((r) => {
       const x = r[ep];
       const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
       return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${Number.isFinite(x.cpuMs) ? x.cpuMs.toFixed(2) : "n/a"}`;
     });
-    const ratio = (other) => (other?.[ep].rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
+    const ratio = (other) => (other?.[ep]?.rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
   }
-  md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
-  md += "| request | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n";
-  md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
-  md += row("the issuer's 404 (workers-rs router, wasm, DRF headers; no token, no storage)", floors.notFound);
+  if (floors) {
+    md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
+    md += "| request | req/s | p50 ms | p99 ms | CPU ms/req |\n|---|---:|---:|---:|---:|\n";
+    md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
+    md += row("the issuer's 404 (wasm, DRF headers; no token, no storage)", floors.notFound);
+    md += `\nIssuer 404 / empty JS Worker: ${(floors.notFound.rps / floors.bare.rps).toFixed(2)}×\n`;
+  }
   return md;
 }
 

@@ -5,7 +5,7 @@ use std::{future::Future, rc::Rc};
 
 use edgejwt_core::browser::CsrfRequest;
 use serde_json::{json, Map, Value};
-use worker::{Context, Env, Method, Request, Response, RouteContext};
+use worker::{Context, Env, Method, Request, Response};
 
 use crate::{
     config::Config,
@@ -187,7 +187,9 @@ fn options(view: &View) -> Response {
 /// Serves `req` with `handler`, the view's input read from the request.
 pub async fn serve<F, Fut, R>(
     mut req: Request,
-    ctx: RouteContext<Rc<Context>>,
+    env: &Env,
+    ctx: &Rc<Context>,
+    sid: Option<String>,
     view: &View,
     handler: F,
 ) -> worker::Result<Response>
@@ -209,7 +211,7 @@ where
         if !allowed && !matches!(view.input, Reads::Header | Reads::HeaderAndData) {
             return Err(not_allowed());
         }
-        let app = app(&ctx.env, &ctx.data)?;
+        let app = app(env, ctx)?;
         let reads_auth = matches!(view.input, Reads::Header | Reads::HeaderAndData);
         let reads_body = view.input == Reads::Data
             || view.input == Reads::HeaderAndData && allowed && method == Method::Post;
@@ -224,7 +226,7 @@ where
                 .flatten(),
             client: client(&req),
             browser: browser(&req, &app.config.browser.csrf_header),
-            sid: ctx.param("sid").cloned(),
+            sid,
             data: if reads_body {
                 request::read_data(&mut req).await?
             } else {
@@ -257,7 +259,7 @@ where
             response
         }
         Err(err) => {
-            let challenge = Config::get(&ctx.env).map_or_else(
+            let challenge = Config::get(env).map_or_else(
                 |_| "Bearer realm=\"api\"".to_owned(),
                 |c| c.www_authenticate.clone(),
             );
