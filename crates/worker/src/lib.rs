@@ -24,7 +24,7 @@ pub use throttle::LoginThrottle;
 
 use std::{future::Future, rc::Rc, task::Poll};
 
-use worker::{event, Context, Env, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Request, ScheduleContext, ScheduledEvent};
 
 use crate::{
     config::Config,
@@ -32,6 +32,7 @@ use crate::{
     handlers::{
         blacklist, jwks, obtain, password_change, protected, refresh, sessions, sliding, verify,
     },
+    response::Answer,
     storage::Store,
     view::{Reads, View},
 };
@@ -105,10 +106,8 @@ pub fn fetch_export(
     ctx: worker::worker_sys::Context,
 ) -> wasm_bindgen::JsValue {
     let mut answer = Box::pin(async move {
-        let response = handle(Request::from(req), env, Context::new(ctx))
-            .await
-            .unwrap_or_else(|e| ApiError::Internal(e.to_string()).into_response("POST, OPTIONS", ""));
-        wasm_bindgen::JsValue::from(worker::worker_sys::web_sys::Response::from(response))
+        let answer = handle(Request::from(req), env, Context::new(ctx)).await;
+        wasm_bindgen::JsValue::from(answer.into_js())
     });
     // A pending future has registered this waker nowhere that matters: every future it
     // awaits (JsFuture) re-registers the executor's waker when the executor polls it again.
@@ -117,14 +116,15 @@ pub fn fetch_export(
         .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
     {
         Poll::Ready(response) => response,
-        Poll::Pending => wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) })
-            .into(),
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
+        }
     }
 }
 
 /// Every request: CORS around the routes (django-cors-headers' middleware: preflights are
 /// answered before any view; allowed origins get their headers on every answer).
-async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn handle(req: Request, env: Env, ctx: Context) -> Answer {
     let Some(config) = Config::get(&env).ok().filter(|c| c.browser.cors.enabled()) else {
         return route(req, env, ctx).await;
     };
@@ -134,23 +134,22 @@ async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Response
         req.method().as_ref(),
         header("Access-Control-Request-Method").as_deref(),
     );
-    let mut response = if preflight {
-        Response::empty()?
+    let mut answer = if preflight {
+        Answer::empty(200)
     } else {
-        route(req, env, ctx).await?
+        route(req, env, ctx).await
     };
-    let headers = response.headers_mut();
-    headers.append("Vary", "Origin")?;
+    answer.append("Vary", "Origin");
     for (name, value) in config.browser.cors.headers(origin.as_deref(), preflight) {
-        headers.set(name, &value)?;
+        answer.set(name, value);
     }
-    Ok(response)
+    answer
 }
 
 /// The route table, a `match` on the path (matchit's rules: exact paths, one `:sid` segment,
 /// static paths first). It used to be a workers-rs `Router` built on every request: 13 boxed
 /// closures inserted into matchit trees, then dropped, cost more than the 404 itself.
-async fn route(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn route(req: Request, env: Env, ctx: Context) -> Answer {
     let ctx = Rc::new(ctx);
     let path = req.path();
     /// `$view` around `$handler`, with the session id of the path if any.
@@ -183,7 +182,7 @@ async fn route(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         "/api/password/change/" => serve!(user_action("Password Change"), password_change::change),
         other => match session_id(other) {
             Some(sid) => serve!(SESSION_VIEW, sessions::revoke, Some(sid.to_owned())),
-            None => Ok(not_found()),
+            None => not_found(),
         },
     }
 }
@@ -196,7 +195,7 @@ fn session_id(path: &str) -> Option<&str> {
         .filter(|sid| !sid.is_empty() && !sid.contains('/'))
 }
 
-fn not_found() -> Response {
+fn not_found() -> Answer {
     ApiError::NotFound.into_response("POST, OPTIONS", "")
 }
 

@@ -5,14 +5,14 @@ use std::{future::Future, rc::Rc};
 
 use edgejwt_core::browser::CsrfRequest;
 use serde_json::{json, Map, Value};
-use worker::{Context, Env, Method, Request, Response};
+use worker::{Context, Env, Method, Request};
 
 use crate::{
     config::Config,
     error::ApiError,
     handlers::App,
     request,
-    response::{no_content, respond},
+    response::{json, no_content, Answer},
     storage::{Client, Revocations, Store},
 };
 
@@ -175,13 +175,13 @@ fn app(env: &Env, ctx: &Rc<Context>) -> Result<App, ApiError> {
 }
 
 /// DRF's answer to OPTIONS: the view's metadata.
-fn options(view: &View) -> Response {
+fn options(view: &View) -> Answer {
     let body = json!({
         "name": view.name,
         "renders": ["application/json"],
         "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
     });
-    respond(200, &body, view.allow, &[])
+    json(200, &body, view.allow, &[])
 }
 
 /// Serves `req` with `handler`, the view's input read from the request.
@@ -192,7 +192,7 @@ pub async fn serve<F, Fut, R>(
     sid: Option<String>,
     view: &View,
     handler: F,
-) -> worker::Result<Response>
+) -> Answer
 where
     F: FnOnce(App, Input) -> Fut,
     Fut: Future<Output = Result<R, ApiError>>,
@@ -200,7 +200,7 @@ where
 {
     let method = req.method();
     if method == Method::Options {
-        return Ok(options(view));
+        return options(view);
     }
     let allowed = view.methods.contains(&method);
     let not_allowed = || ApiError::MethodNotAllowed {
@@ -242,21 +242,20 @@ where
         }
     }
     .await;
-    Ok(match result {
+    match result {
         Ok(reply) => {
-            let mut response = match &reply.body {
+            let mut answer = match &reply.body {
                 None => no_content(view.allow),
-                Some(body) => respond(200, body, view.allow, &[]),
+                Some(body) => json(200, body, view.allow, &[]),
             };
-            for (name, value) in &reply.headers {
-                let headers = response.headers_mut();
-                let _ = if name.eq_ignore_ascii_case("Set-Cookie") {
-                    headers.append(name, value)
+            for (name, value) in reply.headers {
+                if name.eq_ignore_ascii_case("Set-Cookie") {
+                    answer.append(name, value);
                 } else {
-                    headers.set(name, value)
-                };
+                    answer.set(name, value);
+                }
             }
-            response
+            answer
         }
         Err(err) => {
             let challenge = Config::get(env).map_or_else(
@@ -265,5 +264,5 @@ where
             );
             err.into_response(view.allow, &challenge)
         }
-    })
+    }
 }
