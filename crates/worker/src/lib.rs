@@ -104,10 +104,10 @@ pub fn fetch_export(
     req: worker::worker_sys::web_sys::Request,
     env: Env,
     ctx: worker::worker_sys::Context,
-) -> wasm_bindgen::JsValue {
+) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
     let mut answer = Box::pin(async move {
         let answer = handle(Request::from(req), env, Context::new(ctx)).await;
-        wasm_bindgen::JsValue::from(answer.into_js())
+        answer.into_js().map(wasm_bindgen::JsValue::from)
     });
     // A pending future has registered this waker nowhere that matters: every future it
     // awaits (JsFuture) re-registers the executor's waker when the executor polls it again.
@@ -116,9 +116,7 @@ pub fn fetch_export(
         .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
     {
         Poll::Ready(response) => response,
-        Poll::Pending => {
-            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
-        }
+        Poll::Pending => Ok(wasm_bindgen_futures::future_to_promise(answer).into()),
     }
 }
 

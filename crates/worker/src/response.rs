@@ -6,7 +6,7 @@
 use std::{borrow::Cow, fmt::Write};
 
 use serde_json::Value;
-use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{prelude::wasm_bindgen, JsValue};
 
 #[wasm_bindgen(inline_js = r#"
 // `head` is "name:value\n" per header; `body` null for no body (204, a preflight).
@@ -20,7 +20,8 @@ export function respond(status, head, body) {
 }
 "#)]
 extern "C" {
-    fn respond(status: u16, head: &str, body: Option<&str>) -> web_sys::Response;
+    #[wasm_bindgen(catch)]
+    fn respond(status: u16, head: &str, body: Option<&str>) -> Result<web_sys::Response, JsValue>;
 }
 
 /// A response: its status, headers (in order, as the runtime will get them) and body.
@@ -52,9 +53,9 @@ impl Answer {
         self.headers.push((name, value.into()));
     }
 
-    /// The runtime's `Response`. A value the runtime refuses as a header (none of ours:
-    /// request header values cannot hold a line break) throws, and the shim answers 500.
-    pub fn into_js(self) -> web_sys::Response {
+    /// The runtime's `Response`. A header the runtime refuses (none of ours: request header
+    /// values cannot hold a line break) is an error, thrown to the shim, which answers 500.
+    pub fn into_js(self) -> Result<web_sys::Response, JsValue> {
         let mut head = String::with_capacity(256);
         for (name, value) in &self.headers {
             let _ = writeln!(head, "{name}:{value}");
