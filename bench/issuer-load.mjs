@@ -5,7 +5,8 @@
 // workerd through Miniflare directly (wrangler dev's proxy costs ~5×), with real local D1
 // and KV. Each product runs with its own defaults (edgejwt: PBKDF2 100,000 iterations;
 // Django 6.1: 1,500,000). Part of bench/run.sh.
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -18,6 +19,11 @@ import { cpuMs, pidsOf } from "./proc.mjs";
 const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
 const DURATION = process.env.BENCH_SECONDS ?? "8";
+// Quick cells while iterating: BENCH_ONLY=floors,verify (default: every cell, every product);
+// BENCH_AUTH=stateless serves /api/protected/ with JWTStatelessUserAuthentication (no D1 read).
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const wants = (cell) => !ONLY || ONLY.has(cell);
+const ISSUER_AUTH = process.env.BENCH_AUTH === "stateless" ? { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" } : {};
 const dir = mkdtempSync(join(tmpdir(), "edgejwt-load-"));
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -51,11 +57,15 @@ function script(name, { method = "POST", path, bodies = [], headers = {} }) {
   return file;
 }
 
-function wrk(base, scriptFile, connections, processName = "workerd") {
+async function wrk(base, scriptFile, connections, processName = "workerd", seconds = DURATION) {
   // Only one product runs at a time: workerd for a Worker (its HTTP layer, isolate and local
   // D1's SQLite in one process), gunicorn for simplejwt.
-  const cpuBefore = cpuMs(pidsOf(processName));
-  const out = execFileSync("wrk", ["-t2", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", scriptFile, base], { encoding: "utf8" });
+  // Only this bench's workerd (Miniflare's child): another workerd on the machine is not ours.
+  const pids = () => pidsOf(processName, { children: processName === "workerd" });
+  const cpuBefore = cpuMs(pids());
+  // Not execFileSync: Miniflare relays workerd's console through this process, and a blocked
+  // event loop lets that pipe fill until workerd's every log line (each 404) waits on it.
+  const { stdout: out } = await promisify(execFile)("wrk", ["-t2", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", scriptFile, base], { encoding: "utf8" });
   const num = (re) => Number((out.match(re) ?? [])[1] ?? NaN);
   const ms = (re) => {
     const m = out.match(re);
@@ -63,7 +73,7 @@ function wrk(base, scriptFile, connections, processName = "workerd") {
     const v = Number(m[1]);
     return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
   };
-  const cpu = cpuMs(pidsOf(processName)) - cpuBefore;
+  const cpu = cpuMs(pids()) - cpuBefore;
   const total = num(/(\d+) requests in/);
   return {
     cpuMs: total > 0 ? cpu / total : NaN,
@@ -123,91 +133,123 @@ async function login(base) {
   return r.json();
 }
 
-/** The runtime's own floor: an empty JS Worker, and the issuer's cheapest route. */
+/** The runtime's own floor: an empty JS Worker, the issuer's 404 written in JS, and the issuer's. */
 async function runFloors(issuerBase) {
-  const mf = new Miniflare({ modules: true, script: 'export default { fetch() { return new Response("") } }', compatibilityDate: "2025-06-01", host: "127.0.0.1", port: 0 });
-  try {
-    const bare = (await mf.ready).href.replace(/\/$/, "");
-    return {
-      bare: wrk(bare, script("floor-bare", { method: "GET", path: "/", bodies: [] }), 16),
-      notFound: wrk(issuerBase, script("floor-404", { method: "GET", path: "/nothing/", bodies: [] }), 16),
-    };
-  } finally {
-    await mf.dispose();
-  }
+  // The same 404 written in JS (its headers, body and log line): what the answer itself
+  // costs, so that the rest of the gap is the issuer's.
+  const drf404 = `export default { fetch() {
+    console.log("edgejwt: 404 not_found");
+    return new Response('{"detail":"Not found."}', { status: 404, headers: [["Allow", "POST, OPTIONS"], ["Vary", "Accept"], ["X-Frame-Options", "DENY"], ["X-Content-Type-Options", "nosniff"], ["Referrer-Policy", "same-origin"], ["Cross-Origin-Opener-Policy", "same-origin"], ["Cache-Control", "no-store"], ["Content-Type", "application/json"]] });
+  } }`;
+  const measure = async (base, lua) => {
+    // Warmed first (its code optimized by V8), as the token cells' issuer is by then.
+    await wrk(base, lua, 16, "workerd", "1");
+    return wrk(base, lua, 16);
+  };
+  const jsWorker = async (name, source) => {
+    const mf = new Miniflare({ modules: true, script: source, compatibilityDate: "2025-06-01", host: "127.0.0.1", port: 0 });
+    try {
+      return await measure((await mf.ready).href.replace(/\/$/, ""), script(name, { method: "GET", path: "/", bodies: [] }));
+    } finally {
+      await mf.dispose();
+    }
+  };
+  return {
+    bare: await jsWorker("floor-bare", 'export default { fetch() { return new Response("") } }'),
+    js404: await jsWorker("floor-js-404", drf404),
+    notFound: await measure(issuerBase, script("floor-404", { method: "GET", path: "/nothing/", bodies: [] })),
+  };
 }
 
 async function run(name, base, processName = "workerd") {
   const { access } = await login(base);
   const refreshes = Array.from({ length: 40000 }, () => ({ refresh: refreshToken() }));
   const id = name.replace(/\W+/g, "-");
+  const cell = (ep, fn) => (wants(ep) ? fn() : null);
   return {
     name,
-    verify: wrk(base, script(`${id}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16, processName),
-    protected: wrk(base, script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16, processName),
-    refresh: wrk(base, script(`${id}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16, processName),
-    obtain: wrk(base, script(`${id}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4, processName),
+    verify: await cell("verify", () => wrk(base, script(`${id}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16, processName)),
+    protected: await cell("protected", () => wrk(base, script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16, processName)),
+    refresh: await cell("refresh", () => wrk(base, script(`${id}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16, processName)),
+    obtain: await cell("obtain", () => wrk(base, script(`${id}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4, processName)),
   };
 }
 
 export async function benchIssuerLoad() {
-  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000" }, seed: false });
+  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000", ...ISSUER_AUTH }, seed: false });
   await issuer.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
   const results = [];
   let floors;
   try {
     results.push(await run("edgejwt (workerd)", issuer.base));
-    floors = await runFloors(issuer.base);
+    if (wants("floors")) floors = await runFloors(issuer.base);
   } finally {
     await issuer.stop();
   }
-  // simplejwt's JWTStatelessUserAuthentication: the user from the token's claims, no D1 read.
-  const stateless = await startIssuer({ vars: { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" }, seed: false });
-  let statelessProtected;
-  try {
-    await stateless.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
-    const { access } = await login(stateless.base);
-    statelessProtected = wrk(stateless.base, script("stateless-protected", { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16);
-  } finally {
-    await stateless.stop();
+  // simplejwt's JWTStatelessUserAuthentication: the user from the token's claims, no D1 read
+  // (its own row; BENCH_AUTH=stateless already serves every cell that way).
+  let statelessProtected = null;
+  if (wants("protected") && !ISSUER_AUTH.DEFAULT_AUTHENTICATION_CLASSES) {
+    const stateless = await startIssuer({ vars: { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" }, seed: false });
+    try {
+      await stateless.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+      const { access } = await login(stateless.base);
+      statelessProtected = await wrk(stateless.base, script("stateless-protected", { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16);
+    } finally {
+      await stateless.stop();
+    }
   }
-  const peer = await startPeer();
-  try {
-    results.push(await run("Hono + jose + D1 (workerd)", peer.base));
-  } finally {
-    await peer.stop();
+  // BENCH_ONLY without "peer" / "reference" measures the issuer alone.
+  const product = (name) => !ONLY || ONLY.has(name);
+  let peerResult = null;
+  if (product("peer")) {
+    const peer = await startPeer();
+    try {
+      peerResult = await run("Hono + jose + D1 (workerd)", peer.base);
+      results.push(peerResult);
+    } finally {
+      await peer.stop();
+    }
   }
-  const reference = await startReference();
+  let ref = null;
+  const reference = product("reference") ? await startReference() : null;
   if (reference) {
     try {
-      results.push(await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base, "gunicorn"));
+      ref = await run(`simplejwt (gunicorn × ${cpus().length})`, reference.base, "gunicorn");
+      results.push(ref);
     } finally {
       reference.stop();
     }
   }
-  const [ours, peerResult, ref] = results;
-  const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} |\n`;
+  const [ours] = results;
+  const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(3)} |\n`;
   let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token). CPU ms/req: the serving processes' user + system CPU over the cell (/proc; workerd's HTTP layer, isolate and local D1 together; gunicorn's workers) per request. protected (stateless): the issuer with \`DEFAULT_AUTHENTICATION_CLASSES=JWTStatelessUserAuthentication\` (simplejwt's TokenUser from the claims, no user read), its ratios against the others' protected, which read the user.\n\n`;
   md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms | CPU ms/req`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
   md += "|---|" + results.map(() => "---:|---:|---:|---:").join("|") + "|---:|---:|\n";
-  for (const ep of ["verify", "protected", "refresh", "obtain"]) {
+  for (const ep of ["verify", "protected", "refresh", "obtain"].filter((ep) => ours[ep])) {
     const cells = results.map((r) => {
       const x = r[ep];
       const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
       return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${Number.isFinite(x.cpuMs) ? x.cpuMs.toFixed(2) : "n/a"}`;
     });
-    const ratio = (other) => (other?.[ep].rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
+    const ratio = (other) => (other?.[ep]?.rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
   }
-  // Ours without the user read, against the others' protected (each reads its user).
-  const x = statelessProtected;
-  const others = results.slice(1).map(() => "— | — | — | —");
-  const over = (other) => (other?.protected.rps > 0 ? `${(x.rps / other.protected.rps).toFixed(2)}×` : "n/a");
-  md += `| protected (stateless) | ${[`${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(2)}`, ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
-  md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
-  md += "| request | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n";
-  md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
-  md += row("the issuer's 404 (workers-rs router, wasm, DRF headers; no token, no storage)", floors.notFound);
+  if (statelessProtected) {
+    // Ours without the user read, against the others' protected (each reads its user).
+    const x = statelessProtected;
+    const others = results.slice(1).map(() => "— | — | — | —");
+    const over = (other) => (other?.protected?.rps > 0 ? `${(x.rps / other.protected.rps).toFixed(2)}×` : "n/a");
+    md += `| protected (stateless) | ${[`${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(2)}`, ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
+  }
+  if (floors) {
+    md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";
+    md += "| request | req/s | p50 ms | p99 ms | CPU ms/req |\n|---|---:|---:|---:|---:|\n";
+    md += row("an empty JS Worker (`new Response(\"\")`)", floors.bare);
+    md += row("the issuer's 404 written in JS (same headers, body and log line)", floors.js404);
+    md += row("the issuer's 404 (wasm, DRF headers; no token, no storage)", floors.notFound);
+    md += `\nIssuer 404 / empty JS Worker: ${(floors.notFound.rps / floors.bare.rps).toFixed(2)}×; / the same 404 in JS: ${(floors.notFound.rps / floors.js404.rps).toFixed(2)}×\n`;
+  }
   return md;
 }
 

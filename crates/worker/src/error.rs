@@ -5,9 +5,8 @@ use edgejwt_core::{
     AuthenticationError, ErrorBody, ErrorCode, SettingsError, TokenError, TokenViewError,
 };
 use serde_json::{json, Value};
-use worker::Response;
 
-use crate::config::MAX_BODY_BYTES;
+use crate::{config::MAX_BODY_BYTES, response::Answer};
 
 /// Everything a request can fail with.
 #[derive(Debug)]
@@ -159,7 +158,7 @@ impl ApiError {
 
     /// The response, with `WWW-Authenticate` on 401s (`www_authenticate` is
     /// `Bearer realm="api"` for the configured header type). Logs the error's code.
-    pub fn into_response(self, allow: &'static str, www_authenticate: &str) -> Response {
+    pub fn into_response(self, allow: &'static str, www_authenticate: &str) -> Answer {
         let (status, body) = self.status_and_body();
         match &self {
             Self::Config(err) => worker::console_error!("edgejwt: {status} {}: {err}", self.code()),
@@ -182,6 +181,6 @@ impl ApiError {
             wait = throttled.wait.to_string();
             extra.push(("Retry-After", &wait));
         }
-        crate::response::respond(status, &body, allow, &extra)
+        crate::response::json(status, &body, allow, &extra)
     }
 }

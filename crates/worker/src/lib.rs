@@ -4,7 +4,7 @@
 //! Users and tokens live in D1 (binding `DB`); revoked token and session ids are mirrored
 //! to KV (binding `REVOCATIONS`) for other Workers. A Cron Trigger flushes expired tokens.
 //!
-//! One `fetch` event builds a router; each route is a [`view::View`] (its name and the
+//! One `fetch` event matches the path; each route is a [`view::View`] (its name and the
 //! methods it allows) around a handler; every error becomes a response in one place
 //! ([`ApiError::into_response`]). Token rules are edgejwt-core's: the handlers only parse,
 //! store and respond.
@@ -22,9 +22,9 @@ mod view;
 
 pub use throttle::LoginThrottle;
 
-use std::rc::Rc;
+use std::{future::Future, rc::Rc, task::Poll};
 
-use worker::{event, Context, Env, Request, Response, Router, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, Request, ScheduleContext, ScheduledEvent};
 
 use crate::{
     config::Config,
@@ -32,6 +32,7 @@ use crate::{
     handlers::{
         blacklist, jwks, obtain, password_change, protected, refresh, sessions, sliding, verify,
     },
+    response::Answer,
     storage::Store,
     view::{Reads, View},
 };
@@ -89,25 +90,39 @@ const JWKS_VIEW: View = View {
     input: Reads::Nothing,
 };
 
-/// The routes: each `$path` served by `$view`, whose input goes to `$handler`.
-macro_rules! routes {
-    ($router:expr, $($path:literal => $view:expr, $handler:path;)*) => {
-        $router
-            $(.on_async($path, |req, ctx| async move {
-                view::serve(req, ctx, &$view, |app, input| async move { $handler(&app, input).await })
-                    .await
-            }))*
-    };
-}
-
 fn now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
+/// The `fetch` export the shim calls, in place of workers-rs' `#[event(fetch)]`: an answer
+/// that needs no I/O (a 404, a 405, OPTIONS, a preflight, a stateless protected view) is
+/// returned as a `Response` from a first, synchronous poll; only a request that awaits the
+/// runtime becomes a Promise. The macro's wasm-bindgen executor (a Promise, a task, a
+/// microtask per request) was most of a 404's time in wasm (bench/).
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
+pub fn fetch_export(
+    req: worker::worker_sys::web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    let mut answer = Box::pin(async move {
+        let answer = handle(Request::from(req), env, Context::new(ctx)).await;
+        answer.into_js().map(wasm_bindgen::JsValue::from)
+    });
+    // A pending future has registered this waker nowhere that matters: every future it
+    // awaits (JsFuture) re-registers the executor's waker when the executor polls it again.
+    match answer
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        Poll::Ready(response) => response,
+        Poll::Pending => Ok(wasm_bindgen_futures::future_to_promise(answer).into()),
+    }
+}
+
 /// Every request: CORS around the routes (django-cors-headers' middleware: preflights are
 /// answered before any view; allowed origins get their headers on every answer).
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+async fn handle(req: Request, env: Env, ctx: Context) -> Answer {
     let Some(config) = Config::get(&env).ok().filter(|c| c.browser.cors.enabled()) else {
         return route(req, env, ctx).await;
     };
@@ -117,45 +132,68 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         req.method().as_ref(),
         header("Access-Control-Request-Method").as_deref(),
     );
-    let mut response = if preflight {
-        Response::empty()?
+    let mut answer = if preflight {
+        Answer::empty(200)
     } else {
-        route(req, env, ctx).await?
+        route(req, env, ctx).await
     };
-    let headers = response.headers_mut();
-    headers.append("Vary", "Origin")?;
+    answer.append("Vary", "Origin");
     for (name, value) in config.browser.cors.headers(origin.as_deref(), preflight) {
-        headers.set(name, &value)?;
+        answer.set(name, value);
     }
-    Ok(response)
+    answer
 }
 
-async fn route(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    // The request's context (waitUntil) reaches the views as the router's data.
-    let router = Router::with_data(Rc::new(ctx));
-    let router = routes!(router,
-        "/api/token/" => token_view("Token Obtain Pair"), obtain::pair;
-        "/api/token/refresh/" => token_view("Token Refresh"), refresh::refresh;
-        "/api/token/verify/" => token_view("Token Verify"), verify::verify;
-        "/api/token/blacklist/" => token_view("Token Blacklist"), blacklist::blacklist;
-        "/api/token/sliding/" => token_view("Token Obtain Sliding"), obtain::sliding;
-        "/api/token/sliding/refresh/" => token_view("Token Refresh Sliding"), sliding::refresh;
-        "/api/protected/" => PROTECTED_VIEW, protected::protected;
-        "/api/token/jwks/" => JWKS_VIEW, jwks::jwks;
-        "/.well-known/jwks.json" => JWKS_VIEW, jwks::jwks;
-        "/api/sessions/" => SESSIONS_VIEW, sessions::list;
-        "/api/sessions/revoke-all/" => user_action("Revoke All Sessions"), sessions::revoke_all;
-        "/api/sessions/:sid/" => SESSION_VIEW, sessions::revoke;
-        "/api/password/change/" => user_action("Password Change"), password_change::change;
-    );
-    router
-        .or_else_any_method_async("/", |_, _| async { Ok(not_found()) })
-        .or_else_any_method_async("/*path", |_, _| async { Ok(not_found()) })
-        .run(req, env)
-        .await
+/// The route table, a `match` on the path (matchit's rules: exact paths, one `:sid` segment,
+/// static paths first). It used to be a workers-rs `Router` built on every request: 13 boxed
+/// closures inserted into matchit trees, then dropped, cost more than the 404 itself.
+async fn route(req: Request, env: Env, ctx: Context) -> Answer {
+    let ctx = Rc::new(ctx);
+    let path = req.path();
+    /// `$view` around `$handler`, with the session id of the path if any.
+    macro_rules! serve {
+        ($view:expr, $handler:path) => {
+            serve!($view, $handler, None)
+        };
+        ($view:expr, $handler:path, $sid:expr) => {
+            view::serve(req, &env, &ctx, $sid, &$view, |app, input| async move {
+                $handler(&app, input).await
+            })
+            .await
+        };
+    }
+    match path.as_str() {
+        "/api/token/" => serve!(token_view("Token Obtain Pair"), obtain::pair),
+        "/api/token/refresh/" => serve!(token_view("Token Refresh"), refresh::refresh),
+        "/api/token/verify/" => serve!(token_view("Token Verify"), verify::verify),
+        "/api/token/blacklist/" => serve!(token_view("Token Blacklist"), blacklist::blacklist),
+        "/api/token/sliding/" => serve!(token_view("Token Obtain Sliding"), obtain::sliding),
+        "/api/token/sliding/refresh/" => {
+            serve!(token_view("Token Refresh Sliding"), sliding::refresh)
+        }
+        "/api/protected/" => serve!(PROTECTED_VIEW, protected::protected),
+        "/api/token/jwks/" | "/.well-known/jwks.json" => serve!(JWKS_VIEW, jwks::jwks),
+        "/api/sessions/" => serve!(SESSIONS_VIEW, sessions::list),
+        "/api/sessions/revoke-all/" => {
+            serve!(user_action("Revoke All Sessions"), sessions::revoke_all)
+        }
+        "/api/password/change/" => serve!(user_action("Password Change"), password_change::change),
+        other => match session_id(other) {
+            Some(sid) => serve!(SESSION_VIEW, sessions::revoke, Some(sid.to_owned())),
+            None => not_found(),
+        },
+    }
 }
 
-fn not_found() -> Response {
+/// The `:sid` of `/api/sessions/:sid/`: one non-empty segment, as the runtime's URL has it
+/// (percent-encoded, as matchit saw it).
+fn session_id(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/sessions/")?
+        .strip_suffix('/')
+        .filter(|sid| !sid.is_empty() && !sid.contains('/'))
+}
+
+fn not_found() -> Answer {
     ApiError::NotFound.into_response("POST, OPTIONS", "")
 }
 

@@ -5,14 +5,14 @@ use std::{future::Future, rc::Rc};
 
 use edgejwt_core::browser::CsrfRequest;
 use serde_json::{json, Map, Value};
-use worker::{Context, Env, Method, Request, Response, RouteContext};
+use worker::{Context, Env, Method, Request};
 
 use crate::{
     config::Config,
     error::ApiError,
     handlers::App,
     request,
-    response::{no_content, respond},
+    response::{json, no_content, Answer},
     storage::{Client, Revocations, Store},
 };
 
@@ -175,22 +175,24 @@ fn app(env: &Env, ctx: &Rc<Context>) -> Result<App, ApiError> {
 }
 
 /// DRF's answer to OPTIONS: the view's metadata.
-fn options(view: &View) -> Response {
+fn options(view: &View) -> Answer {
     let body = json!({
         "name": view.name,
         "renders": ["application/json"],
         "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
     });
-    respond(200, &body, view.allow, &[])
+    json(200, &body, view.allow, &[])
 }
 
 /// Serves `req` with `handler`, the view's input read from the request.
 pub async fn serve<F, Fut, R>(
     mut req: Request,
-    ctx: RouteContext<Rc<Context>>,
+    env: &Env,
+    ctx: &Rc<Context>,
+    sid: Option<String>,
     view: &View,
     handler: F,
-) -> worker::Result<Response>
+) -> Answer
 where
     F: FnOnce(App, Input) -> Fut,
     Fut: Future<Output = Result<R, ApiError>>,
@@ -198,7 +200,7 @@ where
 {
     let method = req.method();
     if method == Method::Options {
-        return Ok(options(view));
+        return options(view);
     }
     let allowed = view.methods.contains(&method);
     let not_allowed = || ApiError::MethodNotAllowed {
@@ -209,7 +211,7 @@ where
         if !allowed && !matches!(view.input, Reads::Header | Reads::HeaderAndData) {
             return Err(not_allowed());
         }
-        let app = app(&ctx.env, &ctx.data)?;
+        let app = app(env, ctx)?;
         let reads_auth = matches!(view.input, Reads::Header | Reads::HeaderAndData);
         let reads_body = view.input == Reads::Data
             || view.input == Reads::HeaderAndData && allowed && method == Method::Post;
@@ -224,7 +226,7 @@ where
                 .flatten(),
             client: client(&req),
             browser: browser(&req, &app.config.browser.csrf_header),
-            sid: ctx.param("sid").cloned(),
+            sid,
             data: if reads_body {
                 request::read_data(&mut req).await?
             } else {
@@ -240,28 +242,27 @@ where
         }
     }
     .await;
-    Ok(match result {
+    match result {
         Ok(reply) => {
-            let mut response = match &reply.body {
+            let mut answer = match &reply.body {
                 None => no_content(view.allow),
-                Some(body) => respond(200, body, view.allow, &[]),
+                Some(body) => json(200, body, view.allow, &[]),
             };
-            for (name, value) in &reply.headers {
-                let headers = response.headers_mut();
-                let _ = if name.eq_ignore_ascii_case("Set-Cookie") {
-                    headers.append(name, value)
+            for (name, value) in reply.headers {
+                if name.eq_ignore_ascii_case("Set-Cookie") {
+                    answer.append(name, value);
                 } else {
-                    headers.set(name, value)
-                };
+                    answer.set(name, value);
+                }
             }
-            response
+            answer
         }
         Err(err) => {
-            let challenge = Config::get(&ctx.env).map_or_else(
+            let challenge = Config::get(env).map_or_else(
                 |_| "Bearer realm=\"api\"".to_owned(),
                 |c| c.www_authenticate.clone(),
             );
             err.into_response(view.allow, &challenge)
         }
-    })
+    }
 }
