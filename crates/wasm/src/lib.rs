@@ -152,10 +152,9 @@ impl Verifier {
     }
 
     /// Verifies a token accepted by `AUTH_TOKEN_CLASSES` at `now` (Unix seconds) and returns
-    /// its claims as JSON text. Tokens come as UTF-8 bytes (`TextEncoder`): wasm-bindgen copies
-    /// a string char by char in JS, several times slower than the runtime's native encoder.
-    pub fn verify(&self, token: &[u8], now: f64) -> Result<String, JsValue> {
-        let decoded = self.backend.decode_verbatim(text(token), now as i64);
+    /// its claims as JSON text.
+    pub fn verify(&self, token: &str, now: f64) -> Result<String, JsValue> {
+        let decoded = self.backend.decode_verbatim(token, now as i64);
         self.accept(decoded, now)
     }
 
@@ -164,13 +163,13 @@ impl Verifier {
     #[wasm_bindgen(js_name = verifyWithCheckedSignature)]
     pub fn verify_with_checked_signature(
         &self,
-        token: &[u8],
+        token: &str,
         signature_valid: bool,
         now: f64,
     ) -> Result<String, JsValue> {
         let decoded = self
             .backend
-            .decode_checked_by(text(token), now as i64, |_, _, _| signature_valid);
+            .decode_checked_by(token, now as i64, |_, _, _| signature_valid);
         self.accept(decoded, now)
     }
 
@@ -191,23 +190,23 @@ impl Verifier {
     #[wasm_bindgen(js_name = verifyWith)]
     pub fn verify_with(
         &self,
-        token: &[u8],
+        token: &str,
         now: f64,
         check: &js_sys::Function,
     ) -> Result<String, JsValue> {
-        let decoded =
-            self.backend
-                .decode_checked_by(text(token), now as i64, |key, input, signature| {
-                    // A throwing or non-boolean check is a failed check, never a pass.
-                    check
-                        .call3(
-                            &JsValue::NULL,
-                            &JsValue::from_str(input),
-                            &Uint8Array::from(signature),
-                            &JsValue::from(key as u32),
-                        )
-                        .is_ok_and(|ok| ok.as_bool() == Some(true))
-                });
+        let decoded = self
+            .backend
+            .decode_checked_by(token, now as i64, |key, input, signature| {
+                // A throwing or non-boolean check is a failed check, never a pass.
+                check
+                    .call3(
+                        &JsValue::NULL,
+                        &JsValue::from_str(input),
+                        &Uint8Array::from(signature),
+                        &JsValue::from(key as u32),
+                    )
+                    .is_ok_and(|ok| ok.as_bool() == Some(true))
+            });
         self.accept(decoded, now)
     }
 
@@ -308,11 +307,6 @@ impl Verifier {
     pub fn www_authenticate(&self) -> String {
         self.settings.www_authenticate()
     }
-}
-
-/// A token's UTF-8 bytes as text; bytes no encoder made are no token (the core refuses "").
-fn text(token: &[u8]) -> &str {
-    core::str::from_utf8(token).unwrap_or_default()
 }
 
 /// Claims JSON the core produced (a verified token's): an object, or no claims at all.
