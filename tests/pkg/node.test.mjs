@@ -55,6 +55,8 @@ describe("the package against the issuer's tokens (HS256)", () => {
     const notValid = (message) => ({ detail: "Given token not valid for any token type", code: "token_not_valid", messages: [{ token_class: "AccessToken", token_type: "access", message }] });
     await rejects(verifier.verify(pair.refresh), "token_wrong_type", notValid("Token has wrong type"));
     await rejects(verifier.verify("garbage"), "token_invalid", notValid("Token is invalid"));
+    // Tokens cross into the wasm as UTF-8 bytes: non-ASCII (a lone surrogate too) is malformed.
+    for (const odd of [`${pair.access}é`, `${pair.access}\ud800`, `\u{1F600}.${pair.access}`]) await rejects(verifier.verify(odd), "token_invalid", notValid("Token is invalid"));
     const expired = signHS256({ token_type: "access", exp: now - 1, iat: now - 301, jti: "a".repeat(32), user_id: "1" }, REFERENCE_KEY);
     await rejects(verifier.verify(expired), "token_expired", notValid("Token is expired"));
     const none = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "a".repeat(32), user_id: "1" }, REFERENCE_KEY, { alg: "none" });
@@ -94,6 +96,15 @@ describe("the package against the issuer's tokens (HS256)", () => {
     await rejects(edgejwt.createVerifier({ SIGNING_KEY: "short" }), "improperly_configured");
     await rejects(edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, ALGORITHM: "none" }), "improperly_configured");
     await rejects(edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, NOT_A_SETTING: "1" }), "improperly_configured");
+    // An "oct" JWK is the HMAC secret's bytes (the core's own JWK reader in the package's wasm).
+    const now = Math.floor(Date.now() / 1000);
+    const token = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "a".repeat(32), user_id: "7" }, REFERENCE_KEY);
+    const k = Buffer.from(REFERENCE_KEY).toString("base64url");
+    const fromJwk = await edgejwt.createVerifier({ SIGNING_KEY: JSON.stringify({ kty: "oct", k, kid: "k1" }) });
+    assert.equal((await fromJwk.verify(token)).user_id, "7");
+    for (const bad of [{ kty: "oct", k: `${k}=` }, { kty: "oct" }, { kty: "OCT", k }, { kty: "EC", k }, { kty: "RSA", n: "AQAB", e: "AQAB" }]) {
+      await rejects(edgejwt.createVerifier({ SIGNING_KEY: JSON.stringify(bad) }), "improperly_configured");
+    }
   });
 });
 

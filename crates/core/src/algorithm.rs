@@ -524,9 +524,12 @@ fn parse_jwk_value(value: &str) -> Result<Option<JsonWebKey<'_>>, &'static str> 
     if !value.trim_start().starts_with('{') {
         return Ok(None);
     }
-    serde_json::from_str(value)
-        .map(Some)
-        .map_err(|_| "not a valid JWK")
+    // RSA private JWKs need jwt-compact's reader; without `rsa`, the lean one (crate::jwk).
+    #[cfg(all(feature = "host-signatures", not(feature = "rsa")))]
+    let jwk = crate::jwk::parse(value);
+    #[cfg(not(all(feature = "host-signatures", not(feature = "rsa"))))]
+    let jwk = serde_json::from_str(value).ok();
+    jwk.map(Some).ok_or("not a valid JWK")
 }
 
 #[cfg(any(

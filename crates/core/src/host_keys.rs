@@ -100,7 +100,7 @@ impl HostKey {
                 "expected a JWK ({...}): this build leaves ALGORITHM to the host, which turns the PEM keys its crypto reads into JWKs",
             );
         }
-        let jwk: JsonWebKey<'_> = serde_json::from_str(value).map_err(|_| "not a valid JWK")?;
+        let jwk = crate::jwk::parse(value).ok_or("not a valid JWK")?;
         let owned = |bytes: &Cow<'_, [u8]>| Cow::Owned(bytes.to_vec());
         let curve = |name: &'static str| Cow::Borrowed(name);
         let key = match (algorithm, &jwk) {

@@ -83,6 +83,8 @@ pub mod browser;
 pub mod error;
 #[cfg(feature = "host-signatures")]
 mod host_keys;
+#[cfg(feature = "host-signatures")]
+mod jwk;
 #[cfg(feature = "password")]
 pub mod password;
 #[cfg(feature = "password-validation")]

@@ -12,7 +12,6 @@ use edgejwt_core::{
     AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
 };
 use js_sys::{Object, Reflect, Uint8Array};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -64,39 +63,32 @@ fn settings_error(err: &SettingsError) -> JsValue {
     )
 }
 
-/// A setting's value as JS gives it: text, a number, a boolean, a list, or (a JWK) an
-/// object.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum SettingValue {
-    Null(()),
-    Text(String),
-    Number(f64),
-    Flag(bool),
-    List(Vec<String>),
-    Object(serde_json::Value),
-}
-
-impl SettingValue {
-    /// The value as the core reads settings: text; lists comma-joined; objects as JSON.
-    fn into_text(self, name: &str) -> Option<String> {
-        Some(match self {
-            Self::Null(()) => return None,
-            Self::Text(s) => s,
-            // JS formats the number: Rust's float formatting would add ~10 KiB to the wasm.
-            Self::Number(n) => js_sys::Number::from(n)
-                .to_string_with_radix(10)
-                .map(String::from)
-                .unwrap_or_default(),
-            Self::Flag(b) => b.to_string(),
+/// A setting's value as JS gives it (through `JSON.stringify`), as the core reads settings:
+/// text; a list of texts comma-joined; other values as JSON. A `serde_json::Value` matched
+/// here, not an untagged enum: serde's untagged buffering costs ~12 KiB of wasm.
+fn setting_text(name: &str, value: serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    Some(match value {
+        Value::Null => return None,
+        Value::String(s) => s,
+        // JS formats the number: Rust's float formatting would add ~10 KiB to the wasm.
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(|n| js_sys::Number::from(n).to_string_with_radix(10).ok())
+            .map(String::from)
+            .unwrap_or_default(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
             // A list of keys (PEM text, secrets) is the setting's JSON array: keys hold commas.
-            Self::List(items) if name == "PREVIOUS_VERIFYING_KEYS" => {
-                serde_json::Value::from(items).to_string()
+            if name == "PREVIOUS_VERIFYING_KEYS" {
+                Value::Array(items).to_string()
+            } else {
+                let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                texts.join(",")
             }
-            Self::List(items) => items.join(","),
-            Self::Object(value) => value.to_string(),
-        })
-    }
+        }
+        other => other.to_string(),
+    })
 }
 
 /// A verifier: simplejwt's `JWTAuthentication` configured with its setting names.
@@ -119,17 +111,18 @@ impl Verifier {
             .ok()
             .and_then(|t| t.as_string())
             .unwrap_or_default();
-        let values: BTreeMap<String, SettingValue> = serde_json::from_str(&text).map_err(|e| {
-            js_error(
-                edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-                &format!("settings must be an object of setting names: {e}"),
-                500,
-                "{}",
-            )
-        })?;
+        let values: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| {
+                js_error(
+                    edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
+                    &format!("settings must be an object of setting names: {e}"),
+                    500,
+                    "{}",
+                )
+            })?;
         let mut s = Settings::default();
         for (name, value) in values {
-            if let Some(value) = value.into_text(&name) {
+            if let Some(value) = setting_text(&name, value) {
                 s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
             }
         }

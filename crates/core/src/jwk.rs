@@ -1,0 +1,156 @@
+//! JWKs read as jwt-compact's `JsonWebKey` deserializer reads them, without its serde
+//! internally-tagged enum (feature `host-signatures`): that enum buffers every member in
+//! serde's `Content` first, ~30 KiB of the npm package's wasm, where JWKs are only settings.
+//!
+//! Same accepted keys and members: `kty` one of `RSA`, `EC`, `oct`, `OKP`; that type's
+//! required members, base64url-unpadded (base64ct, as jwt-compact); `d` of `EC`/`OKP`
+//! checked when present; other members ignored. Two differences, both on keys no issuer
+//! writes: RSA private members are not kept (`private_parts: None`: a host-checked key keeps
+//! only its public half, and builds with the `rsa` feature use jwt-compact's reader), and a
+//! member repeated is refused whatever the key type (jwt-compact refuses only its type's).
+
+use alloc::borrow::Cow;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use jwt_compact::{alg::SecretBytes, jwk::JsonWebKey};
+use serde::Deserialize;
+
+/// Every member a `JsonWebKey` reads, of any key type.
+#[derive(Deserialize)]
+struct Members<'a> {
+    #[serde(borrow)]
+    kty: Cow<'a, str>,
+    #[serde(default, borrow)]
+    n: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    e: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    crv: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    x: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    y: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    d: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    k: Option<Cow<'a, str>>,
+}
+
+/// The JWK `value`, or `None` when jwt-compact would refuse it. For JSON objects only (callers
+/// take `{...}` values as JWKs): jwt-compact also reads its enum from an array.
+pub(crate) fn parse(value: &str) -> Option<JsonWebKey<'static>> {
+    let m: Members<'_> = serde_json::from_str(value).ok()?;
+    let decode =
+        |member: &Option<Cow<'_, str>>| Base64UrlUnpadded::decode_vec(member.as_deref()?).ok();
+    let bytes = |member: &Option<Cow<'_, str>>| decode(member).map(Cow::Owned);
+    // An optional secret: absent (or null) is none; present, it must decode.
+    let secret = |member: &Option<Cow<'_, str>>| -> Option<Option<SecretBytes<'static>>> {
+        match member {
+            None => Some(None),
+            Some(_) => decode(member).map(|b| Some(SecretBytes::owned(b))),
+        }
+    };
+    let curve = |member: Option<Cow<'_, str>>| member.map(|c| Cow::Owned(c.into_owned()));
+    Some(match &*m.kty {
+        "RSA" => JsonWebKey::Rsa {
+            modulus: bytes(&m.n)?,
+            public_exponent: bytes(&m.e)?,
+            private_parts: None,
+        },
+        "EC" => JsonWebKey::EllipticCurve {
+            x: bytes(&m.x)?,
+            y: bytes(&m.y)?,
+            secret: secret(&m.d)?,
+            curve: curve(m.crv)?,
+        },
+        "oct" => JsonWebKey::Symmetric {
+            secret: SecretBytes::owned(decode(&m.k)?),
+        },
+        "OKP" => JsonWebKey::KeyPair {
+            x: bytes(&m.x)?,
+            secret: secret(&m.d)?,
+            curve: curve(m.crv)?,
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What jwt-compact's reader makes of `value`, RSA private members dropped as here.
+    fn reference(value: &str) -> Option<JsonWebKey<'static>> {
+        let jwk: JsonWebKey<'_> = serde_json::from_str(value).ok()?;
+        Some(match jwk {
+            JsonWebKey::Rsa {
+                modulus,
+                public_exponent,
+                ..
+            } => JsonWebKey::Rsa {
+                modulus: Cow::Owned(modulus.into_owned()),
+                public_exponent: Cow::Owned(public_exponent.into_owned()),
+                private_parts: None,
+            },
+            JsonWebKey::EllipticCurve {
+                curve,
+                x,
+                y,
+                secret,
+            } => JsonWebKey::EllipticCurve {
+                curve: Cow::Owned(curve.into_owned()),
+                x: Cow::Owned(x.into_owned()),
+                y: Cow::Owned(y.into_owned()),
+                secret: secret.map(|s| SecretBytes::owned(s.to_vec())),
+            },
+            JsonWebKey::Symmetric { secret } => JsonWebKey::Symmetric {
+                secret: SecretBytes::owned(secret.to_vec()),
+            },
+            JsonWebKey::KeyPair { curve, x, secret } => JsonWebKey::KeyPair {
+                curve: Cow::Owned(curve.into_owned()),
+                x: Cow::Owned(x.into_owned()),
+                secret: secret.map(|s| SecretBytes::owned(s.to_vec())),
+            },
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn reads_jwks_as_jwt_compact() {
+        for value in [
+            r#"{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}"#,
+            r#"{"kty":"oct","k":"c2VjcmV0","kid":"a","alg":"HS256","use":"sig"}"#,
+            r#"{"kty":"oct","k":"c2VjcmV0="}"#,
+            r#"{"kty":"oct","k":"c2VjcmV0+"}"#,
+            r#"{"kty":"oct","k":"c2VjcmV1"}"#,
+            r#"{"kty":"oct","k":"c2VjcmVw"}"#,
+            r#"{"kty":"oct","k":null}"#,
+            r#"{"kty":"oct","k":7}"#,
+            r#"{"kty":"oct"}"#,
+            r#"{"kty":"OCT","k":"c2VjcmV0"}"#,
+            r#"{"k":"c2VjcmV0"}"#,
+            r#"{"kty":null,"k":"c2VjcmV0"}"#,
+            r#"{"kty":"oct","k":"c2Vj\u0063mV0"}"#,
+            r#"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#,
+            r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQ","p":"AQ","q":"AQ"}"#,
+            r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"!!"}"#,
+            r#"{"kty":"RSA","n":"AQAB"}"#,
+            r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag"}"#,
+            r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag","d":"Aw"}"#,
+            r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag","d":null}"#,
+            r#"{"kty":"EC","crv":"P-256","x":"AQ","y":"Ag","d":"!"}"#,
+            r#"{"kty":"EC","crv":"P-256","x":"AQ"}"#,
+            r#"{"kty":"EC","x":"AQ","y":"Ag"}"#,
+            r#"{"kty":"EC","crv":1,"x":"AQ","y":"Ag"}"#,
+            r#"{"kty":"OKP","crv":"Ed25519","x":"AQ"}"#,
+            r#"{"kty":"OKP","crv":"Ed25519","x":"AQ","d":"Ag"}"#,
+            r#"{"kty":"OKP","crv":"Ed25519"}"#,
+            r#"{"kty":"OKP","crv":"Ed25519","x":"AQ","kty":"OKP"}"#,
+            r#"{"kty":"OKP","crv":"Ed25519","x":"AQ","x":"AQ"}"#,
+            r#"{"kty":"oct","k":"c2VjcmV0"} x"#,
+            r#"{"kty":"oct","k":"c2VjcmV0","#,
+        ] {
+            assert_eq!(parse(value), reference(value), "{value}");
+        }
+    }
+}
