@@ -46,7 +46,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "## Issuer under load: edgejwt in workerd vs a hand-written Hono + jose + D1 Worker and simplejwt"
   echo
-  node bench/issuer-load.mjs
+  # The issuer's own log lines (workerd's stdout, relayed by Miniflare) are not part of the table.
+  node bench/issuer-load.mjs | grep -v '^edgejwt: '
   echo
   echo "## Login throttling's cost (the Durable Object)"
   echo
