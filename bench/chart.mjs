@@ -6,37 +6,25 @@
 //
 //   node bench/chart.mjs [bench/RESULTS.md] [bench/results.svg]
 import { readFileSync, writeFileSync } from "node:fs";
+import { num, table as tableIn } from "./tables.mjs";
 
 const [input = new URL("RESULTS.md", import.meta.url).pathname, output = new URL("results.svg", import.meta.url).pathname] = process.argv.slice(2);
 const markdown = readFileSync(input, "utf8");
+const table = (heading) => tableIn(markdown, heading);
 
-/** The first markdown table after `heading`: its header cells and rows of cells. */
-function table(heading) {
-  const start = markdown.indexOf(heading);
-  if (start < 0) return null;
-  const lines = markdown.slice(start).split("\n");
-  const first = lines.findIndex((l) => l.startsWith("|"));
-  const rows = [];
-  for (const line of lines.slice(first)) {
-    if (!line.startsWith("|")) break;
-    rows.push(line.slice(1, -1).split("|").map((c) => c.trim()));
-  }
-  return { header: rows[0], rows: rows.slice(2) };
-}
-const number = (cell) => Number(String(cell).replace(/[,×]/g, "").split(" ")[0]);
 
 // Panel 1: sequential verify in Node, one group per algorithm, one bar per library.
 const verify = table("## Verify in Node");
 const libraries = verify.header.slice(2).filter((h) => !h.includes("/"));
 const verifyGroups = verify.rows
   .filter((r) => r[1] === "sequential")
-  .map((r) => ({ label: r[0], bars: libraries.map((lib, i) => ({ name: lib, value: number(r[2 + i]) })).filter((b) => b.value > 0) }));
+  .map((r) => ({ label: r[0], bars: libraries.map((lib, i) => ({ name: lib, value: num(r[2 + i]) })).filter((b) => b.value > 0) }));
 
 // Panel 2: the issuer under load, one group per endpoint, one bar per product.
 const load = table("## Issuer under load");
 const products = load.header.filter((h) => h.endsWith("req/s") && !h.includes("ratio"));
 const productColumns = products.map((p) => load.header.indexOf(p));
-const loadGroups = load.rows.map((r) => ({ label: r[0], bars: products.map((p, i) => ({ name: p.replace(/ req\/s$/, ""), value: number(r[productColumns[i]]) })).filter((b) => b.value > 0) }));
+const loadGroups = load.rows.map((r) => ({ label: r[0], bars: products.map((p, i) => ({ name: p.replace(/ req\/s$/, ""), value: num(r[productColumns[i]]) })).filter((b) => b.value > 0) }));
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 const escape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");

@@ -20,10 +20,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
 const DURATION = process.env.BENCH_SECONDS ?? "8";
 // Quick cells while iterating: BENCH_ONLY=floors,verify (default: every cell, every product);
-// BENCH_AUTH=stateless serves /api/protected/ with JWTStatelessUserAuthentication (no D1 read).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const wants = (cell) => !ONLY || ONLY.has(cell);
-const ISSUER_AUTH = process.env.BENCH_AUTH === "stateless" ? { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" } : {};
 const dir = mkdtempSync(join(tmpdir(), "edgejwt-load-"));
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -120,12 +118,22 @@ async function startPeer() {
   const base = (await mf.ready).href.replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
   await prepareDatabase(db, { seed: false });
-  await db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+  await addAlice(db);
   // It must do the work it stands for: a pair, one rotation, the reuse refused.
   const first = await login(base);
   const rotate = (refresh) => fetch(`${base}/api/token/refresh/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh }) });
   if ((await rotate(first.refresh)).status !== 200 || (await rotate(first.refresh)).status !== 401) throw new Error("the peer does not rotate and blacklist");
   return { base, stop: () => mf.dispose() };
+}
+
+/** The user every product logs in as, at edgejwt's default PBKDF2 cost. */
+function addAlice(db) {
+  return db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+}
+
+/** GET /api/protected/ with `access`. */
+function protectedScript(id, access) {
+  return script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } });
 }
 
 async function login(base) {
@@ -169,15 +177,15 @@ async function run(name, base, processName = "workerd") {
   return {
     name,
     verify: await cell("verify", () => wrk(base, script(`${id}-verify`, { path: "/api/token/verify/", bodies: [{ token: access }] }), 16, processName)),
-    protected: await cell("protected", () => wrk(base, script(`${id}-protected`, { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16, processName)),
+    protected: await cell("protected", () => wrk(base, protectedScript(id, access), 16, processName)),
     refresh: await cell("refresh", () => wrk(base, script(`${id}-refresh`, { path: "/api/token/refresh/", bodies: refreshes }), 16, processName)),
     obtain: await cell("obtain", () => wrk(base, script(`${id}-obtain`, { path: "/api/token/", bodies: [{ username: "alice", password: "alice-password-1" }] }), 4, processName)),
   };
 }
 
 export async function benchIssuerLoad() {
-  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000", ...ISSUER_AUTH }, seed: false });
-  await issuer.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+  const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000" }, seed: false });
+  await addAlice(issuer.db);
   const results = [];
   let floors;
   try {
@@ -187,14 +195,13 @@ export async function benchIssuerLoad() {
     await issuer.stop();
   }
   // simplejwt's JWTStatelessUserAuthentication: the user from the token's claims, no D1 read
-  // (its own row; BENCH_AUTH=stateless already serves every cell that way).
   let statelessProtected = null;
-  if (wants("protected") && !ISSUER_AUTH.DEFAULT_AUTHENTICATION_CLASSES) {
+  if (wants("protected")) {
     const stateless = await startIssuer({ vars: { DEFAULT_AUTHENTICATION_CLASSES: "JWTStatelessUserAuthentication" }, seed: false });
     try {
-      await stateless.db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 100_000)).run();
+      await addAlice(stateless.db);
       const { access } = await login(stateless.base);
-      statelessProtected = await wrk(stateless.base, script("stateless-protected", { method: "GET", path: "/api/protected/", headers: { Authorization: `Bearer ${access}` } }), 16);
+      statelessProtected = await wrk(stateless.base, protectedScript("stateless", access), 16);
     } finally {
       await stateless.stop();
     }
@@ -222,16 +229,15 @@ export async function benchIssuerLoad() {
     }
   }
   const [ours] = results;
+  /** A product's cells for one endpoint: req/s (and any non-2xx), p50, p99, CPU ms/req. */
+  const cell = (x) =>
+    `${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${Number.isFinite(x.cpuMs) ? x.cpuMs.toFixed(2) : "n/a"}`;
   const row = (name, x) => `| ${name} | ${Math.round(x.rps).toLocaleString("en-US")} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(3)} |\n`;
   let md = `wrk -t2, ${DURATION} s per cell, 16 connections (obtain: 4); refresh rotates and blacklists (every request a new token). CPU ms/req: the serving processes' user + system CPU over the cell (/proc; workerd's HTTP layer, isolate and local D1 together; gunicorn's workers) per request. protected (stateless): the issuer with \`DEFAULT_AUTHENTICATION_CLASSES=JWTStatelessUserAuthentication\` (simplejwt's TokenUser from the claims, no user read), its ratios against the others' protected, which read the user.\n\n`;
   md += "| endpoint | " + results.map((r) => `${r.name} req/s | p50 ms | p99 ms | CPU ms/req`).join(" | ") + " | edgejwt / peer | edgejwt / simplejwt |\n";
   md += "|---|" + results.map(() => "---:|---:|---:|---:").join("|") + "|---:|---:|\n";
   for (const ep of ["verify", "protected", "refresh", "obtain"].filter((ep) => ours[ep])) {
-    const cells = results.map((r) => {
-      const x = r[ep];
-      const errs = x.non2xx ? ` (${x.non2xx} non-2xx)` : "";
-      return `${Math.round(x.rps).toLocaleString("en-US")}${errs} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${Number.isFinite(x.cpuMs) ? x.cpuMs.toFixed(2) : "n/a"}`;
-    });
+    const cells = results.map((r) => cell(r[ep]));
     const ratio = (other) => (other?.[ep]?.rps > 0 ? `${(ours[ep].rps / other[ep].rps).toFixed(2)}×` : "n/a");
     md += `| ${ep} | ${cells.join(" | ")} | ${ratio(peerResult)} | ${ratio(ref)} |\n`;
   }
@@ -240,7 +246,7 @@ export async function benchIssuerLoad() {
     const x = statelessProtected;
     const others = results.slice(1).map(() => "— | — | — | —");
     const over = (other) => (other?.protected?.rps > 0 ? `${(x.rps / other.protected.rps).toFixed(2)}×` : "n/a");
-    md += `| protected (stateless) | ${[`${Math.round(x.rps).toLocaleString("en-US")}${x.non2xx ? ` (${x.non2xx} non-2xx)` : ""} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.cpuMs.toFixed(2)}`, ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
+    md += `| protected (stateless) | ${[cell(x), ...others].join(" | ")} | ${over(peerResult)} | ${over(ref)} |\n`;
   }
   if (floors) {
     md += "\nFloors in the same workerd and load (16 connections): what any Worker pays before token work.\n\n";

@@ -6,28 +6,16 @@
 //
 //   node bench/targets.mjs [bench/RESULTS.md]
 import { readFileSync } from "node:fs";
+import { num, table as tableIn } from "./tables.mjs";
 
 const input = process.argv[2] ?? new URL("RESULTS.md", import.meta.url).pathname;
 const markdown = readFileSync(input, "utf8");
 
-/** The first markdown table after `heading`, as objects keyed by header cell. */
-function table(heading) {
-  const start = markdown.indexOf(heading);
-  if (start < 0) return [];
-  const lines = markdown.slice(start).split("\n");
-  const rows = [];
-  for (const line of lines.slice(lines.findIndex((l) => l.startsWith("|")))) {
-    if (!line.startsWith("|")) break;
-    rows.push(line.slice(1, -1).split("|").map((c) => c.trim()));
-  }
-  const [header, , ...body] = rows;
-  return body.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i]])));
+/** The first table after `marker`, as objects keyed by header cell. */
+function table(marker) {
+  const found = tableIn(markdown, marker);
+  return found ? found.rows.map((cells) => Object.fromEntries(found.header.map((h, i) => [h, cells[i]]))) : [];
 }
-/** The number a cell starts with ("1,234 (3 non-2xx)", "3.14×", "6.9 ms"); NaN for "n/a". */
-const num = (cell) => {
-  const text = String(cell ?? "").replace(/[,×]/g, "").replace(/\s*(ms|KiB)$/, "").split(" ")[0];
-  return text === "" ? NaN : Number(text);
-};
 const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : "n/a");
 const rows = [];
 /** `measured` a number (NaN: not measured in this run), `target` what meets it. */
@@ -39,10 +27,8 @@ function target(name, measured, text, met) {
 const node = table("## Verify in Node");
 const nodeRow = (alg, mode) => node.find((r) => r.alg === alg && r.mode === mode) ?? {};
 const hsSeq = nodeRow("HS256", "sequential");
-target("verifier `.wasm`, gzip ≤ 64 KiB", (() => {
-  const row = table("## Size and cold start").find((r) => r.artefact?.includes("verifier `.wasm`"));
-  return num(row?.["gzip -9"]);
-})(), `${table("## Size and cold start").find((r) => r.artefact?.includes("verifier `.wasm`"))?.["gzip -9"] ?? "n/a"}`, (v) => v <= 64);
+const verifierGzip = table("## Size and cold start").find((r) => r.artefact?.includes("verifier `.wasm`"))?.["gzip -9"];
+target("verifier `.wasm`, gzip ≤ 64 KiB", num(verifierGzip), verifierGzip ?? "n/a", (v) => v <= 64);
 const cold = num((markdown.match(/fresh processes: \*\*([\d.]+) ms\*\*/) ?? [])[1]);
 target("Node cold start (compile + instantiate) ≤ 2 ms", cold, Number.isFinite(cold) ? `${cold} ms` : "n/a", (v) => v <= 2);
 const byHand = num(hsSeq["node:crypto by hand"]) > 0 ? num(hsSeq.edgejwt) / num(hsSeq["node:crypto by hand"]) : NaN;
@@ -67,14 +53,8 @@ const login = table("## Login's CPU").find((r) => r.PBKDF2?.startsWith("native")
 const loginMs = num(login?.["successful: CPU"]);
 target("login CPU in workerd ≤ 50 ms at ≥ 100,000 PBKDF2 iterations", loginMs, Number.isFinite(loginMs) ? `${loginMs} ms` : "n/a", (v) => v <= 50);
 
-const floors = (() => {
-  const start = markdown.indexOf("Floors in the same workerd");
-  if (start < 0) return [];
-  const saved = markdown.slice(start);
-  const lines = saved.split("\n").filter((l) => l.startsWith("|"));
-  return lines.slice(2).map((l) => l.slice(1, -1).split("|").map((c) => c.trim()));
-})();
-const floorOf = (label) => num(floors.find((r) => r[0].startsWith(label))?.[1]);
+const floors = table("Floors in the same workerd");
+const floorOf = (label) => num(floors.find((r) => r.request.startsWith(label))?.["req/s"]);
 const floor = floorOf("the issuer's 404 (") / floorOf("an empty JS Worker");
 target("issuer's floor (its 404) ≥ 0.85× an empty JS Worker", floor, x(floor), (v) => v >= 0.85);
 const load = table("## Issuer under load");
