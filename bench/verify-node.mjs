@@ -2,7 +2,7 @@
 // Verify throughput in Node: edgejwt (installed from `npm pack`) against jose, jsonwebtoken
 // (KeyObject), @tsndr/cloudflare-worker-jwt and a hand-written node:crypto check +
 // JSON.parse (the practical limit), same process, same tokens; edgejwt also with
-// `nodeCrypto: false` (WebCrypto, which jose uses). Median of 5 runs of 1 s;
+// `nodeCrypto: "sync"` (the event loop) and `nodeCrypto: false` (WebCrypto, which jose uses). Median of 5 runs of 1 s;
 // sequential (await each) and concurrent (batches of 100 with Promise.all).
 // Prints markdown. Part of bench/run.sh.
 import { createHmac, createPublicKey, createSecretKey, randomBytes, verify as nodeVerify } from "node:crypto";
@@ -70,10 +70,13 @@ export async function benchVerifyNode() {
     const token = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt(now).setExpirationTime(now + 3600).sign(signKey);
     const keyObject = alg === "HS256" ? createSecretKey(Buffer.from(secret)) : createPublicKey(pem);
     const ours = await edgejwt.createVerifier(settings);
-    // The option for many verifications at once: WebCrypto runs on libuv's thread pool.
+    // The default checks EdDSA/ES/RS on libuv's thread pool (node:crypto's callback form);
+    // the options: on the event loop (`"sync"`), and WebCrypto (the pool too, as jose).
+    const oursSync = await edgejwt.createVerifier(settings, { nodeCrypto: "sync" });
     const oursWeb = await edgejwt.createVerifier(settings, { nodeCrypto: false });
     const libs = {
       edgejwt: () => ours.verify(token),
+      "edgejwt (sync)": () => oursSync.verify(token),
       "edgejwt (WebCrypto)": () => oursWeb.verify(token),
       jose: () => jose.jwtVerify(token, verifyKey, { algorithms: [alg] }),
       jsonwebtoken: () => jsonwebtoken.verify(token, keyObject, { algorithms: [alg] }),

@@ -20,11 +20,19 @@ export type KeyedCheck = (key: number, signingInput: string, signature: Uint8Arr
 /** The synchronous form, called by the core (`verifyWith`) with the key's index last. */
 export type KeyedSyncCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>, key: number) => boolean;
 
+/** A key's check by the runtime's own crypto, in both forms (node:crypto's `verify`). */
+export interface HostCheck {
+  /** On the calling thread: the core calls it in its one pass over the token. */
+  sync: SyncSignatureCheck;
+  /** On a thread pool: the core's two passes (signed parts, then the verdict) around it. */
+  pooled: SignatureCheck;
+}
+
 /** The wasm module's exports an entry file hands over once initialised. */
 export interface WasmApi {
   Verifier: (new (settings: object) => WasmVerifier) & { hostChecks(alg: string): boolean };
   /** The runtime's own signature check for `alg` (node:crypto in Node); WebCrypto otherwise. */
-  hostCheck?: (alg: string, jwk: JsonWebKey) => SyncSignatureCheck | null;
+  hostCheck?: (alg: string, jwk: JsonWebKey) => HostCheck | null;
   /** The public JWK of a PEM key, any form the runtime reads (node:crypto); WebCrypto otherwise. */
   hostJwk?: (pem: string) => JsonWebKey;
 }
@@ -67,7 +75,7 @@ export interface Key {
 /** Which signature checks a key may use (`VerifierOptions.webCrypto`, `.nodeCrypto`). */
 export interface CryptoChoice {
   webCrypto?: boolean;
-  nodeCrypto?: boolean;
+  nodeCrypto?: boolean | "sync";
 }
 
 const encoder = new TextEncoder();
@@ -149,8 +157,9 @@ export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoCh
   try {
     const hosts = choice.nodeCrypto === false ? null : jwks.map((jwk) => api.hostCheck?.(wasm.algorithm, jwk) ?? null);
     if (hosts?.every((h) => h !== null)) {
-      const checks = hosts as SyncSignatureCheck[];
-      return { wasm, checkSync: (input, signature, key) => checks[key]?.(input, signature) ?? false };
+      const checks = hosts as HostCheck[];
+      if (choice.nodeCrypto === "sync") return { wasm, checkSync: (input, signature, key) => checks[key]?.sync(input, signature) ?? false };
+      return { wasm, check: (key, input, signature) => checks[key]?.pooled(input, signature) ?? Promise.resolve(false) };
     }
     if (!globalThis.crypto?.subtle) {
       if (required) throw noHostCheck(alg, "this runtime has no WebCrypto");

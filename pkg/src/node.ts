@@ -3,7 +3,7 @@ import { constants, createPublicKey, verify, type KeyObject } from "node:crypto"
 import { readFileSync } from "node:fs";
 import { initSync, Verifier as WasmVerifier } from "./wasm/edgejwt.js";
 import { hostAlgorithm } from "./algorithms.js";
-import { createVerifierWith, type Settings, type SyncSignatureCheck, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
+import { createVerifierWith, type Settings, type HostCheck, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
 
 export * from "./verifier.js";
 
@@ -17,37 +17,40 @@ function load(): Promise<WasmApi> {
 }
 
 /**
- * EdDSA, ES, RS and PS with node:crypto: synchronous, unlike WebCrypto, whose every call is a promise
- * settled from the thread pool (measured 2-3× slower per token in bench/).
+ * EdDSA, ES, RS and PS with node:crypto. Both forms of `crypto.verify`: the callback one runs
+ * on libuv's thread pool (the default: under load it uses every core, and costs less per call
+ * than WebCrypto's, which jose uses), the synchronous one on the calling thread, in the core's
+ * single pass over the token (the lowest latency when verifies do not overlap; bench/).
  */
-function hostCheck(alg: string, jwk: JsonWebKey): SyncSignatureCheck | null {
-  if (alg === "EdDSA") {
-    const key = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
-    return (input, signature) => {
-      try {
-        return verify(null, Buffer.from(input), key, signature);
-      } catch {
-        return false; // a signature of the wrong length
-      }
-    };
-  }
-  const host = hostAlgorithm(alg);
-  if (!host) return null;
-  const { family, bits } = host;
+function hostCheck(alg: string, jwk: JsonWebKey): HostCheck | null {
+  const host = alg === "EdDSA" ? null : hostAlgorithm(alg);
+  if (alg !== "EdDSA" && !host) return null;
   const key: KeyObject = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
-  const hash = `sha${bits}`;
+  const hash = host ? `sha${host.bits}` : null;
   const options =
-    family === "ES"
+    host?.family === "ES"
       ? { key, dsaEncoding: "ieee-p1363" as const }
-      : family === "PS"
-        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 }
-        : { key, padding: constants.RSA_PKCS1_PADDING };
-  return (input, signature) => {
-    try {
-      return verify(hash, Buffer.from(input), options, signature);
-    } catch {
-      return false; // a signature of the wrong length or encoding
-    }
+      : host?.family === "PS"
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(host.bits) / 8 }
+        : host?.family === "RS"
+          ? { key, padding: constants.RSA_PKCS1_PADDING }
+          : key;
+  return {
+    sync: (input, signature) => {
+      try {
+        return verify(hash, Buffer.from(input), options, signature);
+      } catch {
+        return false; // a signature of the wrong length or encoding
+      }
+    },
+    pooled: (input, signature) =>
+      new Promise((resolve) => {
+        try {
+          verify(hash, Buffer.from(input), options, signature, (error, ok) => resolve(!error && ok === true));
+        } catch {
+          resolve(false); // refused before it reached the pool: as the synchronous form
+        }
+      }),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Settings } from "./settings.js";
 export { EdgeJwtError } from "./errors.js";
 export type { ErrorBody, ErrorCode } from "./errors.js";
 export type { SettingName, Settings } from "./settings.js";
-export type { KeyedCheck, KeyedSyncCheck, SignatureCheck, SyncSignatureCheck, WasmApi } from "./algorithms.js";
+export type { HostCheck, KeyedCheck, KeyedSyncCheck, SignatureCheck, SyncSignatureCheck, WasmApi } from "./algorithms.js";
 
 /** The part of a Workers KV namespace the verifier uses. */
 export interface KVNamespaceLike {
@@ -46,8 +46,12 @@ export interface VerifierOptions {
    * `false` makes `createVerifier` throw `improperly_configured` for those algorithms.
    */
   webCrypto?: boolean;
-  /** Node: check with node:crypto, synchronously (default true); `false` uses WebCrypto. */
-  nodeCrypto?: boolean;
+  /**
+   * Node, Deno and Bun: check EdDSA/ES/RS/PS with node:crypto (default true), on libuv's
+   * thread pool; `"sync"` on the calling thread (lower latency when verifies do not
+   * overlap, less throughput under load); `false` uses WebCrypto.
+   */
+  nodeCrypto?: boolean | "sync";
   /** The clock, in Unix seconds (tests). */
   now?: () => number;
   /** `fetch` for the JWK Set. */

@@ -132,9 +132,10 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
       const now = Math.floor(Date.now() / 1000);
       const payload = { token_type: "access", jti: randomBytes(16).toString("hex"), user_id: "42", roles: ["a"] };
       const signed = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt(now).setExpirationTime(now + 60).sign(keys.signKey);
-      // node:crypto (synchronous, Node's default), WebCrypto, and the core's own wasm — which
-      // has no code for the algorithms it leaves to the host: for those an error, not a fallback.
-      for (const options of [{}, { nodeCrypto: false }, { webCrypto: false }]) {
+      // node:crypto on the thread pool (Node's default) and on the event loop, WebCrypto, and the
+      // core's own wasm — which has no code for the algorithms it leaves to the host: for
+      // those an error, not a fallback.
+      for (const options of [{}, { nodeCrypto: "sync" }, { nodeCrypto: false }, { webCrypto: false }]) {
         if (options.webCrypto === false && HOST_ONLY.includes(alg)) {
           await rejects(edgejwt.createVerifier(keys.verifySettings, options), "improperly_configured");
           continue;
@@ -212,7 +213,34 @@ test("every asymmetric algorithm: node:crypto and WebCrypto check jose's tokens,
   // The same check the workerd, Deno, Bun and Chromium suites run (host-algorithms.mjs).
   const check = new Function(`return ${hostCheckSource}`)();
   assertHostChecks(await check(edgejwt.createVerifier, cases), cases, "Node");
+  assertHostChecks(await check((s, o) => edgejwt.createVerifier(s, { nodeCrypto: "sync", ...o }), cases), cases, "Node (sync node:crypto)");
   assertHostChecks(await check((s, o) => edgejwt.createVerifier(s, { nodeCrypto: false, ...o }), cases), cases, "Node (WebCrypto)");
+});
+
+test("node:crypto checks signatures on the thread pool by default, on the event loop with nodeCrypto: \"sync\"", async () => {
+  // Which path ran shows in when the promise settles: a check done on the calling thread has
+  // settled before the next microtask; one on libuv's thread pool settles in a later turn.
+  const settledAtOnce = (p) => Promise.race([p.then(() => true), Promise.resolve().then(() => false)]);
+  const now = Math.floor(Date.now() / 1000);
+  for (const alg of ["EdDSA", "ES256", "RS256", "PS256"]) {
+    const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
+    const token = await new jose.SignJWT({ token_type: "access", jti: "j", user_id: "1" }).setProtectedHeader({ alg }).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    const settings = { ALGORITHM: alg, VERIFYING_KEY: await jose.exportSPKI(publicKey) };
+    const pooled = await edgejwt.createVerifier(settings);
+    const sync = await edgejwt.createVerifier(settings, { nodeCrypto: "sync" });
+    assert.equal(await settledAtOnce(pooled.verify(token)), false, `${alg}: the default waits for the pool`);
+    assert.equal(await settledAtOnce(sync.verify(token)), true, `${alg}: "sync" checks in the same pass`);
+    // Many at once on the pool: every one answered, and a tampered one among them refused.
+    const [h, c, s] = token.split(".");
+    const bad = Buffer.from(s, "base64url");
+    bad[0] ^= 1;
+    const tampered = `${h}.${c}.${bad.toString("base64url")}`;
+    const results = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => pooled.verify(i === 17 ? tampered : token)));
+    assert.deepEqual(results.map((r) => r.status === "fulfilled"), Array.from({ length: 64 }, (_, i) => i !== 17));
+    assert.equal(results[17].reason.code, "token_invalid");
+    // A signature of the wrong length (node:crypto throws before the pool) is a refusal too.
+    await rejects(pooled.verify(`${h}.${c}.${bad.subarray(0, 10).toString("base64url")}`), "token_invalid");
+  }
 });
 
 describe("JWK Sets: keys per verifier, outages, one fetch at a time", () => {
