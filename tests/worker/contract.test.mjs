@@ -65,19 +65,25 @@ function shape({ header, claims }) {
 
 const summary = [];
 
+// Each configuration as recorded, and the default one again with every statement in D1's
+// sessions (`D1_READ_REPLICAS`, replicas.test.mjs): the contract must not change.
+const REPLICAS = "rotate=true blacklist_after_rotation=true";
 const runs = SUITES.flatMap(({ name, examples, observed }) =>
-  Object.entries(observed).map(([config, expectedAll]) => ({ suite: name, examples, config, expectedAll })),
+  Object.entries(observed).flatMap(([config, expectedAll]) =>
+    [false, ...(config === REPLICAS ? [true] : [])].map((replicas) => ({ suite: name, examples, config, expectedAll, replicas })),
+  ),
 );
 
-for (const { suite, examples, config, expectedAll } of runs) {
+for (const { suite, examples, config, expectedAll, replicas } of runs) {
   const [, rotate, blacklist] = config.match(/rotate=(\w+) blacklist_after_rotation=(\w+)/);
-  describe(`${suite}, ${config}`, () => {
+  describe(`${suite}, ${config}${replicas ? ", D1_READ_REPLICAS=true" : ""}`, () => {
     let issuer;
     let got;
     before(async () => {
       // simplejwt has no reuse interval: a replayed refresh token is refused at once (the
       // grace window is tested in sessions.test.mjs).
-      issuer = await startIssuer({ vars: { ROTATE_REFRESH_TOKENS: rotate, BLACKLIST_AFTER_ROTATION: blacklist, REFRESH_TOKEN_REUSE_INTERVAL: "0" } });
+      const vars = { ROTATE_REFRESH_TOKENS: rotate, BLACKLIST_AFTER_ROTATION: blacklist, REFRESH_TOKEN_REUSE_INTERVAL: "0" };
+      issuer = await startIssuer({ vars: replicas ? { ...vars, D1_READ_REPLICAS: "true" } : vars });
       got = await runContract(issuer.base, examples, REFERENCE_KEY);
     });
     after(() => issuer?.stop());
@@ -103,7 +109,7 @@ for (const { suite, examples, config, expectedAll } of runs) {
         }
       });
     }
-    after(() => summary.push(`${suite}, ${config}: ${exact}/${Object.keys(expectedAll).length} examples identical to simplejwt, ${Object.keys(expectedAll).filter((k) => deviation(k, config)).length} deliberate deviation(s)`));
+    after(() => summary.push(`${suite}, ${config}${replicas ? ", D1_READ_REPLICAS=true" : ""}: ${exact}/${Object.keys(expectedAll).length} examples identical to simplejwt, ${Object.keys(expectedAll).filter((k) => deviation(k, config)).length} deliberate deviation(s)`));
   });
 }
 

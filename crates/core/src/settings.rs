@@ -417,7 +417,9 @@ impl Settings {
     }
 }
 
-pub(crate) fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
+/// A boolean setting as Django projects write one in the environment: `true`/`false`, `1`/`0`,
+/// `yes`/`no`, `on`/`off`, any case.
+pub fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
     match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),

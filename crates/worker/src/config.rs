@@ -4,8 +4,8 @@
 use std::{cell::RefCell, rc::Rc};
 
 use edgejwt_core::{
-    authentication::AUTHENTICATION_CLASSES, browser::BrowserSettings, password, Settings,
-    SettingsError, TokenBackend, UserAuthentication,
+    authentication::AUTHENTICATION_CLASSES, browser::BrowserSettings, password,
+    settings::parse_bool, Settings, SettingsError, TokenBackend, UserAuthentication,
 };
 use worker::Env;
 
@@ -19,7 +19,15 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 )]
 /// Settings only the issuer reads (the token settings are the core's
 /// [`edgejwt_core::SETTING_NAMES`]).
-pub const ISSUER_SETTING_NAMES: &[&str] = &["PASSWORD_HASH_ITERATIONS", AUTHENTICATION_CLASSES];
+pub const ISSUER_SETTING_NAMES: &[&str] = &[
+    "PASSWORD_HASH_ITERATIONS",
+    AUTHENTICATION_CLASSES,
+    D1_READ_REPLICAS,
+];
+
+/// Reads through D1's Sessions API, so read-only views' lookups may be served by a replica
+/// (`storage::Replication`). Off by default: a replica may lag a logout or a blacklisting.
+const D1_READ_REPLICAS: &str = "D1_READ_REPLICAS";
 
 /// Every setting the Worker reads from its environment, in one list (`scripts/dev.sh`
 /// passes each through; a test checks it).
@@ -44,6 +52,8 @@ pub struct Config {
     pub user_authentication: UserAuthentication,
     /// `WWW-Authenticate` for 401s.
     pub www_authenticate: String,
+    /// `D1_READ_REPLICAS`.
+    pub d1_read_replicas: bool,
 }
 
 thread_local! {
@@ -86,6 +96,9 @@ impl Config {
             UserAuthentication::from_setting(lookup(env, AUTHENTICATION_CLASSES).as_deref())?;
         let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
+        let d1_read_replicas = lookup(env, D1_READ_REPLICAS)
+            .filter(|v| !v.trim().is_empty())
+            .map_or(Ok(false), |v| parse_bool(D1_READ_REPLICAS, v.trim()))?;
         Ok(Self {
             settings,
             backend,
@@ -93,6 +106,7 @@ impl Config {
             password_hash_iterations,
             user_authentication,
             www_authenticate,
+            d1_read_replicas,
         })
     }
 }

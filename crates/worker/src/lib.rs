@@ -34,19 +34,20 @@ use crate::{
     },
     response::Answer,
     storage::Store,
-    view::{Reads, View},
+    view::{Reads, ReadsFrom, View},
 };
 
 const TOKEN_VIEW: &[worker::Method] = &[worker::Method::Post];
 const READ_VIEW: &[worker::Method] = &[worker::Method::Get, worker::Method::Head];
 
 /// A token view: POST a body of fields.
-const fn token_view(name: &'static str) -> View {
+const fn token_view(name: &'static str, reads_from: ReadsFrom) -> View {
     View {
         name,
         methods: TOKEN_VIEW,
         allow: "POST, OPTIONS",
         input: Reads::Data,
+        reads_from,
     }
 }
 
@@ -56,6 +57,7 @@ const PROTECTED_VIEW: View = View {
     methods: READ_VIEW,
     allow: "GET, HEAD, OPTIONS",
     input: Reads::Header,
+    reads_from: ReadsFrom::Replica,
 };
 
 /// The session API (`JWTAuthentication`): the user's sessions.
@@ -64,6 +66,7 @@ const SESSIONS_VIEW: View = View {
     methods: READ_VIEW,
     allow: "GET, HEAD, OPTIONS",
     input: Reads::Header,
+    reads_from: ReadsFrom::Replica,
 };
 
 const SESSION_VIEW: View = View {
@@ -71,6 +74,7 @@ const SESSION_VIEW: View = View {
     methods: &[worker::Method::Delete],
     allow: "DELETE, OPTIONS",
     input: Reads::Header,
+    reads_from: ReadsFrom::Primary,
 };
 
 /// An authenticated POST with a body.
@@ -80,6 +84,7 @@ const fn user_action(name: &'static str) -> View {
         methods: TOKEN_VIEW,
         allow: "POST, OPTIONS",
         input: Reads::HeaderAndData,
+        reads_from: ReadsFrom::Primary,
     }
 }
 
@@ -88,6 +93,7 @@ const JWKS_VIEW: View = View {
     methods: READ_VIEW,
     allow: "GET, HEAD, OPTIONS",
     input: Reads::Nothing,
+    reads_from: ReadsFrom::Primary,
 };
 
 fn now() -> i64 {
@@ -163,13 +169,31 @@ async fn route(req: Request, env: Env, ctx: Context) -> Answer {
         };
     }
     match path.as_str() {
-        "/api/token/" => serve!(token_view("Token Obtain Pair"), obtain::pair),
-        "/api/token/refresh/" => serve!(token_view("Token Refresh"), refresh::refresh),
-        "/api/token/verify/" => serve!(token_view("Token Verify"), verify::verify),
-        "/api/token/blacklist/" => serve!(token_view("Token Blacklist"), blacklist::blacklist),
-        "/api/token/sliding/" => serve!(token_view("Token Obtain Sliding"), obtain::sliding),
+        "/api/token/" => serve!(
+            token_view("Token Obtain Pair", ReadsFrom::Primary),
+            obtain::pair
+        ),
+        "/api/token/refresh/" => serve!(
+            token_view("Token Refresh", ReadsFrom::Replica),
+            refresh::refresh
+        ),
+        "/api/token/verify/" => serve!(
+            token_view("Token Verify", ReadsFrom::Replica),
+            verify::verify
+        ),
+        "/api/token/blacklist/" => serve!(
+            token_view("Token Blacklist", ReadsFrom::Primary),
+            blacklist::blacklist
+        ),
+        "/api/token/sliding/" => serve!(
+            token_view("Token Obtain Sliding", ReadsFrom::Primary),
+            obtain::sliding
+        ),
         "/api/token/sliding/refresh/" => {
-            serve!(token_view("Token Refresh Sliding"), sliding::refresh)
+            serve!(
+                token_view("Token Refresh Sliding", ReadsFrom::Replica),
+                sliding::refresh
+            )
         }
         "/api/protected/" => serve!(PROTECTED_VIEW, protected::protected),
         "/api/token/jwks/" | "/.well-known/jwks.json" => serve!(JWKS_VIEW, jwks::jwks),
@@ -202,7 +226,7 @@ fn not_found() -> Answer {
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let result = match (env.d1("DB"), Config::get(&env)) {
         (Ok(db), Ok(config)) => {
-            Store::new(db)
+            Store::new(db, None, false)
                 .flush_expired(config.settings.flush_before(now()), now())
                 .await
         }

@@ -10,8 +10,10 @@ use edgejwt_core::{
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, KvStore};
+
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, KvStore};
 
 use crate::error::ApiError;
 
@@ -129,18 +131,104 @@ pub enum Sessions<'a> {
     AllOf(i64, Option<&'a str>),
 }
 
+/// The header a request's D1 bookmark comes in and an answer's goes out in
+/// (`D1_READ_REPLICAS`).
+pub const BOOKMARK_HEADER: &str = "X-D1-Bookmark";
+
+/// D1's read replicas, through its Sessions API (`D1_READ_REPLICAS`): one request's two
+/// sessions. Writes, and the reads of views that write, go to a session on the primary; the
+/// lookups of read-only views (verify, protected, the non-rotating refresh, the session list)
+/// to a session at the request's bookmark, else at any replica, which may lag the primary.
+pub struct Replication {
+    primary: D1DatabaseSession,
+    reads: D1DatabaseSession,
+}
+
+impl Replication {
+    /// A bookmark not of D1's shape (`00000000-00000001-00000000-` and 32 hex digits), or one
+    /// D1 refuses, is dropped: the reads start at any replica, as without one.
+    pub fn new(db: &D1Database, bookmark: Option<&str>) -> Result<Self> {
+        let bookmark = bookmark.filter(|b| {
+            let groups: Vec<&str> = b.split('-').collect();
+            groups.iter().map(|g| g.len()).eq([8, 8, 8, 32])
+                && groups
+                    .iter()
+                    .all(|g| g.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
+        });
+        let any = || db.with_session(Some("first-unconstrained"));
+        let reads = match bookmark {
+            Some(b) => db.with_session(Some(b)).or_else(|_| any())?,
+            None => any()?,
+        };
+        Ok(Self {
+            primary: db.with_session(Some("first-primary"))?,
+            reads,
+        })
+    }
+
+    /// The answer's bookmark: the primary's if the request used it (its writes), else its reads'.
+    pub fn bookmark(&self) -> Option<String> {
+        let of = |s: &D1DatabaseSession| s.get_bookmark().ok().flatten();
+        of(&self.primary).or_else(|| of(&self.reads))
+    }
+}
+
 /// Users and tokens in D1.
 pub struct Store {
     db: D1Database,
+    replication: Option<Rc<Replication>>,
+    /// Lookups may be served by a replica (a read-only view).
+    replica_reads: bool,
 }
 
 impl Store {
-    pub fn new(db: D1Database) -> Self {
-        Self { db }
+    /// `replication`: through D1's sessions (`D1_READ_REPLICAS`), else on the database as is.
+    pub fn new(db: D1Database, replication: Option<Rc<Replication>>, replica_reads: bool) -> Self {
+        Self {
+            db,
+            replication,
+            replica_reads,
+        }
     }
 
     fn stmt(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement> {
-        Ok(self.db.prepare(sql).bind(args)?)
+        let stmt = match &self.replication {
+            Some(r) => r.primary.prepare(sql),
+            None => self.db.prepare(sql),
+        };
+        Ok(stmt.bind(args)?)
+    }
+
+    /// A statement a replica may answer: a lookup (`lookup`: not part of a write's batch)
+    /// of a read-only view.
+    fn read_stmt(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement> {
+        self.lookup_stmt(true, sql, args)
+    }
+
+    fn lookup_stmt(
+        &self,
+        lookup: bool,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<D1PreparedStatement> {
+        match &self.replication {
+            Some(r) if lookup && self.replica_reads => Ok(r.reads.prepare(sql).bind(args)?),
+            _ => self.stmt(sql, args),
+        }
+    }
+
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>> {
+        Ok(match &self.replication {
+            Some(r) => r.primary.batch(statements).await?,
+            None => self.db.batch(statements).await?,
+        })
+    }
+
+    async fn read_batch(&self, statements: Vec<D1PreparedStatement>) -> Result<Vec<D1Result>> {
+        match &self.replication {
+            Some(r) if self.replica_reads => Ok(r.reads.batch(statements).await?),
+            _ => self.batch(statements).await,
+        }
     }
 
     /// Django's `get_by_natural_key`: an exact, case-sensitive username match.
@@ -174,23 +262,26 @@ impl Store {
         Ok(())
     }
 
-    fn account_stmt(&self, user: &UserKey) -> Result<D1PreparedStatement> {
+    fn account_stmt(&self, user: &UserKey, lookup: bool) -> Result<D1PreparedStatement> {
         let (column, value) = user_match(user);
-        self.stmt(
+        self.lookup_stmt(
+            lookup,
             &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"),
             &[value],
         )
     }
 
-    fn session_revoked_stmt(&self, sid: &str) -> Result<D1PreparedStatement> {
-        self.stmt(
+    fn session_revoked_stmt(&self, sid: &str, lookup: bool) -> Result<D1PreparedStatement> {
+        self.lookup_stmt(
+            lookup,
             "SELECT 1 AS hit FROM sessions WHERE sid = ?1 AND revoked_at IS NOT NULL",
             &[sid.into()],
         )
     }
 
-    fn blacklisted_stmt(&self, jti: &str) -> Result<D1PreparedStatement> {
-        self.stmt(
+    fn blacklisted_stmt(&self, jti: &str, lookup: bool) -> Result<D1PreparedStatement> {
+        self.lookup_stmt(
+            lookup,
             "SELECT 1 AS hit FROM blacklisted_tokens WHERE jti = ?1",
             &[jti.into()],
         )
@@ -200,17 +291,17 @@ impl Store {
     pub async fn look_up(&self, lookups: &Lookups<'_>, settings: &Settings) -> Result<Found> {
         let mut batch = Vec::with_capacity(3);
         if let Some(jti) = lookups.blacklisted {
-            batch.push(self.blacklisted_stmt(jti)?);
+            batch.push(self.blacklisted_stmt(jti, true)?);
         }
         if let Some(user) = lookups.user {
-            batch.push(self.account_stmt(user)?);
+            batch.push(self.account_stmt(user, true)?);
         }
         if let Some(sid) = lookups.session {
-            batch.push(self.session_revoked_stmt(sid)?);
+            batch.push(self.session_revoked_stmt(sid, true)?);
         }
         let results = match batch.len() {
             0 => Vec::new(),
-            _ => self.db.batch(batch).await?,
+            _ => self.read_batch(batch).await?,
         };
         let mut results = results.iter();
         let blacklisted = match lookups.blacklisted {
@@ -306,7 +397,7 @@ impl Store {
         batch.push(self.outstand_stmt(token)?);
         let user = session.map(|s| s.user);
         batch.push(self.event_stmt("login", user, token.sid.as_deref(), client, now)?);
-        self.db.batch(batch).await?;
+        self.batch(batch).await?;
         Ok(())
     }
 
@@ -363,7 +454,7 @@ impl Store {
             events.push(self.event_stmt(reason.as_str(), e.user_id, Some(&e.sid), client, now)?);
         }
         if !events.is_empty() {
-            self.db.batch(events).await?;
+            self.batch(events).await?;
         }
         Ok(ended.into_iter().map(|e| e.sid).collect())
     }
@@ -371,7 +462,7 @@ impl Store {
     /// The user's active sessions, newest first: not revoked, with a refresh token alive.
     pub async fn sessions(&self, user: i64, now: i64) -> Result<Vec<SessionRow>> {
         Ok(self
-            .stmt(
+            .read_stmt(
                 "SELECT s.sid, s.created_at, s.last_used_at, s.user_agent, \
                  (SELECT MAX(o.expires_at) FROM outstanding_tokens o WHERE o.sid = s.sid) AS expires_at \
                  FROM sessions s WHERE s.user_id = ?1 AND s.revoked_at IS NULL \
@@ -449,13 +540,13 @@ impl Store {
         now: i64,
     ) -> Result<Rotated> {
         let mut batch = Vec::with_capacity(9);
-        batch.push(self.blacklisted_stmt(&old.jti)?);
+        batch.push(self.blacklisted_stmt(&old.jti, false)?);
         if let Some(user) = user {
-            batch.push(self.account_stmt(user)?);
+            batch.push(self.account_stmt(user, false)?);
         }
         let sid = new.sid.as_deref();
         if let Some(sid) = sid {
-            batch.push(self.session_revoked_stmt(sid)?);
+            batch.push(self.session_revoked_stmt(sid, false)?);
         }
         batch.push(self.outstand_stmt(old)?);
         let active = if require_active {
@@ -511,7 +602,7 @@ impl Store {
              FROM outstanding_tokens o WHERE o.parent_jti = ?1",
             &[old.jti.as_str().into()],
         )?);
-        let results = self.db.batch(batch).await?;
+        let results = self.batch(batch).await?;
         let mut results = results.iter();
         let blacklisted = has_rows(results.next())?;
         let user = match user {

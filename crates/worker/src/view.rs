@@ -13,7 +13,7 @@ use crate::{
     handlers::App,
     request,
     response::{json, no_content, Answer},
-    storage::{Client, Revocations, Store},
+    storage::{Client, Replication, Revocations, Store, BOOKMARK_HEADER},
 };
 
 /// What a view reads from the request.
@@ -30,6 +30,18 @@ pub enum Reads {
     Nothing,
 }
 
+/// Where a view's lookups may be answered when D1's read replicas are on (`D1_READ_REPLICAS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadsFrom {
+    /// The primary: a view that writes reads what its writes depend on where they happen
+    /// (login reads the password a change just wrote; logout, a token's blacklisting).
+    Primary,
+    /// Any replica, at least as recent as the request's bookmark: the lookups of a view that
+    /// only reads (verify, protected, the session list, the non-rotating refresh). A
+    /// rotation's own batch still runs on the primary.
+    Replica,
+}
+
 /// A route's view: its DRF name and the methods it allows.
 #[derive(Debug)]
 pub struct View {
@@ -38,6 +50,7 @@ pub struct View {
     /// The `Allow` header.
     pub allow: &'static str,
     pub input: Reads,
+    pub reads_from: ReadsFrom,
 }
 
 /// What a view answers: a JSON body (200) or nothing (DRF's 204), and headers to add
@@ -162,13 +175,29 @@ fn now() -> i64 {
     (js_sys::Date::now() / 1000.0).floor() as i64
 }
 
-fn app(env: &Env, ctx: &Rc<Context>) -> Result<App, ApiError> {
+/// The request's handles. `replication`: D1's sessions, when `D1_READ_REPLICAS` is on, kept
+/// for the answer's bookmark.
+fn app(
+    env: &Env,
+    ctx: &Rc<Context>,
+    view: &View,
+    bookmark: Option<&str>,
+    replication: &mut Option<Rc<Replication>>,
+) -> Result<App, ApiError> {
     let config = Config::get(env).map_err(ApiError::Config)?;
+    let db = env.d1("DB")?;
+    if config.d1_read_replicas {
+        *replication = Some(Rc::new(Replication::new(&db, bookmark)?));
+    }
     Ok(App {
         config,
         ctx: Rc::clone(ctx),
         env: env.clone(),
-        store: Store::new(env.d1("DB")?),
+        store: Store::new(
+            db,
+            replication.clone(),
+            view.reads_from == ReadsFrom::Replica,
+        ),
         revocations: Revocations::new(env.kv("REVOCATIONS")?),
         now: now(),
     })
@@ -207,11 +236,13 @@ where
         method: method.to_string(),
         allow: view.allow,
     };
+    let bookmark = req.headers().get(BOOKMARK_HEADER).ok().flatten();
+    let mut replication = None;
     let result = async {
         if !allowed && !matches!(view.input, Reads::Header | Reads::HeaderAndData) {
             return Err(not_allowed());
         }
-        let app = app(env, ctx)?;
+        let app = app(env, ctx, view, bookmark.as_deref(), &mut replication)?;
         let reads_auth = matches!(view.input, Reads::Header | Reads::HeaderAndData);
         let reads_body = view.input == Reads::Data
             || view.input == Reads::HeaderAndData && allowed && method == Method::Post;
@@ -242,7 +273,7 @@ where
         }
     }
     .await;
-    match result {
+    let mut answer = match result {
         Ok(reply) => {
             let mut answer = match &reply.body {
                 None => no_content(view.allow),
@@ -264,5 +295,10 @@ where
             );
             err.into_response(view.allow, &challenge)
         }
+    };
+    // What this request read or wrote, for the client's next request to start from.
+    if let Some(bookmark) = replication.and_then(|r| r.bookmark()) {
+        answer.set(BOOKMARK_HEADER, bookmark);
     }
+    answer
 }
