@@ -13,7 +13,9 @@ use std::{
 use edgejwt_core::{
     authentication::AUTHENTICATION_CLASSES,
     browser::{BrowserSettings, BROWSER_SETTING_NAMES},
-    password, Settings, SettingsError, TokenBackend, UserAuthentication, SETTING_NAMES,
+    password,
+    settings::{d1_read_replicas, D1_READ_REPLICAS, ISSUER_SETTING_NAMES},
+    Settings, SettingsError, TokenBackend, UserAuthentication, SETTING_NAMES,
 };
 
 use crate::{Error, Result};
@@ -234,9 +236,6 @@ pub struct Group {
     pub check: fn(&Vars, &mut Report),
 }
 
-/// Settings only the issuer reads (the Worker's `config::ISSUER_SETTING_NAMES`).
-pub const ISSUER_SETTINGS: &[&str] = &["PASSWORD_HASH_ITERATIONS", AUTHENTICATION_CLASSES];
-
 /// Every group of settings, checked in order. A new settings group is one more line here.
 pub const GROUPS: &[Group] = &[
     Group {
@@ -253,7 +252,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         name: "issuer",
-        settings: ISSUER_SETTINGS,
+        settings: ISSUER_SETTING_NAMES,
         check: check_issuer,
     },
 ];
@@ -354,6 +353,9 @@ fn check_issuer(vars: &Vars, report: &mut Report) {
     if let Err(e) = UserAuthentication::from_setting(classes.as_deref()) {
         report.problem(e.setting, e.reason.into_owned());
     }
+    if let Err(e) = d1_read_replicas(vars.get(D1_READ_REPLICAS).as_deref()) {
+        report.problem(e.setting, e.reason.into_owned());
+    }
 }
 
 /// The `wrangler.toml` path a command was given, or the default.
@@ -394,6 +396,7 @@ ROTATE_REFRESH_TOKENS = "maybe"
 LEEWAY = 5
 ALGORITHM = "HS256"
 PASSWORD_HASH_ITERATIONS = "100"
+D1_READ_REPLICAS = "sometimes"
 ACCES_TOKEN_LIFETIME = "5m"
 "#,
             None,
@@ -404,7 +407,8 @@ ACCES_TOKEN_LIFETIME = "5m"
                 "LEEWAY",
                 "ACCESS_TOKEN_LIFETIME",
                 "ROTATE_REFRESH_TOKENS",
-                "PASSWORD_HASH_ITERATIONS"
+                "PASSWORD_HASH_ITERATIONS",
+                "D1_READ_REPLICAS"
             ]
         );
         assert!(report

@@ -417,9 +417,27 @@ impl Settings {
     }
 }
 
-/// A boolean setting as Django projects write one in the environment: `true`/`false`, `1`/`0`,
-/// `yes`/`no`, `on`/`off`, any case.
-pub fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
+/// The issuer's `D1_READ_REPLICAS`: its read-only views read through D1's Sessions API, from any
+/// replica (the worker's `storage::Replication`). Off by default: a replica may lag a blacklisting.
+pub const D1_READ_REPLICAS: &str = "D1_READ_REPLICAS";
+
+/// [`D1_READ_REPLICAS`] from its raw value (`None` or empty: unset, off).
+pub fn d1_read_replicas(value: Option<&str>) -> Result<bool, SettingsError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(false),
+        Some(v) => parse_bool(D1_READ_REPLICAS, v),
+    }
+}
+
+/// Settings only the issuer reads (the token settings are [`SETTING_NAMES`], the browser's
+/// [`crate::browser::BROWSER_SETTING_NAMES`]): for the Worker and the CLI's `check-config`.
+pub const ISSUER_SETTING_NAMES: &[&str] = &[
+    "PASSWORD_HASH_ITERATIONS",
+    crate::authentication::AUTHENTICATION_CLASSES,
+    D1_READ_REPLICAS,
+];
+
+pub(crate) fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
     match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),

@@ -4,30 +4,14 @@
 use std::{cell::RefCell, rc::Rc};
 
 use edgejwt_core::{
-    authentication::AUTHENTICATION_CLASSES, browser::BrowserSettings, password,
-    settings::parse_bool, Settings, SettingsError, TokenBackend, UserAuthentication,
+    authentication::AUTHENTICATION_CLASSES, browser::BrowserSettings, password, settings, Settings,
+    SettingsError, TokenBackend, UserAuthentication,
 };
 use worker::Env;
 
 /// Largest request body accepted, in bytes (413 above it). Credentials and tokens fit in a
 /// few hundred bytes; the cap keeps parsing cost bounded.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the list the dev.sh test checks")
-)]
-/// Settings only the issuer reads (the token settings are the core's
-/// [`edgejwt_core::SETTING_NAMES`]).
-pub const ISSUER_SETTING_NAMES: &[&str] = &[
-    "PASSWORD_HASH_ITERATIONS",
-    AUTHENTICATION_CLASSES,
-    D1_READ_REPLICAS,
-];
-
-/// Reads through D1's Sessions API, so read-only views' lookups may be served by a replica
-/// (`storage::Replication`). Off by default: a replica may lag a logout or a blacklisting.
-const D1_READ_REPLICAS: &str = "D1_READ_REPLICAS";
 
 /// Every setting the Worker reads from its environment, in one list (`scripts/dev.sh`
 /// passes each through; a test checks it).
@@ -36,7 +20,7 @@ pub fn all_setting_names() -> impl Iterator<Item = &'static str> {
     edgejwt_core::SETTING_NAMES
         .iter()
         .chain(edgejwt_core::browser::BROWSER_SETTING_NAMES)
-        .chain(ISSUER_SETTING_NAMES)
+        .chain(edgejwt_core::settings::ISSUER_SETTING_NAMES)
         .copied()
 }
 
@@ -96,9 +80,8 @@ impl Config {
             UserAuthentication::from_setting(lookup(env, AUTHENTICATION_CLASSES).as_deref())?;
         let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
-        let d1_read_replicas = lookup(env, D1_READ_REPLICAS)
-            .filter(|v| !v.trim().is_empty())
-            .map_or(Ok(false), |v| parse_bool(D1_READ_REPLICAS, v.trim()))?;
+        let d1_read_replicas =
+            settings::d1_read_replicas(lookup(env, settings::D1_READ_REPLICAS).as_deref())?;
         Ok(Self {
             settings,
             backend,
