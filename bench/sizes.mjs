@@ -2,7 +2,8 @@
 // Sizes (raw and gzip -9) of what users ship, and the wasm's cold start in Node
 // (compile + instantiate, median of 10 fresh processes). Part of bench/run.sh.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -10,6 +11,19 @@ import { build } from "esbuild";
 const ROOT = new URL("../", import.meta.url).pathname;
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const size = (bytes) => `${kb(bytes.length)} | ${kb(gzipSync(bytes, { level: 9 }).length)}`;
+
+/** A probe's printed milliseconds in 10 fresh Node processes, sorted. */
+function fresh(probe) {
+  return Array.from({ length: 10 }, () => Number(execFileSync("node", ["--input-type=module", "-e", probe], { encoding: "utf8" }))).sort((a, b) => a - b);
+}
+
+function tryRead(path) {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null; // not installed: the row is left out
+  }
+}
 
 export async function benchSizes() {
   const rows = [];
@@ -27,9 +41,25 @@ export async function benchSizes() {
   const probe = `import { readFileSync } from "node:fs"; const bytes = readFileSync(${JSON.stringify(join(ROOT, "pkg/dist/wasm/edgejwt_bg.wasm"))});
 const { initSync } = await import(${JSON.stringify(join(ROOT, "pkg/dist/wasm/edgejwt.js"))});
 const t = performance.now(); initSync({ module: bytes }); console.log(performance.now() - t);`;
-  const times = Array.from({ length: 10 }, () => Number(execFileSync("node", ["--input-type=module", "-e", probe], { encoding: "utf8" }))).sort((a, b) => a - b);
+  const times = fresh(probe);
   let md = "| artefact | raw | gzip -9 |\n|---|---:|---:|\n" + rows.map(([n, s]) => `| ${n} | ${s} |`).join("\n");
   md += `\n\nCold start in Node ${process.version}: wasm compile + instantiate (\`initSync\`), median of 10 fresh processes: **${times[5].toFixed(2)} ms** (min ${times[0].toFixed(2)}, max ${times[9].toFixed(2)}).\n`;
+
+  // What compiling costs a fresh process by module size, ours against smaller modules: the
+  // floor under the cold start that a smaller wasm would reach.
+  const modules = [
+    ["edgejwt verifier `.wasm`", readFileSync(join(ROOT, "pkg/dist/wasm/edgejwt_bg.wasm"))],
+    ["blake3-wasm's `.wasm` (in node_modules, by wrangler)", tryRead(join(ROOT, "node_modules/blake3-wasm/dist/wasm/web/blake3_js_bg.wasm"))],
+    // (module (func (export "f") (result i32) i32.const 42))
+    ["a one-function module", Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 65, 42, 11])],
+  ].filter(([, bytes]) => bytes);
+  md += "\n`new WebAssembly.Module(bytes)` alone in a fresh process, median of 10 (bytes read before the clock starts):\n\n| module | bytes | compile ms (min–max) |\n|---|---:|---:|\n";
+  for (const [name, bytes] of modules) {
+    const file = join(mkdtempSync(join(tmpdir(), "edgejwt-bench-")), "module.wasm");
+    writeFileSync(file, bytes);
+    const t = fresh(`import { readFileSync } from "node:fs"; const bytes = readFileSync(${JSON.stringify(file)}); const t = performance.now(); new WebAssembly.Module(bytes); console.log(performance.now() - t);`);
+    md += `| ${name} | ${bytes.length.toLocaleString("en-US")} | ${t[5].toFixed(2)} (${t[0].toFixed(2)}–${t[9].toFixed(2)}) |\n`;
+  }
   return md;
 }
 
