@@ -26,7 +26,7 @@ const products = load.header.filter((h) => h.endsWith("req/s") && !h.includes("r
 const productColumns = products.map((p) => load.header.indexOf(p));
 const loadGroups = load.rows.map((r) => ({ label: r[0], bars: products.map((p, i) => ({ name: p.replace(/ req\/s$/, ""), value: num(r[productColumns[i]]) })).filter((b) => b.value > 0) }));
 
-const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 const escape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 const W = 900;
 const LABEL = 90;
