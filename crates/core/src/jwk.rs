@@ -153,4 +153,38 @@ mod tests {
             assert_eq!(parse(value), reference(value), "{value}");
         }
     }
+
+    /// Inputs the reader takes or refuses as before its serde derive was replaced: members
+    /// it reads are checked in full and refused when repeated; others are only skipped
+    /// (JSON syntax checked), even where jwt-compact, which buffers them, would refuse.
+    #[test]
+    fn reads_jwks_as_before() {
+        let deep = alloc::format!(
+            r#"{{"kty":"oct","k":"c2VjcmV0","z":{}{}}}"#,
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        for (value, accepted) in [
+            (r#" {"kty":"oct","k":"c2VjcmV0"} "#, true),
+            (r#"{"kt\u0079":"oct","\u006b":"c2VjcmV0"}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","kid":"a","kid":"b"}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","d":null,"n":null}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","z":1e400}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","z":"\ud800"}"#, true),
+            (deep.as_str(), true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","k":"c2VjcmV0"}"#, false),
+            (r#"{"kty":"oct","kty":"oct","k":"c2VjcmV0"}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","n":null,"n":null}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","n":5}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","x":"\ud800"}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","z":01}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0"}{}"#, false),
+            (r#"["oct"]"#, false),
+            (r#""oct""#, false),
+            ("null", false),
+            ("", false),
+        ] {
+            assert_eq!(parse(value).is_some(), accepted, "{value}");
+        }
+    }
 }
