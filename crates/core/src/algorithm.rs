@@ -479,8 +479,11 @@ pub(crate) const MAX_PREVIOUS_KEYS: usize = 16;
 
 /// The `kid` a JWK value declares (`{"kid": "...", ...}`), if any.
 pub(crate) fn declared_kid(value: &str) -> Option<String> {
-    let jwk: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(value.trim_start().starts_with('{').then_some(value)?).ok()?;
+    // A `Value`, not a typed `Map`: no serde type errors (see crate::json).
+    let json = value.trim_start().starts_with('{').then_some(value)?;
+    let serde_json::Value::Object(jwk) = serde_json::from_slice(json.as_bytes()).ok()? else {
+        return None;
+    };
     jwk.get("kid")?.as_str().map(String::from)
 }
 
