@@ -331,7 +331,9 @@ impl Keys {
     ) -> KeyResult<Vec<(Self, Option<String>)>> {
         const SETTING: &str = "PREVIOUS_VERIFYING_KEYS";
         let error = |reason: &'static str| key_error(SETTING, value, reason);
-        let parsed: serde_json::Value = serde_json::from_str(value)
+        // from_slice, as every JSON read of the core: one reader type, one copy of
+        // serde_json's parser in the wasm (the same result for text that is UTF-8 already).
+        let parsed: serde_json::Value = serde_json::from_slice(value.as_bytes())
             .map_err(|_| error("expected a JSON array of keys or a JWK Set ({\"keys\": [...]})"))?;
         let items = match parsed {
             serde_json::Value::Array(items) => items,
