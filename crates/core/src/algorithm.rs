@@ -331,7 +331,9 @@ impl Keys {
     ) -> KeyResult<Vec<(Self, Option<String>)>> {
         const SETTING: &str = "PREVIOUS_VERIFYING_KEYS";
         let error = |reason: &'static str| key_error(SETTING, value, reason);
-        let parsed: serde_json::Value = serde_json::from_str(value)
+        // from_slice, as every JSON read of the core: one reader type, one copy of
+        // serde_json's parser in the wasm (the same result for text that is UTF-8 already).
+        let parsed: serde_json::Value = serde_json::from_slice(value.as_bytes())
             .map_err(|_| error("expected a JSON array of keys or a JWK Set ({\"keys\": [...]})"))?;
         let items = match parsed {
             serde_json::Value::Array(items) => items,
@@ -479,8 +481,11 @@ pub(crate) const MAX_PREVIOUS_KEYS: usize = 16;
 
 /// The `kid` a JWK value declares (`{"kid": "...", ...}`), if any.
 pub(crate) fn declared_kid(value: &str) -> Option<String> {
-    let jwk: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(value.trim_start().starts_with('{').then_some(value)?).ok()?;
+    // A `Value`, not a typed `Map`: no serde type errors (see crate::json).
+    let json = value.trim_start().starts_with('{').then_some(value)?;
+    let serde_json::Value::Object(jwk) = serde_json::from_slice(json.as_bytes()).ok()? else {
+        return None;
+    };
     jwk.get("kid")?.as_str().map(String::from)
 }
 

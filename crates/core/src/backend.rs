@@ -15,7 +15,6 @@ use jwt_compact::{
     jwk::JsonWebKey,
     Algorithm as JwtAlgorithm, AlgorithmExt, AlgorithmSignature, Claims, Header,
 };
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Sha256, Sha384, Sha512};
 
@@ -57,24 +56,14 @@ pub struct Decoded {
     pub claims_json: String,
 }
 
-/// The header fields decoding reads; others are ignored, as PyJWT ignores them.
-#[derive(Deserialize)]
-struct RawHeader<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(default, borrow)]
-    cty: Option<Cow<'a, str>>,
-    #[serde(default)]
-    kid: Option<String>,
-    /// Critical extensions: none is understood, so any `crit` (even `null`) refuses the token.
-    #[serde(default, rename = "crit", deserialize_with = "present")]
-    has_crit: bool,
-}
-
-/// `true` for a header field that is there, whatever its value.
-fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<bool, D::Error> {
-    serde::de::IgnoredAny::deserialize(field).map(|_| true)
-}
+/// The header members decoding reads, as [`crate::json::read_object`] returns them in this
+/// order; others are ignored, as PyJWT ignores them. `alg` must be a string; `cty` and
+/// `kid` a string or `null` (as absent); `crit` (critical extensions) may hold anything: none
+/// is understood, so any `crit`, even `null`, refuses the token.
+const HEADER: crate::json::Fields = crate::json::Fields {
+    names: &["alg", "cty", "kid", "crit"],
+    skipped: 1 << 3,
+};
 
 /// A token taken apart, its signature not yet checked.
 struct Parts<'t> {
@@ -437,8 +426,11 @@ impl TokenBackend {
             return Err(TokenError::Invalid(InvalidReason::Signature));
         }
         // As PyJWT: the claims are parsed only once the signature holds.
-        let claims: Map<String, Value> = serde_json::from_slice(&parts.claims)
-            .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
+        // A `Value`, then its object: as `Map`'s own deserializer reads it (the last of a
+        // repeated member wins), without serde's type errors (see crate::json).
+        let Ok(Value::Object(claims)) = serde_json::from_slice(&parts.claims) else {
+            return Err(TokenError::Invalid(InvalidReason::Claims));
+        };
         let payload = self.validate_claims(claims, now)?;
         let claims_json = String::from_utf8(parts.claims)
             .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
@@ -484,17 +476,19 @@ impl TokenBackend {
         if header.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(MALFORMED);
         }
-        let header: RawHeader<'_> = serde_json::from_slice(&header).map_err(|_| MALFORMED)?;
-        if header.alg != self.algorithm.as_str() {
+        let [alg, cty, kid, crit, ..] =
+            crate::json::read_object(&header, HEADER).ok_or(MALFORMED)?;
+        let alg = alg.into_str().ok_or(MALFORMED)?;
+        if alg != self.algorithm.as_str() {
             return Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch));
         }
-        if header
-            .cty
+        if cty
+            .into_str()
             .is_some_and(|cty| !cty.eq_ignore_ascii_case("json"))
         {
             return Err(MALFORMED);
         }
-        if header.has_crit {
+        if crit != crate::json::Member::Absent {
             return Err(TokenError::Invalid(InvalidReason::Critical));
         }
         // Only a token for this algorithm is worth decoding further.
@@ -502,7 +496,7 @@ impl TokenBackend {
             signing_input,
             claims: URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?,
             signature: URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?,
-            key_id: header.kid,
+            key_id: kid.into_str().map(Cow::into_owned),
         })
     }
 

@@ -13,33 +13,20 @@ use alloc::borrow::Cow;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use jwt_compact::{alg::SecretBytes, jwk::JsonWebKey};
-use serde::Deserialize;
 
-/// Every member a `JsonWebKey` reads, of any key type.
-#[derive(Deserialize)]
-struct Members<'a> {
-    #[serde(borrow)]
-    kty: Cow<'a, str>,
-    #[serde(default, borrow)]
-    n: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    e: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    crv: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    x: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    y: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    d: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    k: Option<Cow<'a, str>>,
-}
+/// Every member a `JsonWebKey` reads, of any key type: `kty` a string, the others strings
+/// or `null` (as absent), as `#[derive(Deserialize)]` fields `Cow<str>` / `Option<Cow<str>>`.
+const MEMBERS: crate::json::Fields = crate::json::Fields {
+    names: &["kty", "n", "e", "crv", "x", "y", "d", "k"],
+    skipped: 0,
+};
 
 /// The JWK `value`, or `None` when jwt-compact would refuse it. For JSON objects only (callers
 /// take `{...}` values as JWKs): jwt-compact also reads its enum from an array.
 pub(crate) fn parse(value: &str) -> Option<JsonWebKey<'static>> {
-    let m: Members<'_> = serde_json::from_str(value).ok()?;
+    let [kty, n, e, crv, x, y, d, k] =
+        crate::json::read_object(value.as_bytes(), MEMBERS)?.map(crate::json::Member::into_str);
+    let kty = kty?;
     let decode =
         |member: &Option<Cow<'_, str>>| Base64UrlUnpadded::decode_vec(member.as_deref()?).ok();
     let bytes = |member: &Option<Cow<'_, str>>| decode(member).map(Cow::Owned);
@@ -51,25 +38,25 @@ pub(crate) fn parse(value: &str) -> Option<JsonWebKey<'static>> {
         }
     };
     let curve = |member: Option<Cow<'_, str>>| member.map(|c| Cow::Owned(c.into_owned()));
-    Some(match &*m.kty {
+    Some(match &*kty {
         "RSA" => JsonWebKey::Rsa {
-            modulus: bytes(&m.n)?,
-            public_exponent: bytes(&m.e)?,
+            modulus: bytes(&n)?,
+            public_exponent: bytes(&e)?,
             private_parts: None,
         },
         "EC" => JsonWebKey::EllipticCurve {
-            x: bytes(&m.x)?,
-            y: bytes(&m.y)?,
-            secret: secret(&m.d)?,
-            curve: curve(m.crv)?,
+            x: bytes(&x)?,
+            y: bytes(&y)?,
+            secret: secret(&d)?,
+            curve: curve(crv)?,
         },
         "oct" => JsonWebKey::Symmetric {
-            secret: SecretBytes::owned(decode(&m.k)?),
+            secret: SecretBytes::owned(decode(&k)?),
         },
         "OKP" => JsonWebKey::KeyPair {
-            x: bytes(&m.x)?,
-            secret: secret(&m.d)?,
-            curve: curve(m.crv)?,
+            x: bytes(&x)?,
+            secret: secret(&d)?,
+            curve: curve(crv)?,
         },
         _ => return None,
     })
@@ -151,6 +138,40 @@ mod tests {
             r#"{"kty":"oct","k":"c2VjcmV0","#,
         ] {
             assert_eq!(parse(value), reference(value), "{value}");
+        }
+    }
+
+    /// Inputs the reader takes or refuses as before its serde derive was replaced: members
+    /// it reads are checked in full and refused when repeated; others are only skipped
+    /// (JSON syntax checked), even where jwt-compact, which buffers them, would refuse.
+    #[test]
+    fn reads_jwks_as_before() {
+        let deep = alloc::format!(
+            r#"{{"kty":"oct","k":"c2VjcmV0","z":{}{}}}"#,
+            "[".repeat(300),
+            "]".repeat(300)
+        );
+        for (value, accepted) in [
+            (r#" {"kty":"oct","k":"c2VjcmV0"} "#, true),
+            (r#"{"kt\u0079":"oct","\u006b":"c2VjcmV0"}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","kid":"a","kid":"b"}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","d":null,"n":null}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","z":1e400}"#, true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","z":"\ud800"}"#, true),
+            (deep.as_str(), true),
+            (r#"{"kty":"oct","k":"c2VjcmV0","k":"c2VjcmV0"}"#, false),
+            (r#"{"kty":"oct","kty":"oct","k":"c2VjcmV0"}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","n":null,"n":null}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","n":5}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","x":"\ud800"}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0","z":01}"#, false),
+            (r#"{"kty":"oct","k":"c2VjcmV0"}{}"#, false),
+            (r#"["oct"]"#, false),
+            (r#""oct""#, false),
+            ("null", false),
+            ("", false),
+        ] {
+            assert_eq!(parse(value).is_some(), accepted, "{value}");
         }
     }
 }

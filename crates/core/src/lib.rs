@@ -83,6 +83,7 @@ pub mod browser;
 pub mod error;
 #[cfg(feature = "host-signatures")]
 mod host_keys;
+mod json;
 #[cfg(feature = "host-signatures")]
 mod jwk;
 #[cfg(feature = "password")]

@@ -5,8 +5,6 @@
 //! errors become JS errors. No token logic lives here. The package's `ErrorCode` and
 //! `SettingName` types are generated from the core's tables (below).
 
-use std::collections::BTreeMap;
-
 use edgejwt_core::{
     get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id, Algorithm,
     AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
@@ -111,15 +109,14 @@ impl Verifier {
             .ok()
             .and_then(|t| t.as_string())
             .unwrap_or_default();
-        let values: BTreeMap<String, serde_json::Value> =
-            serde_json::from_str(&text).map_err(|e| {
-                js_error(
-                    edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-                    &format!("settings must be an object of setting names: {e}"),
-                    500,
-                    "{}",
-                )
-            })?;
+        let values = edgejwt_core::settings::settings_object(&text).map_err(|e| {
+            js_error(
+                edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
+                &format!("settings must be an object of setting names: {e}"),
+                500,
+                "{}",
+            )
+        })?;
         let mut s = Settings::default();
         for (name, value) in values {
             if let Some(value) = setting_text(&name, value) {
@@ -311,5 +308,9 @@ impl Verifier {
 
 /// Claims JSON the core produced (a verified token's): an object, or no claims at all.
 fn payload(claims: &str) -> Payload {
-    Payload::from_map(serde_json::from_str(claims).unwrap_or_default())
+    // from_slice, as the core reads JSON: one copy of serde_json's parser in the wasm.
+    match serde_json::from_slice(claims.as_bytes()) {
+        Ok(serde_json::Value::Object(map)) => Payload::from_map(map),
+        _ => Payload::from_map(serde_json::Map::new()),
+    }
 }
