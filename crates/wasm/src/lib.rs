@@ -112,7 +112,7 @@ impl Verifier {
         let values = edgejwt_core::settings::settings_object(&text).map_err(|e| {
             js_error(
                 edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-                &format!("settings must be an object of setting names: {e}"),
+                &format!("settings must be an object of setting names, not {e}"),
                 500,
                 "{}",
             )
