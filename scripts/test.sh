@@ -47,8 +47,10 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 step "clippy (the core without default features; every other build below is linted)"
 cargo clippy -p edgejwt-core --no-default-features -- -D warnings
 
-step "Rust tests, linted (edgejwt-core: every target, doctests; worker: unit; cli)"
+step "Rust tests, linted (edgejwt-core: every target, doctests, and the npm package's feature set; worker: unit; cli)"
 cargo test -p edgejwt-core --all-features --all-targets
+# The npm package's wasm builds the core with only `host-signatures` (crates/wasm).
+cargo test -p edgejwt-core --no-default-features --features host-signatures
 cargo test -p edgejwt-core --all-features --doc
 cargo test -p edgejwt-worker --lib
 cargo test -p edgejwt-cli

@@ -340,7 +340,15 @@ fn previous_keys_as_pem_jwk_or_jwk_set() {
     }
 }
 
-/// A JWK's own `kid` names it (a third party's JWK Set), not its thumbprint.
+/// A JWK's own `kid` names it (a third party's JWK Set), not its thumbprint. Needs an
+/// asymmetric algorithm this build signs with.
+#[cfg(any(
+    feature = "es256",
+    feature = "es384",
+    feature = "es512",
+    feature = "eddsa",
+    feature = "rsa"
+))]
 #[test]
 fn a_declared_kid_is_the_key_id() {
     let case = cases().into_iter().find(|c| !c.alg.is_hmac()).unwrap();
