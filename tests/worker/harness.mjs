@@ -1,5 +1,6 @@
 // Runs the built issuer (build/worker) in workerd through Miniflare, with real local D1
 // and KV, and seeds the reference's demo users. Shared by the worker tests.
+import assert from "node:assert/strict";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
@@ -246,6 +247,23 @@ export const freePort = () =>
   });
 
 /** The claims of a JWT, decoded without verification (for assertions only). */
+/**
+ * With no reuse interval: of `n` concurrent refreshes of one token exactly one rotates, the
+ * others are "Token is blacklisted", and the replays ended the session (the winner's child
+ * is refused too).
+ */
+export async function assertOneRotationWins(issuer, n) {
+  const { refresh } = await issuer.login();
+  const results = await Promise.all(Array.from({ length: n }, () => issuer.call("POST", "/api/token/refresh/", { json: { refresh } })));
+  const winners = results.filter((r) => r.status === 200);
+  assert.equal(winners.length, 1);
+  for (const r of results.filter((r) => r.status !== 200)) {
+    assert.deepEqual([r.status, r.json], [401, { detail: "Token is blacklisted", code: "token_not_valid" }]);
+  }
+  const child = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: winners[0].json.refresh } });
+  assert.equal(child.status, 401, "reuse detected: the session is revoked");
+}
+
 export function claims(token) {
   return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString());
 }

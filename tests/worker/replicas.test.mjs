@@ -4,7 +4,7 @@
 // sessions and bookmarks but no replicas: the plumbing is tested here, replica lag is not.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { claims, startIssuer } from "./harness.mjs";
+import { assertOneRotationWins, claims, startIssuer } from "./harness.mjs";
 
 const BOOKMARK = "x-d1-bookmark";
 // D1's bookmarks are fixed-width hex groups, so their order is the order of the text.
@@ -93,15 +93,7 @@ describe("D1_READ_REPLICAS on", () => {
   });
 
   test("one of 10 concurrent refreshes wins; the replays end the session", async () => {
-    const { refresh } = await issuer.login();
-    const results = await Promise.all(Array.from({ length: 10 }, () => issuer.call("POST", "/api/token/refresh/", { json: { refresh } })));
-    const winners = results.filter((r) => r.status === 200);
-    assert.equal(winners.length, 1);
-    for (const r of results.filter((r) => r.status !== 200)) {
-      assert.deepEqual([r.status, r.json], [401, { detail: "Token is blacklisted", code: "token_not_valid" }]);
-    }
-    const child = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: winners[0].json.refresh } });
-    assert.equal(child.status, 401, "reuse detected: the session is revoked");
+    await assertOneRotationWins(issuer, 10);
   });
 });
 

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
-
 use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, KvStore};
 
 use crate::error::ApiError;
@@ -201,10 +200,6 @@ impl Store {
 
     /// A statement a replica may answer: a lookup (`lookup`: not part of a write's batch)
     /// of a read-only view.
-    fn read_stmt(&self, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement> {
-        self.lookup_stmt(true, sql, args)
-    }
-
     fn lookup_stmt(
         &self,
         lookup: bool,
@@ -462,7 +457,8 @@ impl Store {
     /// The user's active sessions, newest first: not revoked, with a refresh token alive.
     pub async fn sessions(&self, user: i64, now: i64) -> Result<Vec<SessionRow>> {
         Ok(self
-            .read_stmt(
+            .lookup_stmt(
+                true,
                 "SELECT s.sid, s.created_at, s.last_used_at, s.user_agent, \
                  (SELECT MAX(o.expires_at) FROM outstanding_tokens o WHERE o.sid = s.sid) AS expires_at \
                  FROM sessions s WHERE s.user_id = ?1 AND s.revoked_at IS NULL \
