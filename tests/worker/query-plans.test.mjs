@@ -160,6 +160,50 @@ describe("the issuer's SQL uses indexes and its D1 work does not grow with the t
     assert.ok(crowded.flush.rowsRead < 10 * 3000, `flush read ${crowded.flush.rowsRead} rows (before: ${empty.flush.rowsRead})`);
   });
 
+  test("ending sessions reads and blacklists only the sessions it ends, not others ended in the same second", async () => {
+    // erin's sessions were ended in every second of the next minute, for every reason, and
+    // each still has a live token that was never blacklisted. Whatever second frank's
+    // requests land in, selecting the ended sessions by (revoked_at, revoked_reason) would
+    // read some of erin's and blacklist their tokens.
+    const now = Math.floor(Date.now() / 1000);
+    const reasons = ["logout", "revoked", "logout_all", "reuse_detected", "password_change"];
+    const erin = (await issuer.db.prepare("INSERT INTO users (username, password) VALUES ('erin', 'pbkdf2_sha256$1$salt$x') RETURNING id").first()).id;
+    const seconds = `WITH RECURSIVE c(k) AS (SELECT -2 UNION ALL SELECT k + 1 FROM c WHERE k < 60) SELECT k FROM c`;
+    const statements = [];
+    for (const reason of reasons) {
+      statements.push(
+        issuer.db.prepare(`INSERT INTO sessions (sid, user_id, created_at, last_used_at, revoked_at, revoked_reason)
+          SELECT 'erin-' || ?3 || '-' || k, ?1, ?2, ?2, ?2 + k, ?3 FROM (${seconds})`).bind(erin, now, reason),
+        issuer.db.prepare(`INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at, sid)
+          SELECT 'erin-jti-' || ?3 || '-' || k, ?1, ?2, ?2 + 86400, 'erin-' || ?3 || '-' || k FROM (${seconds})`).bind(erin, now, reason),
+      );
+    }
+    await issuer.db.batch(statements);
+    await issuer.db.prepare("INSERT INTO users (username, password) VALUES ('frank', ?1)").bind(djangoHash("frank-password-1")).run();
+    const ends = {};
+    const step = async (name, fn) => {
+      meter.take();
+      const r = await fn();
+      assert.ok(r.status < 300, `${name}: ${r.status} ${JSON.stringify(r.json)}`);
+      ends[name] = Math.max(...meter.take().statements.map((st) => st.rows_read));
+    };
+    let a = await issuer.login("frank", "frank-password-1");
+    let b = await issuer.login("frank", "frank-password-1");
+    await step("logout", () => post(issuer, "/api/token/blacklist/", { refresh: b.refresh }));
+    b = await issuer.login("frank", "frank-password-1");
+    await step("revoke session", () => issuer.call("DELETE", `/api/sessions/${claims(b.refresh).sid}/`, { token: a.access }));
+    b = await issuer.login("frank", "frank-password-1");
+    await step("password change", () => post(issuer, "/api/password/change/",
+      { old_password: "frank-password-1", new_password1: "a-brand-new-Secret-9", new_password2: "a-brand-new-Secret-9" },
+      { Authorization: `Bearer ${a.access}` }));
+    a = await issuer.login("frank", "a-brand-new-Secret-9");
+    await step("revoke all", () => post(issuer, "/api/sessions/revoke-all/", {}, { Authorization: `Bearer ${a.access}` }));
+    const blacklisted = await issuer.db.prepare("SELECT jti FROM blacklisted_tokens WHERE jti LIKE 'erin-%'").all();
+    assert.deepEqual(blacklisted.results, [], "none of erin's tokens");
+    // Each statement reads a few rows of frank's; the 315 of erin's would show.
+    for (const [name, rows] of Object.entries(ends)) assert.ok(rows < 20, `${name}: a statement read ${rows} rows`);
+  });
+
   test("a refresh reads and writes the same after 1 and after 60 rotations of its session", async () => {
     await issuer.db.prepare("INSERT INTO users (username, password) VALUES ('dave', ?1)").bind(djangoHash("dave-password-1")).run();
     let token = (await issuer.login("dave", "dave-password-1")).refresh;

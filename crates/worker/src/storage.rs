@@ -417,24 +417,29 @@ impl Store {
         };
         let mut bound = vec![num(now), reason.as_str().into()];
         bound.extend(args);
+        // One transaction, blacklist first: the tokens of exactly the sessions the UPDATE
+        // then ends (still active, same filter), including any rotated since. Selecting them
+        // after the UPDATE by `revoked_at = now` would also read sessions another request
+        // ended in the same second.
         let results = self
             .db
             .batch(vec![
+                self.stmt(
+                    &format!(
+                        "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                         SELECT jti, ?1, expires_at FROM outstanding_tokens \
+                         WHERE expires_at >= ?1 AND sid IN \
+                         (SELECT sid FROM sessions WHERE revoked_at IS NULL AND {filter}) \
+                         ON CONFLICT (jti) DO NOTHING"
+                    ),
+                    &bound,
+                )?,
                 self.stmt(
                     &format!(
                         "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
                          WHERE revoked_at IS NULL AND {filter} RETURNING sid, user_id"
                     ),
                     &bound,
-                )?,
-                // Every token of a revoked session, including any rotated since.
-                self.stmt(
-                    "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                     SELECT o.jti, ?1, o.expires_at FROM outstanding_tokens o \
-                     JOIN sessions s ON s.sid = o.sid \
-                     WHERE s.revoked_at = ?1 AND s.revoked_reason = ?2 AND o.expires_at >= ?1 \
-                     ON CONFLICT (jti) DO NOTHING",
-                    &[num(now), reason.as_str().into()],
                 )?,
             ])
             .await?;
@@ -443,7 +448,7 @@ impl Store {
             sid: String,
             user_id: Option<i64>,
         }
-        let ended: Vec<Ended> = batch_result(results.first())?.results()?;
+        let ended: Vec<Ended> = batch_result(results.get(1))?.results()?;
         let mut events = Vec::with_capacity(ended.len());
         for e in &ended {
             events.push(self.event_stmt(reason.as_str(), e.user_id, Some(&e.sid), client, now)?);
