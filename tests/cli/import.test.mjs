@@ -151,6 +151,40 @@ describe("users", () => {
     });
   });
 
+  test("revoke-sessions ends only the sessions still active, not those the issuer ended in the same second", async () => {
+    // carol's sessions ended by the issuer (DELETE /api/sessions/<sid>/: "revoked", the
+    // CLI's reason too) in every second of the next 90, each with a live token never
+    // blacklisted: whichever second the CLI ends her sessions in, selecting the ended ones
+    // by (revoked_at, revoked_reason) would blacklist those tokens and audit them again.
+    let live, active;
+    await onState(async (issuer) => {
+      live = claims((await login(issuer, "carol")).json.refresh).sid;
+      const now = Math.floor(Date.now() / 1000);
+      const id = (await issuer.db.prepare("SELECT id FROM users WHERE username = 'carol'").first()).id;
+      active = (await issuer.db.prepare("SELECT sid FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY sid").bind(id).all()).results;
+      assert.ok(active.some((row) => row.sid === live));
+      const seconds = "WITH RECURSIVE c(k) AS (SELECT -2 UNION ALL SELECT k + 1 FROM c WHERE k < 90) SELECT k FROM c";
+      await issuer.db.batch([
+        issuer.db.prepare(`INSERT INTO sessions (sid, user_id, created_at, last_used_at, revoked_at, revoked_reason)
+          SELECT 'ended-' || k, ?1, ?2, ?2, ?2 + k, 'revoked' FROM (${seconds})`).bind(id, now),
+        issuer.db.prepare(`INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at, sid)
+          SELECT 'ended-jti-' || k, ?1, ?2, ?2 + 86400, 'ended-' || k FROM (${seconds})`).bind(id, now),
+      ]);
+    });
+    const revoked = await ok(["users", "revoke-sessions", "carol", ...target]);
+    assert.match(revoked.stdout, new RegExp(`user "carol" sessions revoked \\(local D1\\): ${active.length} sessions ended`));
+    await onState(async ({ db, kv }) => {
+      const rows = async (sql) => (await db.prepare(sql).all()).results;
+      assert.deepEqual(await rows("SELECT jti FROM blacklisted_tokens WHERE jti LIKE 'ended-%'"), []);
+      assert.deepEqual(await rows("SELECT sid FROM auth_events WHERE sid LIKE 'ended-%'"), []);
+      // Each session that was active: ended, and audited once.
+      assert.deepEqual(await rows("SELECT sid FROM auth_events WHERE user_agent = 'edgejwt-cli' AND sid IN (SELECT sid FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'carol')) ORDER BY sid"), active);
+      assert.deepEqual(await rows(`SELECT sid FROM sessions WHERE sid IN (${active.map((r) => `'${r.sid}'`).join()}) AND revoked_reason = 'revoked' ORDER BY sid`), active);
+      assert.equal(await kv.get(`revoked:${live}`), "1");
+      assert.equal(await kv.get("revoked:ended-jti-0"), null);
+    });
+  });
+
   test("--sql prints the statements and touches nothing", async () => {
     const r = await ok(["users", "deactivate", "alice", "--sql", ...target]);
     assert.match(r.stdout, /^UPDATE users SET is_active = 0 WHERE username = 'alice'/);

@@ -112,8 +112,11 @@ const REASON: SessionEnd = SessionEnd::Revoked;
 
 /// Ends every active session of `username` at `now`, as the issuer's `end_sessions`
 /// does, and blacklists the user's refresh tokens that belong to no session (imported
-/// from Django, or minted with `SESSION_CLAIM` off). Four statements, whose results
-/// [`revocations`] reads: the ended sessions' ids, then the blacklisted token ids.
+/// from Django, or minted with `SESSION_CLAIM` off). Three statements, whose results
+/// [`revocations`] reads: the blacklisted token ids, then the ended sessions' ids. The
+/// audit events and the blacklist select the sessions while they are still active, before
+/// the `UPDATE` ends them: selecting them after it by `revoked_at = now` would also find
+/// sessions of the user the issuer ended in the same second.
 pub fn end_sessions_sql(username: &str, now: i64) -> String {
     let user = format!(
         "(SELECT id FROM users WHERE username = {})",
@@ -121,19 +124,17 @@ pub fn end_sessions_sql(username: &str, now: i64) -> String {
     );
     let reason = sql::text(REASON.as_str());
     format!(
-        "UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} \
-         WHERE revoked_at IS NULL AND user_id = {user} RETURNING sid;\n\
-         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-         SELECT o.jti, {now}, o.expires_at FROM outstanding_tokens o JOIN sessions s ON s.sid = o.sid \
-         WHERE s.user_id = {user} AND s.revoked_at = {now} AND s.revoked_reason = {reason} AND o.expires_at >= {now} \
-         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-         SELECT o.jti, {now}, o.expires_at FROM outstanding_tokens o \
-         WHERE o.user_id = {user} AND o.sid IS NULL AND o.expires_at >= {now} \
-         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
+        "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
          SELECT {now}, user_id, sid, {reason}, '', 'edgejwt-cli' FROM sessions \
-         WHERE user_id = {user} AND revoked_at = {now} AND revoked_reason = {reason};"
+         WHERE user_id = {user} AND revoked_at IS NULL;\n\
+         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+         SELECT jti, {now}, expires_at FROM outstanding_tokens \
+         WHERE expires_at >= {now} AND (sid IN \
+         (SELECT sid FROM sessions WHERE user_id = {user} AND revoked_at IS NULL) \
+         OR (user_id = {user} AND sid IS NULL)) \
+         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
+         UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} \
+         WHERE revoked_at IS NULL AND user_id = {user} RETURNING sid;"
     )
 }
 
@@ -172,7 +173,7 @@ pub fn revocations(
 ) -> Ended {
     let rows = |i: usize| results.get(first + i).map(Vec::as_slice).unwrap_or(&[]);
     let mut ended = Ended::default();
-    for row in rows(0) {
+    for row in rows(2) {
         if let Some(sid) = row.get("sid").and_then(Value::as_str) {
             ended
                 .kv
@@ -180,7 +181,7 @@ pub fn revocations(
             ended.sessions.push(sid.to_owned());
         }
     }
-    for row in rows(1).iter().chain(rows(2)) {
+    for row in rows(1) {
         let jti = row.get("jti").and_then(Value::as_str);
         let exp = row.get("expires_at").and_then(Value::as_i64);
         if let (Some(jti), Some(exp)) = (jti, exp) {
@@ -232,10 +233,12 @@ mod tests {
         let settings = Settings::default();
         let now = 1_700_000_000;
         let results = vec![
-            vec![json!({"sid": "s1"})],
-            vec![json!({"jti": "j1", "expires_at": now + 100})],
-            vec![json!({"jti": "j2", "expires_at": now + 10})],
             vec![],
+            vec![
+                json!({"jti": "j1", "expires_at": now + 100}),
+                json!({"jti": "j2", "expires_at": now + 10}),
+            ],
+            vec![json!({"sid": "s1"})],
         ];
         let ended = revocations(&results, 0, &settings, now);
         assert_eq!(ended.sessions, ["s1"]);
