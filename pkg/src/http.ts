@@ -23,6 +23,8 @@ const DEFAULT_PATHS: IssuerPaths = {
   passwordChange: "/api/password/change/",
 };
 export const REQUEST_TIMEOUT_MS = 30_000; // requests to the issuer
+/** The issuer's D1 read-replica bookmark, in answers and sent back (`D1_READ_REPLICAS`). */
+const BOOKMARK_HEADER = "X-D1-Bookmark";
 
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 type Answer = { res: Response; body: Record<string, unknown> };
@@ -96,6 +98,13 @@ export class IssuerHttp {
   readonly #fetch: Fetch;
   readonly #cookie: CookieMode | null;
   readonly #bearerOrigins: Set<string>;
+  readonly #issuerOrigin: string | null;
+  /**
+   * The issuer's last D1 bookmark (`X-D1-Bookmark`, sent with `D1_READ_REPLICAS` on): sent
+   * back on every request to the issuer, so its replica reads start at least there and this
+   * client reads its own writes (a rotation, a logout, then the session list).
+   */
+  #bookmark: string | null = null;
 
   constructor(
     baseUrl: string,
@@ -122,6 +131,22 @@ export class IssuerHttp {
     const here = (globalThis as { location?: { href?: string } }).location?.href;
     this.#bearerOrigins = new Set();
     for (const url of [this.#baseUrl || here, ...apiOrigins]) if (url) this.#bearerOrigins.add(new URL(url, here).origin);
+    const issuer = this.#baseUrl || here;
+    this.#issuerOrigin = issuer ? new URL(issuer, here).origin : null;
+  }
+
+  /** Sends the issuer's last bookmark with a request to the issuer's origin, and keeps the answer's. */
+  async #toIssuer(url: string, fetchIt: (bookmark: string | null) => Promise<Response>): Promise<Response> {
+    let issuer: boolean;
+    try {
+      issuer = new URL(url, (globalThis as { location?: { href?: string } }).location?.href).origin === this.#issuerOrigin;
+    } catch {
+      issuer = false;
+    }
+    const res = await fetchIt(issuer ? this.#bookmark : null);
+    const bookmark = issuer ? res.headers.get(BOOKMARK_HEADER) : null;
+    if (bookmark) this.#bookmark = bookmark;
+    return res;
   }
 
   /** A path starting with `/` against `baseUrl`; anything else as given. */
@@ -193,7 +218,10 @@ export class IssuerHttp {
   send(request: Request, access: string | null): Promise<Response> {
     const attempt = request.clone();
     if (access && this.bearerAllowed(attempt.url)) attempt.headers.set("Authorization", `${this.#headerType} ${access}`);
-    return this.#fetch(attempt);
+    return this.#toIssuer(attempt.url, (bookmark) => {
+      if (bookmark) attempt.headers.set(BOOKMARK_HEADER, bookmark);
+      return this.#fetch(attempt);
+    });
   }
 
   /** POSTs JSON and reads the whole answer, so no response body is left open; `network_error` without one. */
@@ -206,13 +234,15 @@ export class IssuerHttp {
     let res: Response;
     let text: string;
     try {
-      res = await this.#fetch(url, {
-        method: "POST",
-        headers,
-        body: JSON.stringify(json),
-        ...(this.#cookie ? { credentials: "include" as const } : {}),
-        ...(signal ? { signal } : {}),
-      });
+      res = await this.#toIssuer(url, (bookmark) =>
+        this.#fetch(url, {
+          method: "POST",
+          headers: bookmark ? { ...headers, [BOOKMARK_HEADER]: bookmark } : headers,
+          body: JSON.stringify(json),
+          ...(this.#cookie ? { credentials: "include" as const } : {}),
+          ...(signal ? { signal } : {}),
+        }),
+      );
       text = await res.text();
     } catch (cause) {
       throw new AuthError("network_error", "edgejwt: could not reach the issuer", { cause });

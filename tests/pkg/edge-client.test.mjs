@@ -57,6 +57,44 @@ describe("in Node, with an async storage", () => {
   });
 });
 
+describe("with D1_READ_REPLICAS on", () => {
+  let issuer;
+  before(async () => (issuer = await startIssuer({ vars: { D1_READ_REPLICAS: "true" } })));
+  after(() => issuer.stop());
+
+  test("every request to the issuer carries its last bookmark (reads its own writes); other origins get none", async () => {
+    const { AuthClient } = await import(join(dir, "node_modules/edgejwt/dist/client.js"));
+    const kv = new Map();
+    const storage = { get: async (k) => kv.get(k) ?? null, set: async (k, v) => void kv.set(k, v), remove: async (k) => void kv.delete(k) };
+    const seen = [];
+    const recording = async (input, init) => {
+      const request = new Request(input, init);
+      const url = new URL(request.url);
+      // The app's own API elsewhere: answered here, never reached.
+      const res = url.host === "api.example" ? new Response("{}") : await fetch(request);
+      seen.push({ path: `${url.host}${url.pathname}`, sent: request.headers.get("X-D1-Bookmark"), got: res.headers.get("X-D1-Bookmark") });
+      return res;
+    };
+    const auth = new AuthClient({ baseUrl: issuer.base, storage, storageKey: "user:1", fetch: recording });
+    await auth.ready;
+    await auth.login("alice", "alice-password-1");
+    await auth.refresh();
+    assert.equal((await auth.sessions()).length, 1);
+    assert.equal((await auth.fetch("https://api.example/items/")).status, 200);
+    await auth.logout();
+    auth.close();
+    const host = new URL(issuer.base).host;
+    assert.deepEqual(seen.map((s) => s.path), [`${host}/api/token/`, `${host}/api/token/refresh/`, `${host}/api/sessions/`, "api.example/items/", `${host}/api/token/blacklist/`]);
+    const toIssuer = seen.filter((s) => s.path.startsWith(host));
+    assert.equal(toIssuer[0].sent, null, "the first request has none yet");
+    for (const [i, s] of toIssuer.entries()) {
+      assert.match(s.got ?? "", /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/, `${s.path} answers a bookmark`);
+      if (i > 0) assert.equal(s.sent, toIssuer[i - 1].got, `${s.path} sends the last one back`);
+    }
+    assert.equal(seen[3].sent, null, "not to another origin");
+  });
+});
+
 describe("account calls the issuer throttles", () => {
   test("a password change past the login throttle rejects with throttled and retryAfter, not network_error", async () => {
     const issuer = await startIssuer({ vars: { LOGIN_THROTTLE_RATE: "5/min", LOGIN_IP_THROTTLE_RATE: "" } });

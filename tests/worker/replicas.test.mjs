@@ -2,6 +2,7 @@
 // statement runs in a D1 session, answers carry the session's bookmark (`X-D1-Bookmark`), a
 // request's bookmark starts its reads, and rotation keeps one winner. Miniflare's D1 has
 // sessions and bookmarks but no replicas: the plumbing is tested here, replica lag is not.
+// The SPA client carrying the bookmark is tested in tests/pkg/edge-client.test.mjs.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { assertOneRotationWins, claims, startIssuer } from "./harness.mjs";
@@ -95,6 +96,27 @@ describe("D1_READ_REPLICAS on", () => {
   test("one of 10 concurrent refreshes wins; the replays end the session", async () => {
     await assertOneRotationWins(issuer, 10);
   });
+});
+
+test("a SPA on another origin may send the bookmark and read it (CORS), only with D1_READ_REPLICAS on", async () => {
+  const origin = "https://app.example";
+  const preflight = { Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type, x-d1-bookmark" };
+  for (const on of [true, false]) {
+    const vars = { CORS_ALLOWED_ORIGINS: origin, ...(on ? { D1_READ_REPLICAS: "true" } : {}) };
+    const issuer = await startIssuer({ vars });
+    try {
+      const options = await issuer.call("OPTIONS", "/api/token/refresh/", { headers: preflight });
+      assert.equal(options.status, 200);
+      const allowed = (options.headers.get("access-control-allow-headers") ?? "").split(", ");
+      assert.equal(allowed.includes(BOOKMARK), on, `allowed: ${allowed}`);
+      const login = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" }, headers: { Origin: origin } });
+      assert.equal(login.status, 200);
+      assert.equal(login.headers.get("access-control-expose-headers"), on ? "X-D1-Bookmark" : null);
+      assert.equal(login.headers.get(BOOKMARK) !== null, on);
+    } finally {
+      await issuer.stop();
+    }
+  }
 });
 
 test("D1_READ_REPLICAS must be a boolean: anything else names the setting (500, improperly configured)", async () => {

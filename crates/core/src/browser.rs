@@ -649,6 +649,26 @@ impl Default for Cors {
 }
 
 impl Cors {
+    /// Lets a cross-origin client send `header` and read it in answers (added to
+    /// `CORS_ALLOW_HEADERS` and `CORS_EXPOSE_HEADERS` unless there already, in any case):
+    /// for a header of the issuer's own protocol, such as D1's read-replica bookmark.
+    pub fn carry(&mut self, header: &str) {
+        if !self
+            .allow_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(header))
+        {
+            self.allow_headers.push(header.to_ascii_lowercase());
+        }
+        if !self
+            .expose_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(header))
+        {
+            self.expose_headers.push(header.to_owned());
+        }
+    }
+
     /// CORS is on: every response varies on `Origin`.
     pub fn enabled(&self) -> bool {
         self.allow_all_origins || !self.allowed_origins.is_empty()
@@ -814,6 +834,29 @@ mod tests {
                 .map(|(_, v)| (*v).to_owned())
         })
         .expect("valid settings")
+    }
+
+    #[test]
+    fn a_carried_header_is_allowed_and_exposed_once() {
+        let mut cors = settings(&[
+            ("CORS_ALLOWED_ORIGINS", "https://app.example"),
+            ("CORS_EXPOSE_HEADERS", "x-d1-bookmark"),
+        ])
+        .cors;
+        cors.carry("X-D1-Bookmark");
+        cors.carry("X-D1-Bookmark");
+        let preflight = cors.headers(Some("https://app.example"), true);
+        let get = |name| {
+            preflight
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("Access-Control-Expose-Headers"), Some("x-d1-bookmark"));
+        assert_eq!(
+            get("Access-Control-Allow-Headers"),
+            Some("accept, authorization, content-type, user-agent, x-csrftoken, x-requested-with, x-d1-bookmark")
+        );
     }
 
     #[test]

@@ -78,10 +78,14 @@ impl Config {
             password::hash_iterations(lookup(env, "PASSWORD_HASH_ITERATIONS").as_deref())?;
         let user_authentication =
             UserAuthentication::from_setting(lookup(env, AUTHENTICATION_CLASSES).as_deref())?;
-        let browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
+        let mut browser = BrowserSettings::from_lookup(|name| lookup(env, name))?;
         let www_authenticate = settings.www_authenticate();
         let d1_read_replicas =
             settings::d1_read_replicas(lookup(env, settings::D1_READ_REPLICAS).as_deref())?;
+        if d1_read_replicas {
+            // A SPA on another origin reads its bookmark and sends it back.
+            browser.cors.carry(crate::storage::BOOKMARK_HEADER);
+        }
         Ok(Self {
             settings,
             backend,
