@@ -2,7 +2,8 @@
 // Verify throughput in Node: edgejwt (installed from `npm pack`) against jose, jsonwebtoken
 // (KeyObject), @tsndr/cloudflare-worker-jwt and a hand-written node:crypto check +
 // JSON.parse (the practical limit), same process, same tokens; edgejwt also with
-// `nodeCrypto: "sync"` (the event loop) and `nodeCrypto: false` (WebCrypto, which jose uses). Median of 5 runs of 1 s;
+// `nodeCrypto: "sync"` (the event loop) and `nodeCrypto: false` (WebCrypto, which jose uses). Median of 5 runs of 1 s,
+// the libraries taking turns in each round;
 // sequential (await each) and concurrent (batches of 100 with Promise.all).
 // Prints markdown. Part of bench/run.sh.
 import { createHmac, createPublicKey, createSecretKey, randomBytes, verify as nodeVerify } from "node:crypto";
@@ -16,23 +17,33 @@ const edgejwt = await import(join(installPacked(), "entry.mjs"));
 const now = Math.floor(Date.now() / 1000);
 const payload = { token_type: "access", jti: randomBytes(16).toString("hex"), user_id: "1" };
 
-async function rate(fn, concurrent) {
-  const results = [];
-  for (let r = 0; r < 5; r++) {
-    let n = 0;
-    const end = performance.now() + 1000;
-    while (performance.now() < end) {
-      if (concurrent) {
-        await Promise.all(Array.from({ length: 100 }, fn));
-        n += 100;
-      } else {
-        for (let i = 0; i < 50; i++) await fn();
-        n += 50;
-      }
+/** Operations in one 1 s run of `fn`, sequential or in batches of 100. */
+async function run(fn, concurrent) {
+  let n = 0;
+  const end = performance.now() + 1000;
+  while (performance.now() < end) {
+    if (concurrent) {
+      await Promise.all(Array.from({ length: 100 }, fn));
+      n += 100;
+    } else {
+      for (let i = 0; i < 50; i++) await fn();
+      n += 50;
     }
-    results.push(n);
   }
-  return results.sort((a, b) => a - b)[2];
+  return n;
+}
+
+/**
+ * The median of 5 runs of each of `fns` in `mode`, the libraries taking turns within each
+ * round: a library measured in 5 runs of its own would carry whatever the process was
+ * doing then (the JIT, the collector, the thread pool's warmth) as its own difference.
+ */
+async function rates(fns, concurrent) {
+  const runs = Object.fromEntries(Object.keys(fns).map((name) => [name, []]));
+  for (let round = 0; round < 5; round++) {
+    for (const [name, fn] of Object.entries(fns)) runs[name].push(await run(fn, concurrent));
+  }
+  return Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.sort((a, b) => a - b)[2]]));
 }
 
 /** The hand-written floor: check the signature with node:crypto, parse, check exp. */
@@ -85,18 +96,18 @@ export async function benchVerifyNode() {
       },
       "node:crypto by hand": ((check) => () => check(token))(handWritten(alg, keyObject)),
     };
-    const seq = {};
-    const conc = {};
+    const supported = {};
+    const unsupported = {};
     for (const [name, fn] of Object.entries(libs)) {
       try {
         await fn();
+        supported[name] = fn;
       } catch {
-        seq[name] = conc[name] = null; // the library does not support this algorithm
-        continue;
+        unsupported[name] = null; // the library does not support this algorithm
       }
-      seq[name] = await rate(fn, false);
-      conc[name] = await rate(fn, true);
     }
+    const seq = { ...(await rates(supported, false)), ...unsupported };
+    const conc = { ...(await rates(supported, true)), ...unsupported };
     rows.push({ alg, seq, conc });
   }
   const names = Object.keys(rows[0].seq);
