@@ -185,6 +185,28 @@ describe("users", () => {
     });
   });
 
+  test("revoke-sessions reads the user's rows, not every user's imported tokens", async () => {
+    // 3,000 sid-less tokens (as imported from Django) of another user, alive.
+    await onState(async ({ db }) => {
+      const dave = (await db.prepare("SELECT id FROM users WHERE username = 'dave'").first()).id;
+      const now = Math.floor(Date.now() / 1000);
+      await db.prepare(`INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at)
+        WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000)
+        SELECT 'imported-' || n, ?1, ?2, ?2 + 86400 FROM c`).bind(dave, now).run();
+    });
+    // The statements the CLI runs, run here through the D1 binding for D1's own rows_read.
+    const printed = (await ok(["users", "revoke-sessions", "erin", "--sql", ...target])).stdout;
+    const statements = printed.split(/;\n/).map((s) => s.trim().replace(/;$/, "")).filter(Boolean);
+    assert.ok(statements.length >= 4, printed);
+    await onState(async ({ db }) => {
+      const results = await db.batch(statements.map((sql) => db.prepare(sql)));
+      const read = results.map((r, i) => [r.meta.rows_read, statements[i].slice(0, 90)]);
+      assert.deepEqual(read.filter(([rows]) => rows > 100), [], JSON.stringify(read));
+      const dave = await db.prepare("SELECT COUNT(*) AS n FROM blacklisted_tokens WHERE jti LIKE 'imported-%'").first();
+      assert.equal(dave.n, 0, "none of dave's");
+    });
+  });
+
   test("--sql prints the statements and touches nothing", async () => {
     const r = await ok(["users", "deactivate", "alice", "--sql", ...target]);
     assert.match(r.stdout, /^UPDATE users SET is_active = 0 WHERE username = 'alice'/);

@@ -112,11 +112,13 @@ const REASON: SessionEnd = SessionEnd::Revoked;
 
 /// Ends every active session of `username` at `now`, as the issuer's `end_sessions`
 /// does, and blacklists the user's refresh tokens that belong to no session (imported
-/// from Django, or minted with `SESSION_CLAIM` off). Three statements, whose results
-/// [`revocations`] reads: the blacklisted token ids, then the ended sessions' ids. The
-/// audit events and the blacklist select the sessions while they are still active, before
-/// the `UPDATE` ends them: selecting them after it by `revoked_at = now` would also find
-/// sessions of the user the issuer ended in the same second.
+/// from Django, or minted with `SESSION_CLAIM` off). Four statements, whose results
+/// [`revocations`] reads: the blacklisted token ids (of sessions, then sid-less), then the
+/// ended sessions' ids. The audit events and the blacklist select the sessions while they
+/// are still active, before the `UPDATE` ends them: selecting them after it by
+/// `revoked_at = now` would also find sessions of the user the issuer ended in the same
+/// second. The sid-less tokens are found by user: SQLite, without statistics, would walk
+/// `(sid, expires_at)` for `sid IS NULL`, every user's imported tokens.
 pub fn end_sessions_sql(username: &str, now: i64) -> String {
     let user = format!(
         "(SELECT id FROM users WHERE username = {})",
@@ -129,9 +131,12 @@ pub fn end_sessions_sql(username: &str, now: i64) -> String {
          WHERE user_id = {user} AND revoked_at IS NULL;\n\
          INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
          SELECT jti, {now}, expires_at FROM outstanding_tokens \
-         WHERE expires_at >= {now} AND (sid IN \
+         WHERE expires_at >= {now} AND sid IN \
          (SELECT sid FROM sessions WHERE user_id = {user} AND revoked_at IS NULL) \
-         OR (user_id = {user} AND sid IS NULL)) \
+         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
+         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+         SELECT jti, {now}, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_user_id \
+         WHERE user_id = {user} AND sid IS NULL AND expires_at >= {now} \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
          UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} \
          WHERE revoked_at IS NULL AND user_id = {user} RETURNING sid;"
@@ -173,7 +178,7 @@ pub fn revocations(
 ) -> Ended {
     let rows = |i: usize| results.get(first + i).map(Vec::as_slice).unwrap_or(&[]);
     let mut ended = Ended::default();
-    for row in rows(2) {
+    for row in rows(3) {
         if let Some(sid) = row.get("sid").and_then(Value::as_str) {
             ended
                 .kv
@@ -181,7 +186,7 @@ pub fn revocations(
             ended.sessions.push(sid.to_owned());
         }
     }
-    for row in rows(1) {
+    for row in rows(1).iter().chain(rows(2)) {
         let jti = row.get("jti").and_then(Value::as_str);
         let exp = row.get("expires_at").and_then(Value::as_i64);
         if let (Some(jti), Some(exp)) = (jti, exp) {
@@ -234,10 +239,8 @@ mod tests {
         let now = 1_700_000_000;
         let results = vec![
             vec![],
-            vec![
-                json!({"jti": "j1", "expires_at": now + 100}),
-                json!({"jti": "j2", "expires_at": now + 10}),
-            ],
+            vec![json!({"jti": "j1", "expires_at": now + 100})],
+            vec![json!({"jti": "j2", "expires_at": now + 10})],
             vec![json!({"sid": "s1"})],
         ];
         let ended = revocations(&results, 0, &settings, now);
