@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { claims, startIssuer, TEST_ITERATIONS, withIssuer } from "../worker/harness.mjs";
+import { planProblem } from "../worker/plans.mjs";
 import { edgejwt, FIXTURES, ok } from "./cli.mjs";
 
 const manifest = JSON.parse(readFileSync(`${FIXTURES}manifest.json`, "utf8"));
@@ -205,6 +206,29 @@ describe("users", () => {
       const dave = await db.prepare("SELECT COUNT(*) AS n FROM blacklisted_tokens WHERE jti LIKE 'imported-%'").first();
       assert.equal(dave.n, 0, "none of dave's");
     });
+  });
+
+  test("every statement the CLI runs uses an index (EXPLAIN QUERY PLAN, as the issuer's)", async () => {
+    const printed = [
+      await ok(["users", "create", "yan", "--password-stdin", "--sql", ...target], { input: "yan-password-1\n" }),
+      await ok(["users", "passwd", "dave", "--password-stdin", "--sql", ...target], { input: "dave-password-2\n" }),
+      await ok(["users", "deactivate", "alice", "--sql", ...target]),
+      await ok(["users", "activate", "alice", "--sql", ...target]),
+      await ok(["users", "revoke-sessions", "alice", "--sql", ...target]),
+      await ok(["import-django", `${FIXTURES}users.json`, `${FIXTURES}tokens.json`, "--sql", ...target]),
+    ].map((r) => r.stdout);
+    const statements = new Set(printed.flatMap((out) => out.split(/;\n/).map((s) => s.trim().replace(/;$/, "")).filter((s) => s && !s.startsWith("--"))));
+    assert.ok(statements.size >= 10, `${statements.size} statements`);
+    const problems = [];
+    await onState(async ({ db }) => {
+      for (const sql of statements) {
+        for (const { detail } of (await db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all()).results) {
+          const problem = planProblem(detail, sql);
+          if (problem) problems.push(`${problem}: ${detail}\n    in ${sql.slice(0, 200)}`);
+        }
+      }
+    });
+    assert.deepEqual(problems, []);
   });
 
   test("--sql prints the statements and touches nothing", async () => {

@@ -7,25 +7,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { D1Meter } from "./d1-meter.mjs";
+import { planProblem } from "./plans.mjs";
 import { claims, djangoHash, startIssuer } from "./harness.mjs";
-
-/** Statements allowed to walk an index by a range: what they read is what they delete. */
-const RANGE_ALLOWED = [
-  // The daily flush: expired rows, each read once and deleted.
-  /^DELETE FROM blacklisted_tokens WHERE expires_at < \?1$/,
-  /^DELETE FROM outstanding_tokens WHERE expires_at < \?1$/,
-];
-
-/** What is wrong with one EXPLAIN QUERY PLAN row, if anything. */
-function planProblem(detail, sql) {
-  if (/^SCAN /.test(detail) && detail !== "SCAN CONSTANT ROW") return "scans a table";
-  const search = detail.match(/^SEARCH \S+ USING .*\((.*)\)$/);
-  if (search && !search[1].includes("=") && !RANGE_ALLOWED.some((re) => re.test(sql))) {
-    return "walks an index by a range only";
-  }
-  if (/^SEARCH \S+$/.test(detail)) return "searches without an index";
-  return null;
-}
 
 const post = (issuer, path, json, headers) => issuer.call("POST", path, { json, headers });
 
