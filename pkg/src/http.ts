@@ -27,6 +27,9 @@ export const REQUEST_TIMEOUT_MS = 30_000; // requests to the issuer
 const BOOKMARK_HEADER = "X-D1-Bookmark";
 
 type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** This page's URL, against which relative URLs resolve; none outside a browser. */
+const pageHref = (): string | undefined => (globalThis as { location?: { href?: string } }).location?.href;
 type Answer = { res: Response; body: Record<string, unknown> };
 
 /**
@@ -128,18 +131,18 @@ export class IssuerHttp {
     this.#cookie = cookie;
     // The bearer goes to the issuer's origin and the listed API origins only: a token sent
     // to any URL the app happens to fetch would leak the session.
-    const here = (globalThis as { location?: { href?: string } }).location?.href;
-    this.#bearerOrigins = new Set();
-    for (const url of [this.#baseUrl || here, ...apiOrigins]) if (url) this.#bearerOrigins.add(new URL(url, here).origin);
+    const here = pageHref();
     const issuer = this.#baseUrl || here;
     this.#issuerOrigin = issuer ? new URL(issuer, here).origin : null;
+    this.#bearerOrigins = new Set();
+    for (const url of [issuer, ...apiOrigins]) if (url) this.#bearerOrigins.add(new URL(url, here).origin);
   }
 
   /** Sends the issuer's last bookmark with a request to the issuer's origin, and keeps the answer's. */
   async #toIssuer(url: string, fetchIt: (bookmark: string | null) => Promise<Response>): Promise<Response> {
     let issuer: boolean;
     try {
-      issuer = new URL(url, (globalThis as { location?: { href?: string } }).location?.href).origin === this.#issuerOrigin;
+      issuer = new URL(url, pageHref()).origin === this.#issuerOrigin;
     } catch {
       issuer = false;
     }

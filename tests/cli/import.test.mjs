@@ -19,6 +19,10 @@ const vars = { SIGNING_KEY: manifest.signing_key };
 const onState = (fn) => withIssuer({ persist: state, migrate: false, seed: false, vars }, fn);
 const password = (name) => manifest.users[name].password;
 
+/** The statements of a `--sql` printout (one per line, each ending in `;`), comments left out. */
+const sqlStatements = (printed) =>
+  printed.split(/;\n/).map((s) => s.trim().replace(/;$/, "")).filter((s) => s && !s.startsWith("--"));
+
 async function login(issuer, username, pw = password(username)) {
   return issuer.call("POST", "/api/token/", { json: { username, password: pw } });
 }
@@ -197,7 +201,7 @@ describe("users", () => {
     });
     // The statements the CLI runs, run here through the D1 binding for D1's own rows_read.
     const printed = (await ok(["users", "revoke-sessions", "erin", "--sql", ...target])).stdout;
-    const statements = printed.split(/;\n/).map((s) => s.trim().replace(/;$/, "")).filter(Boolean);
+    const statements = sqlStatements(printed);
     assert.ok(statements.length >= 4, printed);
     await onState(async ({ db }) => {
       const results = await db.batch(statements.map((sql) => db.prepare(sql)));
@@ -217,7 +221,7 @@ describe("users", () => {
       await ok(["users", "revoke-sessions", "alice", "--sql", ...target]),
       await ok(["import-django", `${FIXTURES}users.json`, `${FIXTURES}tokens.json`, "--sql", ...target]),
     ].map((r) => r.stdout);
-    const statements = new Set(printed.flatMap((out) => out.split(/;\n/).map((s) => s.trim().replace(/;$/, "")).filter((s) => s && !s.startsWith("--"))));
+    const statements = new Set(printed.flatMap(sqlStatements));
     assert.ok(statements.size >= 10, `${statements.size} statements`);
     const problems = [];
     await onState(async ({ db }) => {
