@@ -13,16 +13,28 @@ export function devVersion(name) {
   return JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).devDependencies[name];
 }
 
+/** `npm pack` of `from` into `dir`: the tarball's path. */
+function pack(from, dir) {
+  const out = execFileSync("npm", ["pack", from, "--pack-destination", dir, "--ignore-scripts", "--silent"], { stdio: ["ignore", "pipe", "inherit"] });
+  return join(dir, out.toString().trim().split("\n").pop());
+}
+
 /**
  * A temp project with the packed package installed; returns its directory. `peers` are
- * devDependencies of the repository installed next to it (edgejwt/hono needs hono).
+ * devDependencies of the repository installed next to it (edgejwt/hono needs hono), packed
+ * from the copy `npm ci` installed from the lockfile: a fresh machine's npm cache holds that
+ * tarball but not the registry's metadata an `npm install hono@<version> --offline` needs.
  */
 export function installPacked({ peers = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "edgejwt-consumer-"));
-  execFileSync("npm", ["pack", join(ROOT, "pkg"), "--pack-destination", dir, "--silent"], { stdio: ["ignore", "ignore", "inherit"] });
-  const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
+  const tarballs = [pack(join(ROOT, "pkg"), dir)];
+  for (const peer of peers) {
+    const installed = JSON.parse(readFileSync(join(ROOT, "node_modules", peer, "package.json"), "utf8")).version;
+    if (installed !== devVersion(peer)) throw new Error(`${peer} ${installed} in node_modules, ${devVersion(peer)} in package.json: run npm ci`);
+    tarballs.push(pack(join(ROOT, "node_modules", peer), dir));
+  }
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--offline", "--loglevel=error", join(dir, tgz), ...peers.map((p) => `${p}@${devVersion(p)}`)], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--offline", "--loglevel=error", ...tarballs], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
   // Resolution happens from inside the consumer project, with Node's own conditions.
   writeFileSync(join(dir, "entry.mjs"), 'export * from "edgejwt";\n');
   return dir;
