@@ -138,14 +138,18 @@ export class IssuerHttp {
     for (const url of [issuer, ...apiOrigins]) if (url) this.#bearerOrigins.add(new URL(url, here).origin);
   }
 
-  /** Sends the issuer's last bookmark with a request to the issuer's origin, and keeps the answer's. */
-  async #toIssuer(url: string, fetchIt: (bookmark: string | null) => Promise<Response>): Promise<Response> {
-    let issuer: boolean;
+  /** The origin `url` goes to (a relative one: this page's); `null` when it has none. */
+  #originOf(url: string): string | null {
     try {
-      issuer = new URL(url, pageHref()).origin === this.#issuerOrigin;
+      return new URL(url, pageHref()).origin;
     } catch {
-      issuer = false;
+      return null;
     }
+  }
+
+  /** Sends the issuer's last bookmark with a request to `origin` if it is the issuer's, and keeps the answer's. */
+  async #withBookmark(origin: string | null, fetchIt: (bookmark: string | null) => Promise<Response>): Promise<Response> {
+    const issuer = origin !== null && origin === this.#issuerOrigin;
     const res = await fetchIt(issuer ? this.#bookmark : null);
     const bookmark = issuer ? res.headers.get(BOOKMARK_HEADER) : null;
     if (bookmark) this.#bookmark = bookmark;
@@ -159,11 +163,11 @@ export class IssuerHttp {
 
   /** May the bearer go to `url` (the issuer's origin or one of `apiOrigins`)? */
   bearerAllowed(url: string): boolean {
-    try {
-      return this.#bearerOrigins.has(new URL(url).origin);
-    } catch {
-      return false;
-    }
+    return this.#bearerTo(this.#originOf(url));
+  }
+
+  #bearerTo(origin: string | null): boolean {
+    return origin !== null && this.#bearerOrigins.has(origin);
   }
 
   /** The CSRF token to send (cookie mode): the CSRF cookie's value, if this page can read it. */
@@ -220,8 +224,9 @@ export class IssuerHttp {
   /** `request` (a clone) with `Authorization: <type> <access>` when it goes to an origin the bearer may go to. */
   send(request: Request, access: string | null): Promise<Response> {
     const attempt = request.clone();
-    if (access && this.bearerAllowed(attempt.url)) attempt.headers.set("Authorization", `${this.#headerType} ${access}`);
-    return this.#toIssuer(attempt.url, (bookmark) => {
+    const origin = this.#originOf(attempt.url);
+    if (access && this.#bearerTo(origin)) attempt.headers.set("Authorization", `${this.#headerType} ${access}`);
+    return this.#withBookmark(origin, (bookmark) => {
       if (bookmark) attempt.headers.set(BOOKMARK_HEADER, bookmark);
       return this.#fetch(attempt);
     });
@@ -237,7 +242,7 @@ export class IssuerHttp {
     let res: Response;
     let text: string;
     try {
-      res = await this.#toIssuer(url, (bookmark) =>
+      res = await this.#withBookmark(this.#originOf(url), (bookmark) =>
         this.#fetch(url, {
           method: "POST",
           headers: bookmark ? { ...headers, [BOOKMARK_HEADER]: bookmark } : headers,

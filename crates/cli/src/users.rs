@@ -125,21 +125,20 @@ pub fn end_sessions_sql(username: &str, now: i64) -> String {
         sql::text(username)
     );
     let reason = sql::text(REASON.as_str());
+    // The sessions this call ends, in each statement before the UPDATE and by the UPDATE.
+    let ending = format!("user_id = {user} AND revoked_at IS NULL");
     format!(
         "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
-         SELECT {now}, user_id, sid, {reason}, '', 'edgejwt-cli' FROM sessions \
-         WHERE user_id = {user} AND revoked_at IS NULL;\n\
+         SELECT {now}, user_id, sid, {reason}, '', 'edgejwt-cli' FROM sessions WHERE {ending};\n\
          INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
          SELECT jti, {now}, expires_at FROM outstanding_tokens \
-         WHERE expires_at >= {now} AND sid IN \
-         (SELECT sid FROM sessions WHERE user_id = {user} AND revoked_at IS NULL) \
+         WHERE expires_at >= {now} AND sid IN (SELECT sid FROM sessions WHERE {ending}) \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
          INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
          SELECT jti, {now}, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_user_id \
          WHERE user_id = {user} AND sid IS NULL AND expires_at >= {now} \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} \
-         WHERE revoked_at IS NULL AND user_id = {user} RETURNING sid;"
+         UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} WHERE {ending} RETURNING sid;"
     )
 }
 
