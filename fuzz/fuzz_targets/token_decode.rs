@@ -32,10 +32,28 @@ fuzz_target!(|data: &[u8]| {
                 parts.key_id,
             );
             if let Ok(decoded) = backend.decode_checked_by(token, NOW, |_, _, _| true) {
-                let _ = edgejwt_core::revocation_keys(&decoded.payload, settings);
+                // The rules read the claims as signed (a verifier) and as a payload (the
+                // issuer) alike: the same verdicts, keys and user from both.
+                let payload = decoded.clone().into_payload().expect("decoded claims are a payload");
+                assert_eq!(
+                    edgejwt_core::revocation_keys(&decoded, settings),
+                    edgejwt_core::revocation_keys(&payload, settings)
+                );
+                assert_eq!(
+                    edgejwt_core::stateless_user_id(&decoded, settings),
+                    edgejwt_core::stateless_user_id(&payload, settings)
+                );
                 for t in [TokenType::Access, TokenType::Refresh, TokenType::Sliding] {
-                    let _ = Token::verify(t, decoded.payload.clone(), settings, NOW);
+                    assert_eq!(
+                        Token::check(t, &decoded, settings, NOW),
+                        Token::verify(t, payload.clone(), settings, NOW).map(|_| ())
+                    );
                 }
+                assert_eq!(
+                    edgejwt_core::validated_type(Ok(&decoded), false, settings, NOW),
+                    edgejwt_core::get_validated_token(Ok(payload), false, settings, NOW)
+                        .map(|t| t.token_type())
+                );
             }
         }
     }

@@ -7,10 +7,11 @@ use serde_json::Value;
 
 use crate::{
     backend::TokenBackend,
+    claims::ClaimSource,
     error::{AuthenticationError, SettingsError, TokenError, TokenMessage},
     settings::Settings,
     store::{Account, Found, Lookups, UserKey},
-    token::{Payload, Token},
+    token::{Payload, Token, TokenType},
 };
 
 /// Extracts the raw token from an `Authorization` header value (simplejwt's `get_raw_token`).
@@ -59,22 +60,34 @@ pub fn get_validated_token(
     settings: &Settings,
     now: i64,
 ) -> Result<Token, AuthenticationError> {
+    match decoded {
+        Ok(payload) => {
+            let token_type = validated_type(Ok(&payload), blacklisted, settings, now)?;
+            Ok(Token::verified(token_type, payload))
+        }
+        Err(error) => Err(refused_by_all(&error, settings)),
+    }
+}
+
+/// [`get_validated_token`]'s verdict on claims of any source (a verifier's
+/// [`crate::Decoded`]): the first of `AUTH_TOKEN_CLASSES` that accepts them.
+pub fn validated_type<C: ClaimSource>(
+    decoded: Result<&C, &TokenError>,
+    blacklisted: bool,
+    settings: &Settings,
+    now: i64,
+) -> Result<TokenType, AuthenticationError> {
+    let claims = decoded.map_err(|error| refused_by_all(error, settings))?;
     let classes = &settings.auth_token_classes;
     let mut messages = Vec::with_capacity(classes.len());
-    let mut decoded = Some(decoded);
-    for (i, &token_type) in classes.iter().enumerate() {
-        // Only a class that may fail before the last needs its own copy of the payload.
-        let attempt = if i + 1 == classes.len() {
-            decoded.take()
+    for &token_type in classes {
+        let result = if token_type.is_blacklistable() && blacklisted {
+            Err(TokenError::Blacklisted)
         } else {
-            decoded.clone()
+            Token::check(token_type, claims, settings, now)
         };
-        let Some(attempt) = attempt else { break };
-        let result = attempt.and_then(|payload| {
-            Token::verify_with_blacklist(token_type, payload, blacklisted, settings, now)
-        });
         match result {
-            Ok(token) => return Ok(token),
+            Ok(()) => return Ok(token_type),
             Err(error) => messages.push(TokenMessage {
                 token_class: token_type.class_name(),
                 token_type: token_type.as_str(),
@@ -89,7 +102,11 @@ pub fn get_validated_token(
 /// "Given token not valid for any token type" with "Token is blacklisted" for every
 /// accepted class: a token whose `jti` or session was revoked at the issuer.
 pub fn revoked(settings: &Settings) -> AuthenticationError {
-    let err = TokenError::Blacklisted;
+    refused_by_all(&TokenError::Blacklisted, settings)
+}
+
+/// "Given token not valid for any token type" with `err` for every accepted class.
+fn refused_by_all(err: &TokenError, settings: &Settings) -> AuthenticationError {
     AuthenticationError::InvalidToken(
         settings
             .auth_token_classes
@@ -106,12 +123,12 @@ pub fn revoked(settings: &Settings) -> AuthenticationError {
 
 /// The revocation keys a verifier with the issuer's KV must look up for a valid token:
 /// its `jti` and its session id ([`crate::store::revoked_key`]). Any hit is [`revoked`].
-pub fn revocation_keys(payload: &Payload, settings: &Settings) -> Vec<String> {
+pub fn revocation_keys(claims: &impl ClaimSource, settings: &Settings) -> Vec<String> {
     let session = settings.session_claim.as_deref();
     [Some(settings.jti_claim.as_str()), session]
         .into_iter()
         .flatten()
-        .filter_map(|claim| payload.get_str(claim))
+        .filter_map(|claim| claims.claim(claim).as_str())
         .map(crate::store::revoked_key)
         .collect()
 }
@@ -344,12 +361,10 @@ impl UserAuthentication {
 /// `JWTStatelessUserAuthentication`, the npm verifier): a user id claim that is neither a
 /// string nor a number names no user.
 pub fn stateless_user_id(
-    payload: &Payload,
+    claims: &impl ClaimSource,
     settings: &Settings,
 ) -> Result<String, AuthenticationError> {
-    payload
-        .user_id(settings)
-        .ok_or(AuthenticationError::NoUserId)
+    crate::token::user_id(claims, settings).ok_or(AuthenticationError::NoUserId)
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use alloc::string::{String, ToString};
 
-use alloc::{borrow::Cow, vec::Vec};
-use core::fmt;
+use alloc::{borrow::Cow, boxed::Box, vec::Vec};
+use core::{cell::RefCell, fmt};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -20,6 +20,7 @@ use sha2::{Sha256, Sha384, Sha512};
 
 use crate::{
     algorithm::{declared_kid, Algorithm, Keys},
+    claims::{Claim, ClaimSource, ClaimsView},
     error::{EncodeError, InvalidReason, SettingsError, TokenError},
     settings::Settings,
     token::Payload,
@@ -46,14 +47,43 @@ pub struct SignedParts<'t> {
     pub key: Option<usize>,
 }
 
-/// A verified token: its payload, and its claims JSON exactly as signed (what a JS host
-/// parses itself, cheaper than serialising the payload again).
+/// A verified token's claims: the JSON exactly as signed (what a JS host parses itself,
+/// cheaper than serialising a payload again), read for the names the core's rules use
+/// ([`ClaimSource`]). [`Decoded::into_payload`] builds the whole [`Payload`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
-    /// The checked claims.
-    pub payload: Payload,
+pub struct Decoded<'b>(ClaimsView<'b>);
+
+impl Decoded<'_> {
     /// The claims as the token carries them (UTF-8 JSON, an object).
-    pub claims_json: String,
+    pub fn claims_json(&self) -> &str {
+        self.0.json()
+    }
+
+    /// The claims JSON, owned.
+    pub fn into_claims_json(self) -> String {
+        self.0.into_json()
+    }
+
+    /// Every claim, as a [`Payload`], its time claims as the integers they were checked as.
+    pub fn into_payload(self) -> Result<Payload, TokenError> {
+        // The view read this JSON as the same `Value` parser does: it cannot fail here.
+        let Ok(Value::Object(map)) = serde_json::from_str(self.0.json()) else {
+            return Err(TokenError::Invalid(InvalidReason::Claims));
+        };
+        let mut payload = Payload::from_map(map);
+        for name in TIME_CLAIMS {
+            if let Some(time) = timestamp(&self.0, name)? {
+                payload.insert(name, time);
+            }
+        }
+        Ok(payload)
+    }
+}
+
+impl ClaimSource for Decoded<'_> {
+    fn claim(&self, name: &str) -> Claim<'_> {
+        self.0.claim(name)
+    }
 }
 
 /// The header members decoding reads, as [`crate::json::read_object`] returns them in this
@@ -198,6 +228,10 @@ pub struct TokenBackend {
     audience: Option<String>,
     issuer: Option<String>,
     leeway: i64,
+    /// The claims any rule reads (see [`crate::claims`]): registered ones and the settings'.
+    claim_names: Vec<String>,
+    /// The last header segment that passed the header checks, and its `kid`.
+    last_header: RefCell<Option<(Box<str>, Option<String>)>>,
 }
 
 impl TokenBackend {
@@ -234,6 +268,8 @@ impl TokenBackend {
             audience: settings.audience.clone(),
             issuer: settings.issuer.clone(),
             leeway: i64::try_from(settings.leeway).unwrap_or(i64::MAX),
+            claim_names: claim_names(settings),
+            last_header: RefCell::new(None),
         })
     }
 
@@ -382,11 +418,11 @@ impl TokenBackend {
     /// (simplejwt's `TokenBackend.decode`). Checks, in PyJWT's order: structure, algorithm,
     /// signature, `iat` and `nbf` not in the future, `exp`, `iss`, `aud`, `jti`/`sub` types.
     pub fn decode(&self, token: &str, now: i64) -> Result<Payload, TokenError> {
-        self.decode_verbatim(token, now).map(|d| d.payload)
+        self.decode_verbatim(token, now)?.into_payload()
     }
 
     /// As [`TokenBackend::decode`], keeping the claims JSON as signed.
-    pub fn decode_verbatim(&self, token: &str, now: i64) -> Result<Decoded, TokenError> {
+    pub fn decode_verbatim(&self, token: &str, now: i64) -> Result<Decoded<'_>, TokenError> {
         let parts = self.parts(token)?;
         let valid = self.candidates(parts.key_id.as_deref()).any(|(_, entry)| {
             entry.signature_valid(parts.signing_input.as_bytes(), &parts.signature)
@@ -405,7 +441,7 @@ impl TokenBackend {
         token: &str,
         now: i64,
         check: impl FnOnce(usize, &str, &[u8]) -> bool,
-    ) -> Result<Decoded, TokenError> {
+    ) -> Result<Decoded<'_>, TokenError> {
         // Structure and algorithm first: `alg: none` and algorithm swaps never reach a key.
         let parts = self.parts(token)?;
         let valid = self
@@ -415,29 +451,29 @@ impl TokenBackend {
         self.finish(parts, valid, now)
     }
 
+    /// Claims JSON a decode returned ([`Decoded::claims_json`]), read again for the rules
+    /// (e.g. the user id of a verified token, handed back by a JS host).
+    pub fn read_claims(&self, json: &str) -> Result<Decoded<'_>, TokenError> {
+        ClaimsView::read(json.as_bytes().to_vec(), &self.claim_names)
+            .map(Decoded)
+            .ok_or(TokenError::Invalid(InvalidReason::Claims))
+    }
+
     /// The rest of a decode once the signature's verdict is known.
     fn finish(
         &self,
         parts: Parts<'_>,
         signature_valid: bool,
         now: i64,
-    ) -> Result<Decoded, TokenError> {
+    ) -> Result<Decoded<'_>, TokenError> {
         if !signature_valid {
             return Err(TokenError::Invalid(InvalidReason::Signature));
         }
         // As PyJWT: the claims are parsed only once the signature holds.
-        // A `Value`, then its object: as `Map`'s own deserializer reads it (the last of a
-        // repeated member wins), without serde's type errors (see crate::json).
-        let Ok(Value::Object(claims)) = serde_json::from_slice(&parts.claims) else {
-            return Err(TokenError::Invalid(InvalidReason::Claims));
-        };
-        let payload = self.validate_claims(claims, now)?;
-        let claims_json = String::from_utf8(parts.claims)
-            .map_err(|_| TokenError::Invalid(InvalidReason::Claims))?;
-        Ok(Decoded {
-            payload,
-            claims_json,
-        })
+        let claims = ClaimsView::read(parts.claims, &self.claim_names)
+            .ok_or(TokenError::Invalid(InvalidReason::Claims))?;
+        self.validate_claims(&claims, now)?;
+        Ok(Decoded(claims))
     }
 
     /// The parts of `token` whose signature a host checks itself (e.g. with WebCrypto, far
@@ -471,7 +507,36 @@ impl TokenBackend {
         if claims.contains('.') {
             return Err(MALFORMED);
         }
-        let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| MALFORMED)?;
+        let key_id = self.header_key_id(header)?;
+        // Only a token for this algorithm is worth decoding further.
+        Ok(Parts {
+            signing_input,
+            claims: URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?,
+            signature: URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?,
+            key_id,
+        })
+    }
+
+    /// The header's checks, and its `kid`: decoded and parsed once for the last header that
+    /// passed them (tokens of one issuer share one header; the verdict is a function of
+    /// the segment's bytes alone).
+    fn header_key_id(&self, segment: &str) -> Result<Option<String>, TokenError> {
+        if let Ok(last) = self.last_header.try_borrow() {
+            if let Some((_, kid)) = last.as_ref().filter(|(known, _)| &**known == segment) {
+                return Ok(kid.clone());
+            }
+        }
+        let kid = self.check_header(segment)?;
+        if let Ok(mut last) = self.last_header.try_borrow_mut() {
+            *last = Some((segment.into(), kid.clone()));
+        }
+        Ok(kid)
+    }
+
+    /// A header that names the configured algorithm and nothing this core cannot honour.
+    fn check_header(&self, segment: &str) -> Result<Option<String>, TokenError> {
+        const MALFORMED: TokenError = TokenError::Invalid(InvalidReason::Malformed);
+        let header = URL_SAFE_NO_PAD.decode(segment).map_err(|_| MALFORMED)?;
         // A JSON object, as PyJWT requires: serde would also read the struct from an array.
         if header.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(MALFORMED);
@@ -491,24 +556,15 @@ impl TokenBackend {
         if crit != crate::json::Member::Absent {
             return Err(TokenError::Invalid(InvalidReason::Critical));
         }
-        // Only a token for this algorithm is worth decoding further.
-        Ok(Parts {
-            signing_input,
-            claims: URL_SAFE_NO_PAD.decode(claims).map_err(|_| MALFORMED)?,
-            signature: URL_SAFE_NO_PAD.decode(signature).map_err(|_| MALFORMED)?,
-            key_id: kid.into_str().map(Cow::into_owned),
-        })
+        Ok(kid.into_str().map(Cow::into_owned))
     }
 
-    fn validate_claims(
-        &self,
-        mut map: Map<String, Value>,
-        now: i64,
-    ) -> Result<Payload, TokenError> {
+    /// PyJWT's claim checks, in its order.
+    fn validate_claims(&self, claims: &impl ClaimSource, now: i64) -> Result<(), TokenError> {
         let invalid = TokenError::Invalid;
-        let exp = timestamp(&map, "exp")?;
-        let nbf = timestamp(&map, "nbf")?;
-        let iat = timestamp(&map, "iat")?;
+        let exp = timestamp(claims, "exp")?;
+        let nbf = timestamp(claims, "nbf")?;
+        let iat = timestamp(claims, "iat")?;
         let leeway = self.leeway;
         if iat.is_some_and(|iat| iat > now.saturating_add(leeway))
             || nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway))
@@ -519,14 +575,14 @@ impl TokenBackend {
             return Err(TokenError::Expired);
         }
         if let Some(expected) = &self.issuer {
-            if map.get("iss").and_then(Value::as_str) != Some(expected.as_str()) {
+            if claims.claim("iss").as_str() != Some(expected.as_str()) {
                 return Err(invalid(InvalidReason::Issuer));
             }
         }
         if let Some(expected) = &self.audience {
-            let matches = match map.get("aud") {
-                Some(Value::String(aud)) => aud == expected,
-                Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected)),
+            let matches = match claims.claim("aud") {
+                Claim::Str(aud) => aud == expected,
+                Claim::List(auds) => auds.contains(expected),
                 _ => false,
             };
             if !matches {
@@ -534,17 +590,36 @@ impl TokenBackend {
             }
         }
         for claim in ["jti", "sub"] {
-            if map.get(claim).is_some_and(|v| !v.is_string()) {
+            if !matches!(claims.claim(claim), Claim::Absent | Claim::Str(_)) {
                 return Err(invalid(InvalidReason::Claims));
             }
         }
-        for (name, value) in TIME_CLAIMS.into_iter().zip([exp, nbf, iat]) {
-            if let Some(value) = value {
-                map.insert(name.into(), value.into());
-            }
-        }
-        Ok(Payload::from_map(map))
+        Ok(())
     }
+}
+
+/// Every claim name a rule of the core reads from a decoded token: PyJWT's registered
+/// claims and the settings' claim names.
+fn claim_names(settings: &Settings) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let configured = [
+        Some(&settings.jti_claim),
+        Some(&settings.token_type_claim),
+        Some(&settings.user_id_claim),
+        Some(&settings.sliding_token_refresh_exp_claim),
+        settings.session_claim.as_ref(),
+    ];
+    let registered = ["exp", "nbf", "iat", "iss", "aud", "jti", "sub"].map(Some);
+    for name in registered
+        .into_iter()
+        .flatten()
+        .chain(configured.into_iter().flatten().map(String::as_str))
+    {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.into());
+        }
+    }
+    names
 }
 
 fn sign<A: JwtAlgorithm>(
@@ -596,16 +671,14 @@ fn check<A: JwtAlgorithm>(alg: &A, key: &A::VerifyingKey, input: &[u8], signatur
 
 /// A registered time claim as jwt-compact reads it: an integer, or a float truncated, in
 /// chrono's range; anything else is malformed claims.
-fn timestamp(map: &Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
-    let Some(value) = map.get(name) else {
-        return Ok(None);
-    };
+fn timestamp(claims: &impl ClaimSource, name: &str) -> Result<Option<i64>, TokenError> {
     #[allow(
         clippy::cast_possible_truncation,
         reason = "Python's int() truncates too"
     )]
-    let seconds = match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+    let seconds = match claims.claim(name) {
+        Claim::Absent => return Ok(None),
+        Claim::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         _ => None,
     };
     seconds

@@ -80,6 +80,7 @@ pub mod authentication;
 pub mod backend;
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod claims;
 pub mod error;
 #[cfg(feature = "host-signatures")]
 mod host_keys;
@@ -105,10 +106,11 @@ pub use crate::{
     algorithm::Algorithm,
     authentication::{
         authenticate, get_raw_token, get_validated_token, revocation_keys, revoked,
-        stateless_user_id, Authenticated, Authenticating, StatelessAuthenticating, TokenUser,
-        UserAuthentication,
+        stateless_user_id, validated_type, Authenticated, Authenticating, StatelessAuthenticating,
+        TokenUser, UserAuthentication,
     },
     backend::{Decoded, SignedParts, TokenBackend, MAX_TOKEN_LEN},
+    claims::{Claim, ClaimList, ClaimSource, ClaimsView},
     error::{
         AuthenticationError, EncodeError, ErrorBody, ErrorCode, InvalidReason, SettingsError,
         TokenError, TokenMessage, TokenViewError, ERROR_CODES_TS, TOKEN_NOT_VALID,

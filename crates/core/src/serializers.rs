@@ -20,6 +20,7 @@ use alloc::{string::String, vec::Vec};
 
 use crate::{
     backend::TokenBackend,
+    claims::ClaimSource,
     error::{AuthenticationError, TokenError, TokenViewError},
     rotation::{self, Refreshed},
     settings::Settings,
@@ -414,15 +415,18 @@ pub fn verify(
     settings: &Settings,
     now: i64,
 ) -> Result<Verifying, TokenError> {
-    let payload = Token::verify_untyped(backend.decode(raw, now)?, settings, now)?;
+    // The claims as signed are enough: no payload is built.
+    let claims = backend.decode_verbatim(raw, now)?;
+    Token::check_untyped(&claims, settings, now)?;
     // Only refresh and sliding tokens are ever outstanding, so only they can be on the
     // blacklist: an access token needs no lookup (simplejwt queries for it anyway).
-    let blacklistable = payload
-        .get_str(&settings.token_type_claim)
+    let blacklistable = claims
+        .claim(&settings.token_type_claim)
+        .as_str()
         .and_then(TokenType::from_claim)
         .is_none_or(TokenType::is_blacklistable);
     let jti = (settings.blacklist_after_rotation && blacklistable)
-        .then(|| payload.get_str(&settings.jti_claim).map(String::from))
+        .then(|| claims.claim(&settings.jti_claim).as_str().map(String::from))
         .flatten();
     Ok(Verifying { jti })
 }

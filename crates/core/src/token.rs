@@ -11,6 +11,7 @@ use core::fmt;
 use serde_json::{Map, Value};
 
 use crate::{
+    claims::{Claim, ClaimSource},
     error::{InvalidReason, TokenError},
     settings::Settings,
 };
@@ -151,14 +152,19 @@ impl Payload {
         self.0.remove(claim)
     }
 
-    /// The `USER_ID_CLAIM` as a string: simplejwt writes a string, numbers are accepted
-    /// too, anything else names no user.
+    /// The `USER_ID_CLAIM` as a string (see [`user_id`]).
     pub fn user_id(&self, settings: &Settings) -> Option<String> {
-        match self.0.get(&settings.user_id_claim)? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
+        user_id(self, settings)
+    }
+}
+
+/// The `USER_ID_CLAIM` as a string: simplejwt writes a string, numbers are accepted too,
+/// anything else names no user.
+pub fn user_id(claims: &impl ClaimSource, settings: &Settings) -> Option<String> {
+    match claims.claim(&settings.user_id_claim) {
+        Claim::Str(s) => Some(s.into()),
+        Claim::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -221,18 +227,31 @@ impl Token {
         settings: &Settings,
         now: i64,
     ) -> Result<Self, TokenError> {
-        let payload = Self::verify_untyped(payload, settings, now)?;
-        match payload.get(&settings.token_type_claim) {
-            None => return Err(TokenError::NoType),
-            Some(t) if t.as_str() != Some(token_type.as_str()) => {
-                return Err(TokenError::WrongType)
-            }
-            Some(_) => {}
-        }
-        Ok(Self {
+        Self::check(token_type, &payload, settings, now)?;
+        Ok(Self::verified(token_type, payload))
+    }
+
+    /// A payload [`Token::check`] accepted as `token_type`.
+    pub(crate) fn verified(token_type: TokenType, payload: Payload) -> Self {
+        Self {
             token_type,
             payload,
-        })
+        }
+    }
+
+    /// The checks of [`Token::verify`], on claims of any source.
+    pub fn check(
+        token_type: TokenType,
+        claims: &impl ClaimSource,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<(), TokenError> {
+        Self::check_untyped(claims, settings, now)?;
+        match claims.claim(&settings.token_type_claim) {
+            Claim::Absent => Err(TokenError::NoType),
+            t if t.as_str() != Some(token_type.as_str()) => Err(TokenError::WrongType),
+            _ => Ok(()),
+        }
     }
 
     /// Checks a decoded payload of any type (simplejwt's `UntypedToken`, used by the verify
@@ -242,12 +261,21 @@ impl Token {
         settings: &Settings,
         now: i64,
     ) -> Result<Payload, TokenError> {
-        check_exp(&payload, "exp", settings, now)?;
-        match payload.get(&settings.jti_claim) {
-            None => Err(TokenError::NoId),
+        Self::check_untyped(&payload, settings, now).map(|()| payload)
+    }
+
+    /// The checks of [`Token::verify_untyped`], on claims of any source.
+    pub fn check_untyped(
+        claims: &impl ClaimSource,
+        settings: &Settings,
+        now: i64,
+    ) -> Result<(), TokenError> {
+        check_exp(claims, "exp", settings, now)?;
+        match claims.claim(&settings.jti_claim) {
+            Claim::Absent => Err(TokenError::NoId),
             // A token id that is not a string could never match a blacklist row.
-            Some(jti) if !jti.is_string() => Err(TokenError::Invalid(InvalidReason::Claims)),
-            Some(_) => Ok(payload),
+            Claim::Str(_) => Ok(()),
+            _ => Err(TokenError::Invalid(InvalidReason::Claims)),
         }
     }
 
@@ -322,17 +350,15 @@ impl Token {
 
 /// simplejwt's `check_exp(claim)`: the claim must exist and lie after `now - LEEWAY`.
 pub(crate) fn check_exp(
-    payload: &Payload,
+    claims: &impl ClaimSource,
     claim: &str,
     settings: &Settings,
     now: i64,
 ) -> Result<(), TokenError> {
-    let value = payload
-        .get(claim)
-        .ok_or_else(|| TokenError::MissingClaim(claim.to_string()))?;
     // Python's datetime_from_epoch takes ints and floats alike.
-    let time = match value {
-        Value::Number(n) => n
+    let time = match claims.claim(claim) {
+        Claim::Absent => return Err(TokenError::MissingClaim(claim.to_string())),
+        Claim::Number(n) => n
             .as_i64()
             .or_else(|| n.as_f64().map(|f| f as i64))
             .ok_or(TokenError::Invalid(InvalidReason::Claims))?,

@@ -58,7 +58,7 @@ fn the_host_decides_the_signature_and_the_core_the_rest() {
             true
         })
         .unwrap();
-    assert_eq!(decoded.payload.as_map()["user_id"], "1");
+    assert_eq!(decoded.into_payload().unwrap().as_map()["user_id"], "1");
     assert_eq!(seen, Some((0, t.rsplit_once('.').unwrap().0.len(), 132)));
     // The host's "no" is a bad signature; claims are still the core's (expiry).
     assert_eq!(

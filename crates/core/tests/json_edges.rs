@@ -200,7 +200,8 @@ fn claims_are_read_as_before() {
         let t = token(br#"{"alg":"HS256"}"#, claims);
         let got = backend
             .decode_checked_by(&t, NOW, |_, _, _| true)
-            .map(|d| d.payload.get_str("user_id").map(String::from));
+            .and_then(|d| d.into_payload())
+            .map(|p| p.get_str("user_id").map(String::from));
         assert_eq!(
             got,
             expected.map(|u| u.map(String::from)),

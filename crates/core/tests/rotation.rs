@@ -451,3 +451,50 @@ fn previous_secrets_are_redacted_in_debug() {
     let b = TokenBackend::from_settings(&s).unwrap();
     assert!(!format!("{b:?}").contains(REFERENCE_KEY));
 }
+
+/// A backend keeps the verdict of the last header that passed (tokens of one issuer share
+/// one): interleaving tokens of both keys with refused and forged headers must give each
+/// token the verdict, and the key, a backend that never saw another token gives it.
+#[test]
+fn interleaved_headers_get_the_verdicts_of_a_fresh_backend() {
+    for case in cases() {
+        let alg = case.alg;
+        let list = json!([previous_value(&case)]).to_string();
+        let rotated = || backend(alg, case.other_signing, Some(&list));
+        let shared = rotated();
+        let current = access(&shared, alg);
+        let previous = access(&backend(alg, case.signing, None), alg);
+        let mut tokens = vec![current.clone(), previous.clone()];
+        for (token, kid) in [(&current, 1), (&previous, 0)] {
+            // The other key's kid, an unknown one, another algorithm, a `crit`.
+            let mut h = header(token);
+            h["kid"] = json!(shared.key_ids().nth(kid).unwrap());
+            tokens.push(with_header(token, &h));
+            h["kid"] = json!("unknown");
+            tokens.push(with_header(token, &h));
+            let mut h = header(token);
+            h["alg"] = json!(if alg.is_hmac() { "none" } else { "HS256" });
+            tokens.push(with_header(token, &h));
+            let mut h = header(token);
+            h["crit"] = json!(["exp"]);
+            tokens.push(with_header(token, &h));
+        }
+        let fresh: Vec<_> = tokens
+            .iter()
+            .map(|t| {
+                let b = rotated();
+                (b.decode(t, NOW + 1), b.signed_parts(t).map(|p| p.key))
+            })
+            .collect();
+        assert!(fresh[0].0.is_ok() && fresh[1].0.is_ok(), "{alg}");
+        for round in 0..3 {
+            for (i, token) in tokens.iter().enumerate().rev().skip(round) {
+                let got = (
+                    shared.decode(token, NOW + 1),
+                    shared.signed_parts(token).map(|p| p.key),
+                );
+                assert_eq!(got, fresh[i], "{alg} token {i} round {round}");
+            }
+        }
+    }
+}

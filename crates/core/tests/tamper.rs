@@ -238,7 +238,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         assert_eq!(
             backend
                 .decode_checked_by(&t, NOW + 1, |_, _, _| true)
-                .map(|d| d.payload)
+                .and_then(|d| d.into_payload())
                 .map(|_| ()),
             invalid(InvalidReason::Claims),
             "{ctx} array claims, signature held"
@@ -251,7 +251,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
             assert_eq!(
                 backend
                     .decode_checked_by(&t, NOW + 1, |_, _, _| true)
-                    .map(|d| d.payload)
+                    .and_then(|d| d.into_payload())
                     .map(|_| ()),
                 invalid(InvalidReason::Claims),
                 "{ctx} exp {exp}"
@@ -263,7 +263,7 @@ fn every_tampered_token_is_refused_for_every_algorithm() {
         let t = format!("{header}.{}.{signature}", encode_json(&c));
         let payload = backend
             .decode_checked_by(&t, NOW + 1, |_, _, _| true)
-            .map(|d| d.payload)
+            .and_then(|d| d.into_payload())
             .unwrap();
         assert_eq!(payload.get_i64("exp"), Some(NOW + 10), "{ctx} float exp");
     }
@@ -363,19 +363,19 @@ fn external_signature_check_path() {
         assert_eq!(
             backend
                 .decode_checked_by(&token, NOW + 1, |_, _, _| true)
-                .map(|d| d.payload),
+                .and_then(|d| d.into_payload()),
             backend.decode(&token, NOW + 1)
         );
         assert_eq!(
             backend
                 .decode_checked_by(&token, NOW + 1, |_, _, _| false)
-                .map(|d| d.payload),
+                .and_then(|d| d.into_payload()),
             Err(TokenError::Invalid(InvalidReason::Signature))
         );
         assert_eq!(
             backend
                 .decode_checked_by(&token, NOW + 300, |_, _, _| true)
-                .map(|d| d.payload),
+                .and_then(|d| d.into_payload()),
             Err(TokenError::Expired)
         );
         let none = format!(
@@ -390,7 +390,7 @@ fn external_signature_check_path() {
         assert_eq!(
             backend
                 .decode_checked_by(&none, NOW, |_, _, _| true)
-                .map(|d| d.payload),
+                .and_then(|d| d.into_payload()),
             Err(TokenError::Invalid(InvalidReason::AlgorithmMismatch))
         );
     }

@@ -6,8 +6,8 @@
 //! `SettingName` types are generated from the core's tables (below).
 
 use edgejwt_core::{
-    get_raw_token, get_validated_token, revocation_keys, revoked, stateless_user_id, Algorithm,
-    AuthenticationError, Decoded, Payload, Settings, SettingsError, TokenBackend, TokenError,
+    get_raw_token, revocation_keys, revoked, stateless_user_id, validated_type, Algorithm,
+    AuthenticationError, Decoded, Settings, SettingsError, TokenBackend, TokenError,
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -173,13 +173,9 @@ impl Verifier {
     /// The claims JSON as signed once the token passes simplejwt's checks: JS parses it
     /// with `JSON.parse`, cheaper than building an object across the boundary.
     fn accept(&self, decoded: Result<Decoded, TokenError>, now: f64) -> Result<String, JsValue> {
-        let (payload, json) = match decoded {
-            Ok(d) => (Ok(d.payload), d.claims_json),
-            Err(e) => (Err(e), String::new()),
-        };
-        get_validated_token(payload, false, &self.settings, now as i64)
-            .map(|_| json)
-            .map_err(|e| auth_error(&e))
+        validated_type(decoded.as_ref(), false, &self.settings, now as i64)
+            .map_err(|e| auth_error(&e))?;
+        Ok(decoded.map(Decoded::into_claims_json).unwrap_or_default())
     }
 
     /// As `verify`, the signature checked by `check(signingInput, signature, key)`, a synchronous
@@ -254,13 +250,22 @@ impl Verifier {
     /// recognizable user identification".
     #[wasm_bindgen(js_name = userId)]
     pub fn user_id(&self, claims: &str) -> Result<String, JsValue> {
-        stateless_user_id(&payload(claims), &self.settings).map_err(|e| auth_error(&e))
+        // Claims that are not a verify's (not an object) name no user.
+        let claims = self.backend.read_claims(claims);
+        claims
+            .map_or(Err(AuthenticationError::NoUserId), |c| {
+                stateless_user_id(&c, &self.settings)
+            })
+            .map_err(|e| auth_error(&e))
     }
 
     /// The KV keys whose presence revokes a verified token (its `jti`, its session).
     #[wasm_bindgen(js_name = revocationKeys)]
     pub fn revocation_keys(&self, claims: &str) -> Vec<String> {
-        revocation_keys(&payload(claims), &self.settings)
+        self.backend
+            .read_claims(claims)
+            .map(|c| revocation_keys(&c, &self.settings))
+            .unwrap_or_default()
     }
 
     /// The error for a token whose `jti` or session is revoked at the issuer.
@@ -303,14 +308,5 @@ impl Verifier {
     #[wasm_bindgen(getter, js_name = wwwAuthenticate)]
     pub fn www_authenticate(&self) -> String {
         self.settings.www_authenticate()
-    }
-}
-
-/// Claims JSON the core produced (a verified token's): an object, or no claims at all.
-fn payload(claims: &str) -> Payload {
-    // from_slice, as the core reads JSON: one copy of serde_json's parser in the wasm.
-    match serde_json::from_slice(claims.as_bytes()) {
-        Ok(serde_json::Value::Object(map)) => Payload::from_map(map),
-        _ => Payload::from_map(serde_json::Map::new()),
     }
 }
