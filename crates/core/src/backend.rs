@@ -3,8 +3,8 @@
 
 use alloc::string::{String, ToString};
 
-use alloc::{borrow::Cow, boxed::Box, vec::Vec};
-use core::{cell::RefCell, fmt};
+use alloc::{borrow::Cow, vec::Vec};
+use core::fmt;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -230,8 +230,9 @@ pub struct TokenBackend {
     leeway: i64,
     /// The claims any rule reads (see [`crate::claims`]): registered ones and the settings'.
     claim_names: Vec<String>,
-    /// The last header segment that passed the header checks, and its `kid`.
-    last_header: RefCell<Option<(Box<str>, Option<String>)>>,
+    /// The header segments most tokens carry, each with the `kid` the header checks found
+    /// in it when this backend was built ([`TokenBackend::known_headers`]).
+    known_headers: Vec<(String, Option<String>)>,
 }
 
 impl TokenBackend {
@@ -261,7 +262,7 @@ impl TokenBackend {
                 }
             }
         }
-        Ok(Self {
+        let mut backend = Self {
             algorithm: settings.algorithm,
             current,
             previous,
@@ -269,8 +270,10 @@ impl TokenBackend {
             issuer: settings.issuer.clone(),
             leeway: i64::try_from(settings.leeway).unwrap_or(i64::MAX),
             claim_names: claim_names(settings),
-            last_header: RefCell::new(None),
-        })
+            known_headers: Vec::new(),
+        };
+        backend.known_headers = backend.known_headers();
+        Ok(backend)
     }
 
     /// The keys that may check a token with header `kid`, in order: the key it names, or
@@ -517,20 +520,41 @@ impl TokenBackend {
         })
     }
 
-    /// The header's checks, and its `kid`: decoded and parsed once for the last header that
-    /// passed them (tokens of one issuer share one header; the verdict is a function of
-    /// the segment's bytes alone).
+    /// The header's checks, and its `kid`: for a known header, the verdict they gave it
+    /// when this backend was built (a function of the segment's bytes alone).
     fn header_key_id(&self, segment: &str) -> Result<Option<String>, TokenError> {
-        if let Ok(last) = self.last_header.try_borrow() {
-            if let Some((_, kid)) = last.as_ref().filter(|(known, _)| &**known == segment) {
-                return Ok(kid.clone());
-            }
+        match self
+            .known_headers
+            .iter()
+            .find(|(known, _)| known == segment)
+        {
+            Some((_, kid)) => Ok(kid.clone()),
+            None => self.check_header(segment),
         }
-        let kid = self.check_header(segment)?;
-        if let Ok(mut last) = self.last_header.try_borrow_mut() {
-            *last = Some((segment.into(), kid.clone()));
+    }
+
+    /// The headers of PyJWT's (simplejwt's) and jose's tokens, `{"alg":…,"typ":"JWT"}`, and
+    /// of this backend's own for each key (jwt-compact's member order), as base64url segments,
+    /// each with the `kid` the header checks find in it: tokens of one issuer share one
+    /// header, which is then neither decoded nor parsed again. A header that does not pass
+    /// the checks is not kept.
+    fn known_headers(&self) -> Vec<(String, Option<String>)> {
+        let alg = self.algorithm.as_str();
+        let mut headers = alloc::vec![alloc::format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#)];
+        for kid in self.key_ids() {
+            let kid = Value::from(kid);
+            headers.push(alloc::format!(
+                r#"{{"alg":"{alg}","kid":{kid},"typ":"JWT"}}"#
+            ));
         }
-        Ok(kid)
+        headers
+            .into_iter()
+            .filter_map(|json| {
+                let segment = URL_SAFE_NO_PAD.encode(json);
+                let kid = self.check_header(&segment).ok()?;
+                Some((segment, kid))
+            })
+            .collect()
     }
 
     /// A header that names the configured algorithm and nothing this core cannot honour.
@@ -705,4 +729,43 @@ fn take_time(
         .and_then(|secs| DateTime::from_timestamp(secs, 0))
         .map(Some)
         .ok_or_else(|| EncodeError::Signing(alloc::format!("claim {name} is not a timestamp")))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
+    use super::*;
+    use crate::{token::Token, Jti, TokenType};
+
+    /// The headers kept are those of this backend's own tokens and PyJWT's: if jwt-compact
+    /// wrote its header in another order, its tokens would lose the fast path.
+    #[test]
+    fn known_headers_are_those_of_its_own_tokens_and_pyjwts() {
+        let mut s = Settings::default();
+        s.set(
+            "SIGNING_KEY",
+            "edgejwt-test-hmac-secret-0123456789abcdef-0123456789",
+        )
+        .unwrap();
+        let backend = TokenBackend::from_settings(&s).unwrap();
+        let token = Token::for_user(
+            TokenType::Access,
+            "1",
+            &s,
+            0,
+            Jti::from_random_bytes([1; 16]),
+        );
+        let own = backend.encode(token.payload()).unwrap();
+        let own = own.split('.').next().unwrap();
+        let pyjwt = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        let known: Vec<_> = backend
+            .known_headers
+            .iter()
+            .map(|(h, kid)| (h.as_str(), kid.as_deref()))
+            .collect();
+        assert_eq!(
+            known,
+            [(pyjwt.as_str(), None), (own, Some(backend.key_id()))]
+        );
+    }
 }

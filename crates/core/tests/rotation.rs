@@ -452,9 +452,9 @@ fn previous_secrets_are_redacted_in_debug() {
     assert!(!format!("{b:?}").contains(REFERENCE_KEY));
 }
 
-/// A backend keeps the verdict of the last header that passed (tokens of one issuer share
-/// one): interleaving tokens of both keys with refused and forged headers must give each
-/// token the verdict, and the key, a backend that never saw another token gives it.
+/// A backend keeps the verdicts of the headers most tokens carry (its own for each key,
+/// PyJWT's and jose's): tokens of both keys, with and without `kid`, interleaved with refused
+/// and forged headers, get the verdict and the key of a backend that never saw another token.
 #[test]
 fn interleaved_headers_get_the_verdicts_of_a_fresh_backend() {
     for case in cases() {
@@ -465,6 +465,17 @@ fn interleaved_headers_get_the_verdicts_of_a_fresh_backend() {
         let current = access(&shared, alg);
         let previous = access(&backend(alg, case.signing, None), alg);
         let mut tokens = vec![current.clone(), previous.clone()];
+        // PyJWT's header, which names no key, and the same JSON spaced out.
+        let plain = json!({"alg": alg.as_str(), "typ": "JWT"});
+        if alg.is_hmac() {
+            tokens.push(sign_hmac(alg, case.signing, &plain, &current));
+            let spaced = format!("{{ \"alg\" : \"{alg}\" }}");
+            let (_, rest) = current.split_once('.').unwrap();
+            tokens.push(format!(
+                "{}.{rest}",
+                Base64UrlUnpadded::encode_string(spaced.as_bytes())
+            ));
+        }
         for (token, kid) in [(&current, 1), (&previous, 0)] {
             // The other key's kid, an unknown one, another algorithm, a `crit`.
             let mut h = header(token);
