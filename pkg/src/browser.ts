@@ -6,7 +6,7 @@ export * from "./verifier.js";
 
 let api: Promise<WasmApi> | undefined;
 function load(): Promise<WasmApi> {
-  api ??= init({ module_or_path: new URL("./wasm/edgejwt_bg.wasm", import.meta.url) }).then(() => ({ Verifier: WasmVerifier }));
+  api ??= init({ module_or_path: new URL("./wasm/edgejwt_bg.wasm", import.meta.url) }).then(({ memory }) => ({ Verifier: WasmVerifier, memory }));
   return api;
 }
 

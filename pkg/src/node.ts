@@ -10,8 +10,8 @@ export * from "./verifier.js";
 let api: WasmApi | undefined;
 function load(): Promise<WasmApi> {
   if (!api) {
-    initSync({ module: readFileSync(new URL("./wasm/edgejwt_bg.wasm", import.meta.url)) });
-    api = { Verifier: WasmVerifier, hostCheck, hostJwk };
+    const { memory } = initSync({ module: readFileSync(new URL("./wasm/edgejwt_bg.wasm", import.meta.url)) });
+    api = { Verifier: WasmVerifier, memory, hostCheck, hostJwk };
   }
   return Promise.resolve(api);
 }

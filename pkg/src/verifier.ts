@@ -189,14 +189,16 @@ export class Verifier {
       if (verdict !== undefined) {
         json = key.wasm.verifyWithCheckedSignature(token, verdict, now);
       } else if (key.checkSync) {
-        json = key.wasm.verifyWith(token, now, key.checkSync);
+        const len = key.input(token);
+        json = len < 0 ? key.wasm.verifyWith(token, now, key.checkSync) : key.wasm.verifyInputWith(len, now, key.checkSync);
       } else if (key.check) {
         const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer>; key: number | null };
         // The core chose the key by `kid`; a `kid` it does not know fails without a check.
         if (parts.key === null) return this.#check(key, token, finish, false);
         return key.check(parts.key, parts.signingInput, parts.signature).then((ok) => this.#check(key, token, finish, ok));
       } else {
-        json = key.wasm.verify(token, now);
+        const len = key.input(token);
+        json = len < 0 ? key.wasm.verify(token, now) : key.wasm.verifyInput(len, now);
       }
     } catch (e) {
       return Promise.reject(fromCore(e, key.wasm.wwwAuthenticate));

@@ -9,8 +9,8 @@ export * from "./verifier.js";
 let api: WasmApi | undefined;
 function load(): Promise<WasmApi> {
   if (!api) {
-    initSync({ module: wasmModule });
-    api = { Verifier: WasmVerifier };
+    const { memory } = initSync({ module: wasmModule });
+    api = { Verifier: WasmVerifier, memory };
   }
   return Promise.resolve(api);
 }

@@ -69,6 +69,28 @@ describe("the package against the issuer's tokens (HS256)", () => {
     await rejects(verifier.authenticate(bearer(noUser)), "token_no_user_id", { detail: "Token contained no recognizable user identification", code: "token_not_valid" });
   });
 
+  test("tokens written into the wasm's memory: two verifiers taking turns, a grown memory, tokens longer than the input", async () => {
+    const pair = await issuer.login();
+    const other = await edgejwt.createVerifier({ SIGNING_KEY: "o".repeat(40) });
+    const now = Math.floor(Date.now() / 1000);
+    const theirs = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "b".repeat(32), user_id: "7" }, "o".repeat(40));
+    const invalid = { detail: "Given token not valid for any token type", code: "token_not_valid", messages: [{ token_class: "AccessToken", token_type: "access", message: "Token is invalid" }] };
+    for (let round = 0; round < 3; round++) {
+      // Each verifier reads its own input: a shorter token after a longer one is read at its length.
+      assert.equal((await verifier.verify(pair.access)).user_id, "1");
+      assert.equal((await other.verify(theirs)).user_id, "7");
+      await rejects(other.verify(pair.access), "token_invalid", invalid);
+      await rejects(verifier.verify(pair.access.slice(0, -2)), "token_invalid", invalid);
+      // Verifiers made in between grow the module's memory, detaching the buffer it was on.
+      for (let i = 0; i < 40; i++) await edgejwt.createVerifier({ SIGNING_KEY: randomBytes(32).toString("hex") });
+    }
+    // Past the input (the core's 8 KiB cap): refused, as a token that long is by the core.
+    for (const long of [`${pair.access}.${"a".repeat(9000)}`, `${"a".repeat(8192)}${pair.access}`]) {
+      await rejects(verifier.verify(long), "token_invalid", invalid);
+    }
+    assert.equal((await verifier.verify(pair.access)).user_id, "1");
+  });
+
   test("an access token dies at logout (revocations from the issuer's KV)", async () => {
     const pair = await issuer.login();
     await verifier.verify(pair.access);
