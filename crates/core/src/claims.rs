@@ -39,11 +39,6 @@ impl<'c> Claim<'c> {
             _ => None,
         }
     }
-
-    /// Whether the claim is present (even `null`).
-    pub fn is_present(&self) -> bool {
-        *self != Self::Absent
-    }
 }
 
 /// An array claim's elements.
@@ -140,7 +135,7 @@ impl ClaimSource for ClaimsView<'_> {
         let slot = self
             .names
             .iter()
-            .position(|n| same(n, name))
+            .position(|n| n == name)
             .and_then(|i| self.slots.get(i));
         debug_assert!(slot.is_some(), "claim {name} was not read");
         match slot {
@@ -154,13 +149,6 @@ impl ClaimSource for ClaimsView<'_> {
             Some(Slot::Other) => Claim::Other,
         }
     }
-}
-
-/// `a == b` for claim names (a few bytes): compared inline, where `==` on `str` calls
-/// `memcmp`, a byte loop behind a call in wasm, for each of the names looked at.
-#[inline]
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// The error of a claims JSON that is not an object: never shown (callers see `None`).
@@ -231,7 +219,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         f.write_str("a member name")
     }
     fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|n| same(n, name)))
+        Ok(self.0.iter().position(|n| n == name))
     }
 }
 
