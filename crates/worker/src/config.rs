@@ -38,6 +38,8 @@ pub struct Config {
     pub www_authenticate: String,
     /// `D1_READ_REPLICAS`.
     pub d1_read_replicas: bool,
+    /// The request headers the issuer reads (`crate::request::header_names`).
+    pub header_names: js_sys::Array,
 }
 
 thread_local! {
@@ -74,6 +76,14 @@ impl Config {
                 "the issuer needs a signing key",
             ));
         }
+        // Looked up by each write (crate::storage::Revocations), checked once here.
+        if env.kv("REVOCATIONS").is_err() {
+            return Err(SettingsError::new(
+                "REVOCATIONS",
+                "",
+                "the issuer needs its KV namespace binding",
+            ));
+        }
         let password_hash_iterations =
             password::hash_iterations(lookup(env, "PASSWORD_HASH_ITERATIONS").as_deref())?;
         let user_authentication =
@@ -86,7 +96,10 @@ impl Config {
             // A SPA on another origin reads its bookmark and sends it back.
             browser.cors.carry(crate::storage::BOOKMARK_HEADER);
         }
+        let header_names =
+            crate::request::header_names(&[&settings.auth_header_name, &browser.csrf_header]);
         Ok(Self {
+            header_names,
             settings,
             backend,
             browser,

@@ -24,7 +24,7 @@ pub use throttle::LoginThrottle;
 
 use std::{future::Future, rc::Rc, task::Poll};
 
-use worker::{event, Context, Env, Request, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::{
     config::Config,
@@ -32,6 +32,7 @@ use crate::{
     handlers::{
         blacklist, jwks, obtain, password_change, protected, refresh, sessions, sliding, verify,
     },
+    request::Incoming,
     response::Answer,
     storage::Store,
     view::{Reads, ReadsFrom, View},
@@ -104,15 +105,23 @@ fn now() -> i64 {
 /// that needs no I/O (a 404, a 405, OPTIONS, a preflight, a stateless protected view) is
 /// returned as a `Response` from a first, synchronous poll; only a request that awaits the
 /// runtime becomes a Promise. The macro's wasm-bindgen executor (a Promise, a task, a
-/// microtask per request) was most of a 404's time in wasm (bench/).
+/// microtask per request) was most of a 404's time in wasm (bench/). `body` is the request's
+/// body as the shim read it (`null` past [`config::MAX_BODY_BYTES`]): a verify of an access
+/// token then awaits nothing either.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
 pub fn fetch_export(
     req: worker::worker_sys::web_sys::Request,
+    body: wasm_bindgen::JsValue,
     env: Env,
     ctx: worker::worker_sys::Context,
 ) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+    let names = Config::get(&env).map_or_else(
+        |_| request::header_names(&[]),
+        |config| config.header_names.clone(),
+    );
+    let req = Incoming::new(&req, &names, &body);
     let mut answer = Box::pin(async move {
-        let answer = handle(Request::from(req), env, Context::new(ctx)).await;
+        let answer = handle(req, env, Context::new(ctx)).await;
         answer.into_js().map(wasm_bindgen::JsValue::from)
     });
     // A pending future has registered this waker nowhere that matters: every future it
@@ -128,15 +137,14 @@ pub fn fetch_export(
 
 /// Every request: CORS around the routes (django-cors-headers' middleware: preflights are
 /// answered before any view; allowed origins get their headers on every answer).
-async fn handle(req: Request, env: Env, ctx: Context) -> Answer {
+async fn handle(req: Incoming, env: Env, ctx: Context) -> Answer {
     let Some(config) = Config::get(&env).ok().filter(|c| c.browser.cors.enabled()) else {
         return route(req, env, ctx).await;
     };
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let origin = header("Origin");
+    let origin = req.header_owned("Origin");
     let preflight = config.browser.cors.is_preflight(
         req.method().as_ref(),
-        header("Access-Control-Request-Method").as_deref(),
+        req.header("Access-Control-Request-Method"),
     );
     let mut answer = if preflight {
         Answer::empty(200)
@@ -153,9 +161,9 @@ async fn handle(req: Request, env: Env, ctx: Context) -> Answer {
 /// The route table, a `match` on the path (matchit's rules: exact paths, one `:sid` segment,
 /// static paths first). It used to be a workers-rs `Router` built on every request: 13 boxed
 /// closures inserted into matchit trees, then dropped, cost more than the 404 itself.
-async fn route(req: Request, env: Env, ctx: Context) -> Answer {
+async fn route(req: Incoming, env: Env, ctx: Context) -> Answer {
     let ctx = Rc::new(ctx);
-    let path = req.path();
+    let path = req.path().to_owned();
     /// `$view` around `$handler`, with the session id of the path if any.
     macro_rules! serve {
         ($view:expr, $handler:path) => {

@@ -695,26 +695,31 @@ fn opt(value: Option<&str>) -> JsValue {
 const KV_MIN_TTL: i64 = 60 + 30;
 
 /// Revoked token and session ids in KV, for every Worker that verifies edgejwt tokens.
+/// The binding is looked up when a write needs it: workers-rs reads five methods off it,
+/// and most requests (verify, protected) write none.
 #[derive(Clone)]
 pub struct Revocations {
-    kv: KvStore,
+    env: worker::Env,
 }
 
 impl Revocations {
-    pub fn new(kv: KvStore) -> Self {
-        Self { kv }
+    pub fn new(env: worker::Env) -> Self {
+        Self { env }
     }
 
     /// Writes `revocations` (idempotent: the same key and value on every retry). KV takes
     /// expirations no later than 2^31 - 1 (2038); D1's blacklist covers what outlives it.
     pub async fn write(&self, revocations: &[Revocation], now: i64) -> Result<()> {
+        if revocations.is_empty() {
+            return Ok(());
+        }
+        let kv: KvStore = self.env.kv("REVOCATIONS")?;
         for revocation in revocations {
             let expiration = revocation
                 .until
                 .max(now + KV_MIN_TTL)
                 .min(i64::from(i32::MAX));
-            self.kv
-                .put(&revocation.key, "1")?
+            kv.put(&revocation.key, "1")?
                 .expiration(u64::try_from(expiration).unwrap_or_default())
                 .execute()
                 .await?;

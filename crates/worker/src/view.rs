@@ -5,13 +5,13 @@ use std::{future::Future, rc::Rc};
 
 use edgejwt_core::browser::CsrfRequest;
 use serde_json::{json, Map, Value};
-use worker::{Context, Env, Method, Request};
+use worker::{Context, Env, Method};
 
 use crate::{
     config::Config,
     error::ApiError,
     handlers::App,
-    request,
+    request::{self, Incoming},
     response::{json, no_content, Answer},
     storage::{Client, Replication, Revocations, Store, BOOKMARK_HEADER},
 };
@@ -145,10 +145,10 @@ pub struct Input {
 /// The `User-Agent` kept with a session or an event, truncated to this many characters.
 const USER_AGENT_CHARS: usize = 256;
 
-fn client(req: &Request) -> Client {
-    let header = |name: &str| req.headers().get(name).ok().flatten().unwrap_or_default();
+fn client(req: &Incoming) -> Client {
+    let header = |name: &str| req.header(name).unwrap_or_default();
     Client {
-        ip: header("CF-Connecting-IP"),
+        ip: header("CF-Connecting-IP").to_owned(),
         user_agent: header("User-Agent")
             .chars()
             .take(USER_AGENT_CHARS)
@@ -156,11 +156,9 @@ fn client(req: &Request) -> Client {
     }
 }
 
-fn browser(req: &Request, csrf_header: &str) -> Browser {
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    // The URL as the runtime has it: `req.url()` would parse it with the `url` crate, whose
-    // IDNA tables cost 140 KiB of wasm, for a scheme this only compares.
-    let secure = req.inner().url().starts_with("https://");
+fn browser(req: &Incoming, csrf_header: &str) -> Browser {
+    let header = |name: &str| req.header_owned(name);
+    let secure = req.url().starts_with("https://");
     Browser {
         cookies: header("Cookie"),
         origin: header("Origin"),
@@ -198,7 +196,7 @@ fn app(
             replication.clone(),
             view.reads_from == ReadsFrom::Replica,
         ),
-        revocations: Revocations::new(env.kv("REVOCATIONS")?),
+        revocations: Revocations::new(env.clone()),
         now: now(),
     })
 }
@@ -215,7 +213,7 @@ fn options(view: &View) -> Answer {
 
 /// Serves `req` with `handler`, the view's input read from the request.
 pub async fn serve<F, Fut, R>(
-    mut req: Request,
+    req: Incoming,
     env: &Env,
     ctx: &Rc<Context>,
     sid: Option<String>,
@@ -236,30 +234,25 @@ where
         method: method.to_string(),
         allow: view.allow,
     };
-    let bookmark = req.headers().get(BOOKMARK_HEADER).ok().flatten();
+    let bookmark = req.header(BOOKMARK_HEADER);
     let mut replication = None;
     let result = async {
         if !allowed && !matches!(view.input, Reads::Header | Reads::HeaderAndData) {
             return Err(not_allowed());
         }
-        let app = app(env, ctx, view, bookmark.as_deref(), &mut replication)?;
+        let app = app(env, ctx, view, bookmark, &mut replication)?;
         let reads_auth = matches!(view.input, Reads::Header | Reads::HeaderAndData);
         let reads_body = view.input == Reads::Data
             || view.input == Reads::HeaderAndData && allowed && method == Method::Post;
         let input = Input {
             auth: reads_auth
-                .then(|| {
-                    req.headers()
-                        .get(&app.config.settings.auth_header_name)
-                        .ok()
-                        .flatten()
-                })
+                .then(|| req.header_owned(&app.config.settings.auth_header_name))
                 .flatten(),
             client: client(&req),
             browser: browser(&req, &app.config.browser.csrf_header),
             sid,
             data: if reads_body {
-                request::read_data(&mut req).await?
+                request::read_data(&req).await?
             } else {
                 Map::new()
             },
