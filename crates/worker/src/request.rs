@@ -73,8 +73,9 @@ pub fn max_body_bytes() -> u32 {
 /// `request.cf`, and every `Headers.get` was a call and a string copy of its own: together
 /// about a seventh of a token verify's time in the isolate (bench/, a CPU profile).
 pub struct Incoming {
-    /// `None`: longer than [`MAX_BODY_BYTES`] (the shim stopped reading).
-    body: Option<Vec<u8>>,
+    /// `None`: longer than [`MAX_BODY_BYTES`] (the shim stopped reading). Left in JS until
+    /// a view reads it ([`read_data`]): most requests that carry a body read it, a 404 does not.
+    body: Option<Uint8Array>,
     method: Method,
     /// The method's line, the URL's, then one line per header.
     head: String,
@@ -93,7 +94,7 @@ impl Incoming {
         let url = url_start..url_end;
         Self {
             method: Method::from(head[..method_end].to_owned()),
-            body: body.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec),
+            body: body.dyn_ref::<Uint8Array>().cloned(),
             head,
             url,
         }
@@ -153,26 +154,30 @@ pub async fn read_data(req: &Incoming) -> Result<Map<String, Value>, ApiError> {
             return Err(ApiError::PayloadTooLarge);
         }
     }
-    let bytes = req.body.as_deref().ok_or(ApiError::PayloadTooLarge)?;
+    let body = req.body.as_ref().ok_or(ApiError::PayloadTooLarge)?;
+    let bytes = body.to_vec();
     // DRF returns empty data before it picks a parser when there is no body, so an empty
     // body is neither a JSON parse error nor a 415, whatever its type.
     if bytes.is_empty() {
         return Ok(Map::new());
     }
-    match parse_body(content_type, bytes) {
+    match parse_body(content_type, &bytes) {
         Some(parsed) => Ok(parsed?),
-        None => parse_multipart(content_type, bytes).await,
+        None => parse_multipart(content_type, body).await,
     }
 }
 
-async fn parse_multipart(content_type: &str, bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    // Rebuild a Request to use the runtime's multipart parser.
+async fn parse_multipart(
+    content_type: &str,
+    body: &Uint8Array,
+) -> Result<Map<String, Value>, ApiError> {
+    // Rebuild a Request around the body, still in JS, to use the runtime's multipart parser.
     let headers = worker::Headers::new();
     let _ = headers.set("Content-Type", content_type);
     let mut init = worker::RequestInit::new();
     init.with_method(worker::Method::Post)
         .with_headers(headers)
-        .with_body(Some(js_sys::Uint8Array::from(bytes).into()));
+        .with_body(Some(body.clone().into()));
     let mut req = Request::new_with_init("http://multipart.invalid/", &init)?;
     let form = req
         .form_data()
