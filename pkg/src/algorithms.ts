@@ -134,7 +134,7 @@ const isPem = (v: unknown): v is string => typeof v === "string" && v.includes("
 
 /** `settings` with its PEM keys as JWKs, when the wasm leaves `ALGORITHM` to the host. */
 async function hostKeySettings(api: WasmApi, settings: Settings): Promise<Settings> {
-  const alg = typeof settings.ALGORITHM === "string" ? settings.ALGORITHM.trim() : "HS256";
+  const alg = typeof settings?.ALGORITHM === "string" ? settings.ALGORITHM.trim() : "HS256";
   if (!api.Verifier.hostChecks(alg)) return settings;
   const convert = async (v: unknown) => (isPem(v) ? ((await pemToJwk(api, alg, v)) ?? v) : v);
   const out: Settings = { ...settings };

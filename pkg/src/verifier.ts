@@ -256,7 +256,8 @@ function usable(key: Key | undefined): Key {
 export async function createVerifierWith(load: () => Promise<WasmApi>, settings: Settings, options: VerifierOptions = {}): Promise<Verifier> {
   const api = await load();
   // The option predates the setting: the core reads SESSION_CLAIM (default `sid`).
-  if (options.sessionClaim !== undefined && settings.SESSION_CLAIM === undefined) settings = { ...settings, SESSION_CLAIM: options.sessionClaim };
+  // `settings?.`: from plain JS a non-object may come; the core names what it is.
+  if (options.sessionClaim !== undefined && settings?.SESSION_CLAIM === undefined) settings = { ...settings, SESSION_CLAIM: options.sessionClaim };
   const key = options.jwksUrl ? null : await makeKey(api, settings, options);
   return new Verifier(api, settings, options, key);
 }

@@ -128,6 +128,66 @@ describe("the package against the issuer's tokens (HS256)", () => {
       await rejects(edgejwt.createVerifier({ SIGNING_KEY: JSON.stringify(bad) }), "improperly_configured");
     }
   });
+
+  test("settings as JS values: numbers, lists, objects and JWK Sets read as the core reads their text", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claimsAt = (iat, extra = {}) => ({ token_type: "access", exp: iat + 60, iat, jti: randomBytes(16).toString("hex"), user_id: "7", ...extra });
+    const message = async (settings) => {
+      try {
+        await edgejwt.createVerifier(settings);
+      } catch (e) {
+        assert.equal(e.code, "improperly_configured", String(e));
+        return e.message;
+      }
+      assert.fail(`accepted ${JSON.stringify(settings)}`);
+    };
+    // A number is the number's text: an expired token within LEEWAY: 30 passes, not one at 31.
+    const lenient = await edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, LEEWAY: 30 });
+    assert.equal((await lenient.verify(signHS256(claimsAt(now - 60 - 20), REFERENCE_KEY))).user_id, "7");
+    await rejects(lenient.verify(signHS256(claimsAt(now - 60 - 40), REFERENCE_KEY)), "token_expired");
+    assert.match(await message({ SIGNING_KEY: REFERENCE_KEY, LEEWAY: 1.5 }), /LEEWAY/);
+    // A list of texts is comma-joined: both header types are accepted.
+    const both = await edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, AUTH_HEADER_TYPES: ["Bearer", "JWT"] });
+    const token = signHS256(claimsAt(now), REFERENCE_KEY);
+    for (const type of ["Bearer", "JWT"]) {
+      const r = new Request("http://x/", { headers: { Authorization: `${type} ${token}` } });
+      assert.equal((await both.authenticate(r)).userId, "7");
+    }
+    // undefined is no setting, null is the default; a non-object is named.
+    assert.equal((await (await edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, LEEWAY: undefined, AUDIENCE: null })).verify(token)).user_id, "7");
+    for (const [settings, what] of [[null, "null"], ["x", "a string"], [[], "an array"], [5, "a number"], [true, "a boolean"]]) {
+      assert.equal(await message(settings), `settings must be an object of setting names, not ${what}`);
+    }
+    // Booleans are "true"/"false"; other values of a boolean setting are named.
+    await edgejwt.createVerifier({ SIGNING_KEY: REFERENCE_KEY, CHECK_REVOKE_TOKEN: false });
+    assert.match(await message({ SIGNING_KEY: REFERENCE_KEY, CHECK_REVOKE_TOKEN: 2 }), /CHECK_REVOKE_TOKEN/);
+    assert.match(await message({ SIGNING_KEY: REFERENCE_KEY, CHECK_REVOKE_TOKEN: [true] }), /CHECK_REVOKE_TOKEN/);
+    // An object is its JSON: an "oct" JWK as SIGNING_KEY.
+    const k = Buffer.from(REFERENCE_KEY).toString("base64url");
+    assert.equal((await (await edgejwt.createVerifier({ SIGNING_KEY: { kty: "oct", k } })).verify(token)).user_id, "7");
+    // PREVIOUS_VERIFYING_KEYS: an array (a secret may hold commas), a JWK Set whose `keys` is
+    // not its first member, or either as JSON text; the old key's tokens still verify.
+    const old = `${REFERENCE_KEY},with,commas`;
+    const oldToken = signHS256(claimsAt(now), old);
+    const current = randomBytes(48).toString("base64url");
+    const oldJwk = { kty: "oct", k: Buffer.from(old).toString("base64url"), alg: "HS256" };
+    for (const previous of [[old], JSON.stringify([old]), { use: "sig", keys: [oldJwk] }, JSON.stringify({ a: "],{", keys: [oldJwk] })]) {
+      const v = await edgejwt.createVerifier({ SIGNING_KEY: current, PREVIOUS_VERIFYING_KEYS: previous });
+      assert.equal((await v.verify(oldToken)).user_id, "7", JSON.stringify(previous));
+    }
+    for (const [previous, reason] of [
+      [{ keys: "x" }, "JWK Set"],
+      ["[1", "JSON array"],
+      [[1], "PEM string, a JWK or a secret"],
+      [[{ ...oldJwk, alg: "HS512" }], "not ALGORITHM"],
+      [[{ ...oldJwk, kid: 5 }], "must be strings"],
+      [Array(17).fill(old), "more than 16"],
+    ]) {
+      const text = await message({ SIGNING_KEY: current, PREVIOUS_VERIFYING_KEYS: previous });
+      assert.match(text, new RegExp(`PREVIOUS_VERIFYING_KEYS.*${reason.replace(/[[\]{}().*]/g, "\\$&")}`), text);
+      assert.ok(!text.includes(old), text);
+    }
+  });
 });
 
 const ALGORITHMS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];

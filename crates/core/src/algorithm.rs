@@ -5,10 +5,7 @@
 //! Keys load from PEM or JWK (and HMAC secrets from the raw string, as simplejwt does);
 //! weak keys are refused at load time.
 
-use alloc::{
-    string::{String, ToString},
-    vec::Vec,
-};
+use alloc::{borrow::Cow, string::String, vec::Vec};
 use core::{fmt, str::FromStr};
 
 use jwt_compact::{
@@ -331,41 +328,38 @@ impl Keys {
     ) -> KeyResult<Vec<(Self, Option<String>)>> {
         const SETTING: &str = "PREVIOUS_VERIFYING_KEYS";
         let error = |reason: &'static str| key_error(SETTING, value, reason);
-        // from_slice, as every JSON read of the core: one reader type, one copy of
-        // serde_json's parser in the wasm (the same result for text that is UTF-8 already).
-        let parsed: serde_json::Value = serde_json::from_slice(value.as_bytes())
-            .map_err(|_| error("expected a JSON array of keys or a JWK Set ({\"keys\": [...]})"))?;
-        let items = match parsed {
-            serde_json::Value::Array(items) => items,
-            serde_json::Value::Object(mut set) => match set.remove("keys") {
-                Some(serde_json::Value::Array(items)) => items,
-                _ => return Err(error("a JSON object must be a JWK Set ({\"keys\": [...]})")),
-            },
-            _ => {
-                return Err(error(
-                    "expected a JSON array of keys or a JWK Set ({\"keys\": [...]})",
-                ))
-            }
+        use crate::json::{read_key_list, KeyListError, ListedKey, Member};
+        const LIST: &str = "expected a JSON array of keys or a JWK Set ({\"keys\": [...]})";
+        let items = read_key_list(value.as_bytes(), MAX_PREVIOUS_KEYS).map_err(|e| {
+            error(match e {
+                KeyListError::NotAList => LIST,
+                KeyListError::NotASet => "a JSON object must be a JWK Set ({\"keys\": [...]})",
+                KeyListError::TooMany => "more than 16 previous keys",
+            })
+        })?;
+        /// What a listed JWK declares: `alg`, `kid`.
+        const DECLARED: crate::json::Fields = crate::json::Fields {
+            names: &["alg", "kid"],
+            skipped: 0,
         };
-        if items.len() > MAX_PREVIOUS_KEYS {
-            return Err(error("more than 16 previous keys"));
-        }
         items
             .into_iter()
             .map(|item| {
                 let (text, kid) = match item {
-                    serde_json::Value::String(text) => (text, None),
-                    serde_json::Value::Object(jwk) => {
-                        if jwk
-                            .get("alg")
-                            .is_some_and(|alg| alg.as_str() != Some(algorithm.as_str()))
-                        {
-                            return Err(error("a key's \"alg\" is not ALGORITHM"));
+                    ListedKey::Text(text) => (text.into_owned(), None),
+                    ListedKey::Jwk(jwk) => {
+                        let [alg, kid, ..] = crate::json::read_object(jwk.as_bytes(), DECLARED)
+                            .ok_or_else(|| error("a JWK's \"alg\" and \"kid\" must be strings"))?;
+                        if let Member::Str(alg) = alg {
+                            if alg != algorithm.as_str() {
+                                return Err(error("a key's \"alg\" is not ALGORITHM"));
+                            }
                         }
-                        let kid = jwk.get("kid").and_then(|k| k.as_str()).map(String::from);
-                        (serde_json::Value::Object(jwk).to_string(), kid)
+                        (String::from(jwk), kid.into_str().map(Cow::into_owned))
                     }
-                    _ => return Err(error("each key must be a PEM string, a JWK or a secret")),
+                    ListedKey::Other => {
+                        return Err(error("each key must be a PEM string, a JWK or a secret"))
+                    }
                 };
                 let text: Zeroizing<String> = Zeroizing::new(text);
                 Self::load_verifying(algorithm, &text, SETTING).map(|keys| (keys, kid))
@@ -481,12 +475,13 @@ pub(crate) const MAX_PREVIOUS_KEYS: usize = 16;
 
 /// The `kid` a JWK value declares (`{"kid": "...", ...}`), if any.
 pub(crate) fn declared_kid(value: &str) -> Option<String> {
-    // A `Value`, not a typed `Map`: no serde type errors (see crate::json).
-    let json = value.trim_start().starts_with('{').then_some(value)?;
-    let serde_json::Value::Object(jwk) = serde_json::from_slice(json.as_bytes()).ok()? else {
-        return None;
+    const KID: crate::json::Fields = crate::json::Fields {
+        names: &["kid"],
+        skipped: 0,
     };
-    jwk.get("kid")?.as_str().map(String::from)
+    let json = value.trim_start().starts_with('{').then_some(value)?;
+    let [kid, ..] = crate::json::read_object(json.as_bytes(), KID)?;
+    kid.into_str().map(Cow::into_owned)
 }
 
 /// Loads a signing key and/or a verifying key; when both are given they must match.

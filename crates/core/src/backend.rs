@@ -327,8 +327,7 @@ impl TokenBackend {
 
     /// The current public key as a JWK JSON object, with `alg`, `use` and `kid`; `None` for HMAC.
     pub fn public_jwk(&self) -> Option<String> {
-        self.jwk_value(&self.current)
-            .and_then(|v| serde_json::to_string(&v).ok())
+        self.jwk_text(&self.current)
     }
 
     /// Every public key that verifies (the current one first, then the previous ones), as
@@ -336,29 +335,33 @@ impl TokenBackend {
     pub fn public_jwks(&self) -> Vec<String> {
         core::iter::once(&self.current)
             .chain(&self.previous)
-            .filter_map(|entry| self.jwk_value(entry))
-            .filter_map(|v| serde_json::to_string(&v).ok())
+            .filter_map(|entry| self.jwk_text(entry))
             .collect()
     }
 
     /// The JWK Set of [`TokenBackend::public_jwks`] as JSON text: `{"keys":[...]}`.
     pub fn public_jwk_set(&self) -> String {
-        let keys: Vec<Value> = core::iter::once(&self.current)
-            .chain(&self.previous)
-            .filter_map(|entry| self.jwk_value(entry))
-            .collect();
-        serde_json::json!({ "keys": keys }).to_string()
+        let mut set = String::from("{\"keys\":[");
+        set.push_str(&self.public_jwks().join(","));
+        set.push_str("]}");
+        set
     }
 
-    fn jwk_value(&self, entry: &KeyEntry) -> Option<Value> {
+    /// jwt-compact's JWK of the key's own members, then `alg`, `use` and `kid`: written as
+    /// text, not through a `serde_json::Value` (which the npm package's wasm no longer holds).
+    fn jwk_text(&self, entry: &KeyEntry) -> Option<String> {
         let jwk: JsonWebKey<'_> = entry.keys.public_jwk()?;
-        let mut value = serde_json::to_value(&jwk).ok()?;
-        if let Value::Object(map) = &mut value {
-            map.insert("alg".into(), self.algorithm.as_str().into());
-            map.insert("use".into(), "sig".into());
-            map.insert("kid".into(), entry.kid.as_str().into());
+        let mut text = serde_json::to_string(&jwk).ok()?;
+        // An object with members: `{"kty":...}`; its closing brace comes after ours.
+        if text.pop() != Some('}') || text.len() < 2 {
+            return None;
         }
-        Some(value)
+        text.push_str(",\"alg\":\"");
+        text.push_str(self.algorithm.as_str());
+        text.push_str("\",\"use\":\"sig\",\"kid\":");
+        text.push_str(&serde_json::to_string(entry.kid.as_str()).ok()?);
+        text.push('}');
+        Some(text)
     }
 
     /// Signs `payload` (simplejwt's `TokenBackend.encode`): adds `aud`/`iss` when configured.
@@ -542,7 +545,10 @@ impl TokenBackend {
         let alg = self.algorithm.as_str();
         let mut headers = alloc::vec![alloc::format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#)];
         for kid in self.key_ids() {
-            let kid = Value::from(kid);
+            // A JSON string as serde_json writes one (not a `Value`: its map's code stays out).
+            let Ok(kid) = serde_json::to_string(kid) else {
+                continue;
+            };
             headers.push(alloc::format!(
                 r#"{{"alg":"{alg}","kid":{kid},"typ":"JWT"}}"#
             ));

@@ -583,51 +583,8 @@ fn parse_token_classes(name: &'static str, value: &str) -> Result<Vec<TokenType>
     Ok(classes)
 }
 
-/// An object of settings as JSON text (what a JS host's `JSON.stringify` gives), or what the
-/// text is instead. Read as a `serde_json::Value`, then matched: a typed read would bring
-/// serde's type errors, and with them core's float formatting (~17 KiB of wasm; see
-/// `crate::json`).
-pub fn settings_object(
-    json: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, &'static str> {
-    use serde_json::Value;
-    Err(match serde_json::from_slice(json.as_bytes()) {
-        Ok(Value::Object(map)) => return Ok(map),
-        Ok(Value::Null) | Err(_) if json.trim().is_empty() => "nothing",
-        Err(_) => "not JSON",
-        Ok(Value::Null) => "null",
-        Ok(Value::Bool(_)) => "a boolean",
-        Ok(Value::Number(_)) => "a number",
-        Ok(Value::String(_)) => "a string",
-        Ok(Value::Array(_)) => "an array",
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    /// A settings object is read as serde_json reads a map (the last of a repeated name
-    /// wins); anything else is named, never an error of serde's.
-    #[test]
-    fn settings_object_reads_only_an_object() {
-        let map = settings_object(r#" {"A": 1, "B": "x", "A": 2} "#).unwrap();
-        assert_eq!(map.len(), 2);
-        assert_eq!(map["A"], 2);
-        for (text, what) in [
-            ("", "nothing"),
-            (" ", "nothing"),
-            ("null", "null"),
-            ("true", "a boolean"),
-            ("1.5", "a number"),
-            ("1e400", "not JSON"),
-            (r#""abc""#, "a string"),
-            ("[]", "an array"),
-            ("{\"a\":", "not JSON"),
-            ("{} x", "not JSON"),
-        ] {
-            assert_eq!(settings_object(text), Err(what), "{text}");
-        }
-    }
-
     use super::*;
 
     /// The generated TypeScript union names exactly [`SETTING_NAMES`], in order.

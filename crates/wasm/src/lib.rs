@@ -61,31 +61,66 @@ fn settings_error(err: &SettingsError) -> JsValue {
     )
 }
 
-/// A setting's value as JS gives it (through `JSON.stringify`), as the core reads settings:
-/// text; a list of texts comma-joined; other values as JSON. A `serde_json::Value` matched
-/// here, not an untagged enum: serde's untagged buffering costs ~12 KiB of wasm.
-fn setting_text(name: &str, value: serde_json::Value) -> Option<String> {
-    use serde_json::Value;
-    Some(match value {
-        Value::Null => return None,
-        Value::String(s) => s,
+/// A setting's value, as `JSON.stringify` leaves it, as the core reads settings: text; a
+/// list of texts comma-joined; other values as JSON text. Read with JS's own types and JSON,
+/// not a `serde_json::Value`: with its other uses gone, the Value and its map were 6.5 KiB
+/// of the gzipped wasm.
+fn setting_text(name: &str, value: &JsValue) -> Option<String> {
+    if value.is_null() || value.is_undefined() {
+        return None;
+    }
+    if let Some(text) = value.as_string() {
+        return Some(text);
+    }
+    if let Some(b) = value.as_bool() {
+        return Some(if b { "true" } else { "false" }.to_owned());
+    }
+    let json = || {
+        js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|t| t.as_string())
+    };
+    if value.as_f64().is_some() {
         // JS formats the number: Rust's float formatting would add ~10 KiB to the wasm.
-        Value::Number(n) => n
-            .as_f64()
-            .and_then(|n| js_sys::Number::from(n).to_string_with_radix(10).ok())
-            .map(String::from)
-            .unwrap_or_default(),
-        Value::Bool(b) => b.to_string(),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
+        return value
+            .unchecked_ref::<js_sys::Number>()
+            .to_string_with_radix(10)
+            .ok()
+            .map(String::from);
+    }
+    if js_sys::Array::is_array(value) {
+        let items: &js_sys::Array = value.unchecked_ref();
+        let texts: Option<Vec<String>> = items.iter().map(|item| item.as_string()).collect();
+        if let Some(texts) = texts {
             // A list of keys (PEM text, secrets) is the setting's JSON array: keys hold commas.
-            if name == "PREVIOUS_VERIFYING_KEYS" {
-                Value::Array(items).to_string()
+            return if name == "PREVIOUS_VERIFYING_KEYS" {
+                json()
             } else {
-                let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-                texts.join(",")
-            }
+                Some(texts.join(","))
+            };
         }
-        other => other.to_string(),
+    }
+    json()
+}
+
+/// What a settings value is when it is not an object, in the words of the error.
+fn not_an_object(value: &JsValue) -> Option<&'static str> {
+    Some(if value.is_undefined() {
+        "nothing"
+    } else if value.is_null() {
+        "null"
+    } else if value.as_bool().is_some() {
+        "a boolean"
+    } else if value.as_f64().is_some() {
+        "a number"
+    } else if value.is_string() {
+        "a string"
+    } else if js_sys::Array::is_array(value) {
+        "an array"
+    } else if value.is_object() {
+        return None;
+    } else {
+        "nothing"
     })
 }
 
@@ -108,22 +143,28 @@ impl Verifier {
     /// are an error, so a typo does not silently weaken verification.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Verifier, JsValue> {
-        // Through JSON text: serde_json is here for the claims anyway, serde-wasm-bindgen is not.
-        let text = js_sys::JSON::stringify(&settings)
+        // JSON's view of the object (toJSON applied, undefined and functions dropped), as the
+        // settings would be written in a JSON file; read member by member with JS's types.
+        let plain = js_sys::JSON::stringify(&settings)
             .ok()
             .and_then(|t| t.as_string())
-            .unwrap_or_default();
-        let values = edgejwt_core::settings::settings_object(&text).map_err(|e| {
-            js_error(
+            .and_then(|t| js_sys::JSON::parse(&t).ok())
+            .unwrap_or(JsValue::UNDEFINED);
+        if let Some(what) = not_an_object(&plain) {
+            return Err(js_error(
                 edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-                &format!("settings must be an object of setting names, not {e}"),
+                &format!("settings must be an object of setting names, not {what}"),
                 500,
                 "{}",
-            )
-        })?;
+            ));
+        }
         let mut s = Settings::default();
-        for (name, value) in values {
-            if let Some(value) = setting_text(&name, value) {
+        for entry in Object::entries(plain.unchecked_ref()).iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            let Some(name) = entry.get(0).as_string() else {
+                continue;
+            };
+            if let Some(value) = setting_text(&name, &entry.get(1)) {
                 s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
             }
         }
