@@ -774,4 +774,57 @@ mod tests {
             [(pyjwt.as_str(), None), (own, Some(backend.key_id()))]
         );
     }
+
+    /// The published JWK is jwt-compact's serialization of the public key with `alg`, `use`
+    /// and `kid` spliced in before its closing brace, `kty` first, no secret; the Set holds it.
+    #[test]
+    fn public_jwks_are_jwt_compacts_plus_alg_use_kid() {
+        macro_rules! key {
+            ($name:literal) => {
+                include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/", $name))
+            };
+        }
+        // RFC 7517, A.1: a P-256 public key as a JWK, which every build loads.
+        let rfc_jwk = r#"{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YilurN5XpvKnc6SKKGd9ZI-h7Pv8f-lwYw","kid":"1"}"#;
+        let cases = [
+            ("ES256", "VERIFYING_KEY", rfc_jwk),
+            ("ES256", "SIGNING_KEY", key!("p256.pem")),
+            ("EdDSA", "SIGNING_KEY", key!("ed25519.pem")),
+            ("RS256", "SIGNING_KEY", key!("rsa2048.pem")),
+            (
+                "HS256",
+                "SIGNING_KEY",
+                "edgejwt-test-hmac-secret-0123456789abcdef-0123456789",
+            ),
+        ];
+        let mut published = 0;
+        for (alg, setting, value) in cases {
+            let mut s = Settings::default();
+            s.set("ALGORITHM", alg).unwrap();
+            s.set(setting, value).unwrap();
+            let Ok(backend) = TokenBackend::from_settings(&s) else {
+                continue; // a PEM this build leaves to the host (which sends JWKs)
+            };
+            let Some(ours) = backend.public_jwk() else {
+                assert!(alg.starts_with("HS"), "{alg}: no JWK");
+                assert!(backend.public_jwks().is_empty());
+                assert_eq!(backend.public_jwk_set(), r#"{"keys":[]}"#);
+                continue;
+            };
+            let mut expected =
+                serde_json::to_value(backend.current.keys.public_jwk().unwrap()).unwrap();
+            let map = expected.as_object_mut().unwrap();
+            assert!(map.get("d").is_none());
+            map.insert("alg".into(), alg.into());
+            map.insert("use".into(), "sig".into());
+            map.insert("kid".into(), backend.key_id().into());
+            let parsed: Value = serde_json::from_str(&ours).unwrap();
+            assert_eq!(parsed, expected, "{alg}: {ours}");
+            assert!(ours.starts_with(r#"{"kty":"#), "{ours}");
+            let set: Value = serde_json::from_str(&backend.public_jwk_set()).unwrap();
+            assert_eq!(set, serde_json::json!({ "keys": [expected] }));
+            published += 1;
+        }
+        assert!(published >= 1);
+    }
 }
