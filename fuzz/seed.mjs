@@ -51,6 +51,9 @@ const vars = read("wrangler.toml").match(/^[A-Z_]+ = ".*"$/gm).map((l) => l.repl
 const keys = ["ed25519.pem", "p256.pem", "rsa2048.pem"].map((k) => read(`crates/core/tests/keys/${k}`).replace(/\n/g, "\\n"));
 add("settings", vars.join("\n"));
 for (const [alg, key] of [["EdDSA", keys[0]], ["ES256", keys[1]], ["RS256", keys[2]]]) add("settings", `ALGORITHM=${alg}\nSIGNING_KEY=${key.replace(/\\n/g, "\n")}`);
+// PREVIOUS_VERIFYING_KEYS as a list and as a JWK Set (the key-list reader cuts texts at commas).
+add("settings", `SIGNING_KEY=${"s".repeat(40)}\nPREVIOUS_VERIFYING_KEYS=["${"t".repeat(40)}", {"kty":"oct","k":"${"dQ".repeat(24)}","kid":"a,]"}]`);
+add("settings", `SIGNING_KEY=${"s".repeat(40)}\nPREVIOUS_VERIFYING_KEYS={"x":"],{","keys":[{"kty":"oct","k":"${"dQ".repeat(24)}","alg":"HS256"}]}`);
 add("settings", "JWT_AUTH_REFRESH_COOKIE=refresh\nCSRF_TRUSTED_ORIGINS=https://a.example, https://*.b.example\nCORS_ALLOWED_ORIGINS=https://a.example\nCORS_ALLOW_CREDENTIALS=true\nLOGIN_THROTTLE_RATE=5/min");
 
 // Django's CSRF cases: Cookie header, Origin, Referer, Host, the header token, a rate, flags.
