@@ -223,9 +223,9 @@ pub(crate) fn read_key_list(json: &[u8], max: usize) -> Result<Vec<ListedKey<'_>
                 .into_iter()
                 .nth(member)
                 .unwrap_or_default();
-            let name_end = string_end(member).unwrap_or_default();
-            let value = member.get(name_end..).unwrap_or_default().trim_start();
-            value.strip_prefix(':').unwrap_or_default().trim()
+            let colon = structural(member).find(|&(_, b)| b == b':');
+            let value = colon.and_then(|(i, _)| member.get(i + 1..));
+            value.unwrap_or_default().trim()
         }
     };
     Ok(split(array)
@@ -250,19 +250,8 @@ pub(crate) fn read_key_list(json: &[u8], max: usize) -> Result<Vec<ListedKey<'_>
 fn split(container: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 1usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for (i, b) in container.bytes().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (i, b) in structural(container) {
         match b {
-            b'"' => in_string = true,
             b'[' | b'{' => depth += 1,
             b',' if depth == 1 => {
                 parts.push(container.get(start..i).unwrap_or_default().trim());
@@ -284,18 +273,24 @@ fn split(container: &str) -> Vec<&str> {
     parts
 }
 
-/// Where the JSON string `text` starts with ends (the index after its closing quote).
-fn string_end(text: &str) -> Option<usize> {
-    let mut escaped = false;
-    for (i, b) in text.bytes().enumerate().skip(1) {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' => escaped = true,
-            b'"' => return Some(i + 1),
-            _ => {}
+/// The bytes of JSON `text` outside its strings, with their indices: brackets, commas and
+/// colons there are JSON's own, never a string's.
+fn structural(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    text.bytes().enumerate().filter(move |&(_, b)| {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            false
+        } else {
+            in_string = b == b'"';
+            !in_string
         }
-    }
-    None
+    })
 }
 
 /// The visitor of [`read_key_list`]: the list's shape (`None`: the top-level array;
