@@ -50,7 +50,11 @@ pub struct Refreshed {
     /// refreshes exactly one wins.
     pub blacklist: Option<Outstanding>,
     /// The rotated-out token's revocation for verifiers (after the response: D1 is the
-    /// record, KV only tells other Workers).
+    /// record, KV only tells other Workers), only when refresh tokens authenticate
+    /// (`AUTH_TOKEN_CLASSES` names `RefreshToken`): a verifier that accepts access tokens
+    /// never reads a refresh token's `jti`, and a KV write per refresh is a cost and a quota
+    /// (the free plan's 1,000 a day). A reused one is caught by the issuer's blacklist, and
+    /// reuse detection revokes its whole session in KV.
     pub revoke: Option<Revocation>,
 }
 
@@ -90,6 +94,7 @@ pub fn refresh(
         .filter(|old| !old.jti.is_empty());
     let revoke = blacklist
         .as_ref()
+        .filter(|_| settings.auth_token_classes.contains(&TokenType::Refresh))
         .map(|old| Revocation::new(&old.jti, old.expires_at, settings));
     let mut rotated = refresh.clone();
     rotated.set_jti(settings, refresh_jti);

@@ -74,13 +74,19 @@ fn rotation_names_the_jti_to_blacklist() {
     assert_eq!(out.blacklist, None, "BLACKLIST_AFTER_ROTATION is off");
 
     settings.blacklist_after_rotation = true;
-    let out = refresh(&old, &settings, NOW + 10, jti(2), jti(3));
+    let old_token = old;
+    let out = refresh(&old_token, &settings, NOW + 10, jti(2), jti(3));
     let old = out.blacklist.unwrap();
     assert_eq!(
         (old.jti.as_str(), old.expires_at),
         (jti(1).as_str(), NOW + 86_400)
     );
-    let revoke = out.revoke.unwrap();
+    // Verifiers that accept access tokens only never read a refresh token's jti: no KV write.
+    assert_eq!(out.revoke, None);
+    settings.auth_token_classes = vec![TokenType::Access, TokenType::Refresh];
+    let revoke = refresh(&old_token, &settings, NOW + 10, jti(2), jti(3))
+        .revoke
+        .unwrap();
     assert_eq!(
         (revoke.key, revoke.until),
         (format!("revoked:{}", jti(1)), NOW + 86_400)

@@ -79,6 +79,14 @@ fn rotation_is_one_atomic_write_and_a_lost_race_is_blacklisted() {
         .decide(won.clone(), Some(true), &settings)
         .unwrap();
     assert!(out.outstanding.is_none(), "the rotation recorded it");
+    assert_eq!(out.revoke, None, "no verifier accepts refresh tokens");
+    // Verifiers that accept refresh tokens learn of the rotated-out one.
+    let mut accepting = settings.clone();
+    accepting.auth_token_classes = vec![TokenType::Access, TokenType::Refresh];
+    let out = serializers::refresh(&raw, &backend, &accepting, NOW + 1, jti(2), jti(3))
+        .unwrap()
+        .decide(won.clone(), Some(true), &accepting)
+        .unwrap();
     assert_eq!(out.revoke.unwrap().key, format!("revoked:{}", jti(1)));
     // A lost race inside the reuse interval gets the winner's child (same jti and exp).
     let lost = serializers::refresh(&raw, &backend, &settings, NOW + 2, jti(4), jti(5))
