@@ -2,7 +2,7 @@
 // Verify throughput in Node: edgejwt (installed from `npm pack`) against jose, jsonwebtoken
 // (KeyObject), @tsndr/cloudflare-worker-jwt and a hand-written node:crypto check +
 // JSON.parse (the practical limit), same process, same tokens; edgejwt also with
-// `nodeCrypto: "sync"` (the event loop) and `nodeCrypto: false` (WebCrypto, which jose uses). Median of 5 runs of 1 s,
+// `nodeCrypto: "sync"` (the event loop), `"pool"` (libuv's thread pool) and `nodeCrypto: false` (WebCrypto, which jose uses). Median of 5 runs of 1 s,
 // the libraries taking turns in each round;
 // sequential (await each) and concurrent (batches of 100 with Promise.all).
 // Prints markdown. Part of bench/run.sh.
@@ -81,13 +81,16 @@ export async function benchVerifyNode() {
     const token = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt(now).setExpirationTime(now + 3600).sign(signKey);
     const keyObject = alg === "HS256" ? createSecretKey(Buffer.from(secret)) : createPublicKey(pem);
     const ours = await edgejwt.createVerifier(settings);
-    // The default checks EdDSA/ES/RS on libuv's thread pool (node:crypto's callback form);
-    // the options: on the event loop (`"sync"`), and WebCrypto (the pool too, as jose).
+    // The default checks RS/PS on the event loop and EdDSA/ES on libuv's thread pool
+    // (node:crypto's callback form); the options: all on the event loop (`"sync"`), all on
+    // the pool (`"pool"`), and WebCrypto (the pool too, as jose).
     const oursSync = await edgejwt.createVerifier(settings, { nodeCrypto: "sync" });
+    const oursPool = await edgejwt.createVerifier(settings, { nodeCrypto: "pool" });
     const oursWeb = await edgejwt.createVerifier(settings, { nodeCrypto: false });
     const libs = {
       edgejwt: () => ours.verify(token),
       "edgejwt (sync)": () => oursSync.verify(token),
+      "edgejwt (pool)": () => oursPool.verify(token),
       "edgejwt (WebCrypto)": () => oursWeb.verify(token),
       jose: () => jose.jwtVerify(token, verifyKey, { algorithms: [alg] }),
       jsonwebtoken: () => jsonwebtoken.verify(token, keyObject, { algorithms: [alg] }),

@@ -97,7 +97,19 @@ function tokenInput(memory: WebAssembly.Memory, wasm: WasmVerifier): (token: str
 /** Which signature checks a key may use (`VerifierOptions.webCrypto`, `.nodeCrypto`). */
 export interface CryptoChoice {
   webCrypto?: boolean;
-  nodeCrypto?: boolean | "sync";
+  nodeCrypto?: boolean | "sync" | "pool";
+}
+
+/**
+ * Where node:crypto checks `alg` when the caller did not say: RSA (RS, PS) on the calling
+ * thread, since verifying with a public exponent of 65537 costs less than one round trip to
+ * libuv's thread pool (bench/: RS256 sync 9× the pooled rate one at a time, 2× under load);
+ * ECDSA and Ed25519 on the pool, whose checks are costly enough to spread over its threads.
+ */
+function nodeCryptoPlace(alg: string, choice: CryptoChoice): "sync" | "pool" {
+  if (choice.nodeCrypto === "sync" || choice.nodeCrypto === "pool") return choice.nodeCrypto;
+  const family = hostAlgorithm(alg)?.family;
+  return family === "RS" || family === "PS" ? "sync" : "pool";
 }
 
 const encoder = new TextEncoder();
@@ -186,7 +198,7 @@ async function keyChecks(api: WasmApi, settings: Settings, choice: CryptoChoice)
     const hosts = choice.nodeCrypto === false ? null : jwks.map((jwk) => api.hostCheck?.(wasm.algorithm, jwk) ?? null);
     if (hosts?.every((h) => h !== null)) {
       const checks = hosts as HostCheck[];
-      if (choice.nodeCrypto === "sync") return { wasm, checkSync: (input, signature, key) => checks[key]?.sync(input, signature) ?? false };
+      if (nodeCryptoPlace(alg, choice) === "sync") return { wasm, checkSync: (input, signature, key) => checks[key]?.sync(input, signature) ?? false };
       return { wasm, check: (key, input, signature) => checks[key]?.pooled(input, signature) ?? Promise.resolve(false) };
     }
     if (!globalThis.crypto?.subtle) {

@@ -47,11 +47,12 @@ export interface VerifierOptions {
    */
   webCrypto?: boolean;
   /**
-   * Node, Deno and Bun: check EdDSA/ES/RS/PS with node:crypto (default true), on libuv's
-   * thread pool; `"sync"` on the calling thread (lower latency when verifies do not
-   * overlap, less throughput under load); `false` uses WebCrypto.
+   * Node, Deno and Bun: check EdDSA/ES/RS/PS with node:crypto (default true: RS and PS on
+   * the calling thread, cheaper than a thread-pool round trip; EdDSA and ES on libuv's
+   * thread pool); `"sync"` all on the calling thread (lower latency when verifies do not
+   * overlap); `"pool"` all on the thread pool; `false` uses WebCrypto.
    */
-  nodeCrypto?: boolean | "sync";
+  nodeCrypto?: boolean | "sync" | "pool";
   /** The clock, in Unix seconds (tests). */
   now?: () => number;
   /** `fetch` for the JWK Set. */

@@ -214,10 +214,10 @@ describe("cross-checked with jose, both directions, every algorithm", () => {
       const now = Math.floor(Date.now() / 1000);
       const payload = { token_type: "access", jti: randomBytes(16).toString("hex"), user_id: "42", roles: ["a"] };
       const signed = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: "JWT" }).setIssuedAt(now).setExpirationTime(now + 60).sign(keys.signKey);
-      // node:crypto on the thread pool (Node's default) and on the event loop, WebCrypto, and the
+      // node:crypto by default, on the event loop and on the thread pool, WebCrypto, and the
       // core's own wasm — which has no code for the algorithms it leaves to the host: for
       // those an error, not a fallback.
-      for (const options of [{}, { nodeCrypto: "sync" }, { nodeCrypto: false }, { webCrypto: false }]) {
+      for (const options of [{}, { nodeCrypto: "sync" }, { nodeCrypto: "pool" }, { nodeCrypto: false }, { webCrypto: false }]) {
         if (options.webCrypto === false && HOST_ONLY.includes(alg)) {
           await rejects(edgejwt.createVerifier(keys.verifySettings, options), "improperly_configured");
           continue;
@@ -296,10 +296,11 @@ test("every asymmetric algorithm: node:crypto and WebCrypto check jose's tokens,
   const check = new Function(`return ${hostCheckSource}`)();
   assertHostChecks(await check(edgejwt.createVerifier, cases), cases, "Node");
   assertHostChecks(await check((s, o) => edgejwt.createVerifier(s, { nodeCrypto: "sync", ...o }), cases), cases, "Node (sync node:crypto)");
+  assertHostChecks(await check((s, o) => edgejwt.createVerifier(s, { nodeCrypto: "pool", ...o }), cases), cases, "Node (node:crypto on the pool)");
   assertHostChecks(await check((s, o) => edgejwt.createVerifier(s, { nodeCrypto: false, ...o }), cases), cases, "Node (WebCrypto)");
 });
 
-test("node:crypto checks signatures on the thread pool by default, on the event loop with nodeCrypto: \"sync\"", async () => {
+test("node:crypto checks RS/PS on the event loop and EdDSA/ES on the thread pool by default; \"sync\" and \"pool\" move all", async () => {
   // Which path ran shows in when the promise settles: a check done on the calling thread has
   // settled before the next microtask; one on libuv's thread pool settles in a later turn.
   const settledAtOnce = (p) => Promise.race([p.then(() => true), Promise.resolve().then(() => false)]);
@@ -308,10 +309,16 @@ test("node:crypto checks signatures on the thread pool by default, on the event 
     const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true, ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}) });
     const token = await new jose.SignJWT({ token_type: "access", jti: "j", user_id: "1" }).setProtectedHeader({ alg }).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
     const settings = { ALGORITHM: alg, VERIFYING_KEY: await jose.exportSPKI(publicKey) };
-    const pooled = await edgejwt.createVerifier(settings);
+    const byDefault = await edgejwt.createVerifier(settings);
+    const pooled = await edgejwt.createVerifier(settings, { nodeCrypto: "pool" });
     const sync = await edgejwt.createVerifier(settings, { nodeCrypto: "sync" });
-    assert.equal(await settledAtOnce(pooled.verify(token)), false, `${alg}: the default waits for the pool`);
+    // An RSA check costs less than a round trip to the pool; ECDSA and Ed25519 are spread over it.
+    const rsa = alg.startsWith("RS") || alg.startsWith("PS");
+    assert.equal(await settledAtOnce(byDefault.verify(token)), rsa, `${alg}: the default checks ${rsa ? "at once" : "on the pool"}`);
+    assert.equal(await settledAtOnce(pooled.verify(token)), false, `${alg}: "pool" waits for the pool`);
     assert.equal(await settledAtOnce(sync.verify(token)), true, `${alg}: "sync" checks in the same pass`);
+    // The same answers either way, a bad signature refused by each.
+    assert.deepEqual(await byDefault.verify(token), await sync.verify(token));
     // Many at once on the pool: every one answered, and a tampered one among them refused.
     const [h, c, s] = token.split(".");
     const bad = Buffer.from(s, "base64url");
@@ -320,8 +327,9 @@ test("node:crypto checks signatures on the thread pool by default, on the event 
     const results = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => pooled.verify(i === 17 ? tampered : token)));
     assert.deepEqual(results.map((r) => r.status === "fulfilled"), Array.from({ length: 64 }, (_, i) => i !== 17));
     assert.equal(results[17].reason.code, "token_invalid");
+    for (const v of [byDefault, sync]) await rejects(v.verify(tampered), "token_invalid");
     // A signature of the wrong length (node:crypto throws before the pool) is a refusal too.
-    await rejects(pooled.verify(`${h}.${c}.${bad.subarray(0, 10).toString("base64url")}`), "token_invalid");
+    for (const v of [byDefault, pooled, sync]) await rejects(v.verify(`${h}.${c}.${bad.subarray(0, 10).toString("base64url")}`), "token_invalid");
   }
 });
 
