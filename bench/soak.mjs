@@ -261,13 +261,13 @@ const before = await rows();
 const expectedOutstanding = stats.logins + stats.rotations;
 const live = (await db.prepare("SELECT COUNT(*) AS n FROM outstanding_tokens WHERE expires_at > ?1").bind(Math.floor(Date.now() / 1000)).first()).n;
 // The flush (simplejwt's flushexpiredtokens, the daily Cron) once every token of the run
-// has expired: it must bring the token tables back to empty.
+// has expired: it must bring the token tables, and the sessions with them, back to empty.
 await sleep((REFRESH_LIFETIME + 2) * 1000);
 await issuer.scheduled({ cron: "17 3 * * *" });
 const afterFlush = await rows();
 await mf.dispose();
 
-const ok = flat.issuer.flat && flat.consumer.flat && stats.fiveXX === 0 && stats.unexpected.length === 0 && before.outstanding === expectedOutstanding && before.sessions === stats.logins && afterFlush.outstanding === 0 && afterFlush.blacklisted === 0;
+const ok = flat.issuer.flat && flat.consumer.flat && stats.fiveXX === 0 && stats.unexpected.length === 0 && before.outstanding === expectedOutstanding && before.sessions === stats.logins && afterFlush.outstanding === 0 && afterFlush.blacklisted === 0 && afterFlush.sessions === 0;
 const rate = (n) => (n / elapsed).toFixed(0);
 console.log(`Soak run ${new Date().toISOString().slice(0, 10)}: ${elapsed.toFixed(0)} s, ${CLIENTS} clients, ${USERS} users, reuse interval ${REUSE_INTERVAL} s, refresh lifetime ${REFRESH_LIFETIME} s. Reproduce: \`SOAK_SECONDS=${SECONDS} SOAK_CLIENTS=${CLIENTS} node bench/soak.mjs\` (after \`bash scripts/build-worker.sh && bash scripts/build-pkg.sh\`).`);
 console.log();
@@ -288,7 +288,7 @@ for (const [k, v] of [
   ["outstanding tokens: D1 / logins + rotations", `${before.outstanding} / ${expectedOutstanding}`],
   ["sessions: D1 / logins", `${before.sessions} / ${stats.logins}`],
   ["blacklisted tokens", before.blacklisted],
-  ["after the flush (outstanding, blacklisted)", `${afterFlush.outstanding}, ${afterFlush.blacklisted} (live before it: ${live})`],
+  ["after the flush (outstanding, blacklisted, sessions)", `${afterFlush.outstanding}, ${afterFlush.blacklisted}, ${afterFlush.sessions} (live tokens before it: ${live})`],
   ...Object.entries(flat).map(([name, f]) => [
     `${name} isolate, MiB: wasm memory (most), middle → last third; JS heap after GC (median), middle → last third`,
     `${f.wasm.map((x) => x.toFixed(1)).join(" → ")}; ${f.js.map((x) => x.toFixed(1)).join(" → ")} (${f.flat ? "flat" : "GROWS"})`,

@@ -148,6 +148,59 @@ describe("Cron flush (flushexpiredtokens)", () => {
   });
 });
 
+describe("retention: sessions go with their last token, audit events after AUTH_EVENTS_RETENTION", () => {
+  for (const [retention, keptDays] of [[undefined, 90], ["7d", 7], ["0", null]]) {
+    test(`AUTH_EVENTS_RETENTION=${retention ?? "(default)"}: events ${keptDays ? `older than ${keptDays} days` : "never"} deleted`, async () => {
+      const issuer = await startIssuer(retention === undefined ? {} : { vars: { AUTH_EVENTS_RETENTION: retention } });
+      try {
+        const now = Math.floor(Date.now() / 1000);
+        const day = 86400;
+        // A session whose tokens all expired (one revoked, one not), a live one, and events
+        // either side of the limits.
+        const session = (sid, revoked) => issuer.db.prepare("INSERT INTO sessions (sid, user_id, created_at, last_used_at, revoked_at) VALUES (?1, 1, ?2, ?2, ?3)").bind(sid, now - 10 * day, revoked ? now - 9 * day : null);
+        const token = (jti, sid, exp) => issuer.db.prepare("INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at, sid) VALUES (?1, 1, ?2, ?3, ?4)").bind(jti, now - 10 * day, exp, sid);
+        const event = (at, sid) => issuer.db.prepare("INSERT INTO auth_events (at, user_id, sid, event) VALUES (?1, 1, ?2, 'refresh')").bind(at, sid);
+        await issuer.db.batch([
+          session("s-ended", false), token("t-ended-1", "s-ended", now - 9 * day), token("t-ended-2", "s-ended", now - 60),
+          session("s-revoked", true), token("t-revoked", "s-revoked", now - 60),
+          session("s-live", false), token("t-old", "s-live", now - 60), token("t-live", "s-live", now + day),
+          event(now - 200 * day, "s-ended"), event(now - 30 * day, "s-ended"), event(now - 3 * day, "s-live"),
+        ]);
+        const pair = await issuer.login();
+        await (await issuer.mf.getWorker()).scheduled({ cron: "17 3 * * *" });
+        const sids = (await issuer.db.prepare("SELECT sid FROM sessions ORDER BY sid").all()).results.map((r) => r.sid);
+        assert.deepEqual(sids.filter((s) => s.startsWith("s-")), ["s-live"], "sessions whose last token went are gone");
+        assert.ok(sids.includes(claims(pair.refresh).sid), "a new login's session stays");
+        const ats = (await issuer.db.prepare("SELECT at FROM auth_events WHERE event = 'refresh' ORDER BY at").all()).results.map((r) => Math.round((now - r.at) / day));
+        const expected = [200, 30, 3].filter((age) => keptDays === null || age < keptDays);
+        assert.deepEqual(ats.sort((a, b) => b - a), expected);
+        // The ended session's expiry is on record before it went; the login's event stays.
+        const ended = await issuer.db.prepare("SELECT event FROM auth_events WHERE sid = 's-ended' AND event = 'session_expired'").all();
+        assert.equal(ended.results.length, 1);
+        assert.equal((await issuer.db.prepare("SELECT COUNT(*) AS n FROM auth_events WHERE event = 'login'").first()).n, 1);
+        // The live session still refreshes; the flushed one's tokens are gone, the live one's kept.
+        const left = (await issuer.db.prepare("SELECT jti FROM outstanding_tokens WHERE jti LIKE 't-%'").all()).results.map((r) => r.jti);
+        assert.deepEqual(left, ["t-live"]);
+        assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } })).status, 200);
+      } finally {
+        await issuer.stop();
+      }
+    });
+  }
+
+  test("a bad AUTH_EVENTS_RETENTION is a settings error naming it", async () => {
+    const issuer = await startIssuer({ vars: { AUTH_EVENTS_RETENTION: "soon" } });
+    try {
+      const r = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" } });
+      assert.equal(r.status, 500);
+      assert.equal(r.json.code, "improperly_configured");
+      assert.match(r.json.detail, /AUTH_EVENTS_RETENTION/);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
+
 describe("passwords and users", () => {
   let issuer;
   before(async () => (issuer = await startIssuer({ vars: { UPDATE_LAST_LOGIN: "true", TOKEN_CLAIMS: "username,email,is_staff,roles" } })));

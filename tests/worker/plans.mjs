@@ -7,6 +7,9 @@ const RANGE_ALLOWED = [
   // The daily flush: expired rows, each read once and deleted.
   /^DELETE FROM blacklisted_tokens WHERE expires_at < \?1$/,
   /^DELETE FROM outstanding_tokens WHERE expires_at < \?1$/,
+  // … the sessions of those tokens, found by them, and audit events past their retention.
+  /^DELETE FROM sessions WHERE sid IN \(SELECT sid FROM outstanding_tokens WHERE expires_at < \?1 AND sid IS NOT NULL\) /,
+  /^DELETE FROM auth_events WHERE at < \?1$/,
 ];
 
 /** What is wrong with one EXPLAIN QUERY PLAN row, if anything. */

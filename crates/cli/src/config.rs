@@ -14,7 +14,10 @@ use edgejwt_core::{
     authentication::AUTHENTICATION_CLASSES,
     browser::{BrowserSettings, BROWSER_SETTING_NAMES},
     password,
-    settings::{d1_read_replicas, D1_READ_REPLICAS, ISSUER_SETTING_NAMES},
+    settings::{
+        auth_events_retention, d1_read_replicas, AUTH_EVENTS_RETENTION, D1_READ_REPLICAS,
+        ISSUER_SETTING_NAMES,
+    },
     Settings, SettingsError, TokenBackend, UserAuthentication, SETTING_NAMES,
 };
 
@@ -354,6 +357,9 @@ fn check_issuer(vars: &Vars, report: &mut Report) {
         report.problem(e.setting, e.reason.into_owned());
     }
     if let Err(e) = d1_read_replicas(vars.get(D1_READ_REPLICAS).as_deref()) {
+        report.problem(e.setting, e.reason.into_owned());
+    }
+    if let Err(e) = auth_events_retention(vars.get(AUTH_EVENTS_RETENTION).as_deref()) {
         report.problem(e.setting, e.reason.into_owned());
     }
 }

@@ -429,12 +429,29 @@ pub fn d1_read_replicas(value: Option<&str>) -> Result<bool, SettingsError> {
     }
 }
 
+/// The issuer's `AUTH_EVENTS_RETENTION`: how long the daily flush keeps audit events (one row
+/// per login and per refresh, so without a limit the table outgrows the database).
+pub const AUTH_EVENTS_RETENTION: &str = "AUTH_EVENTS_RETENTION";
+
+/// [`AUTH_EVENTS_RETENTION`]'s default: 90 days.
+pub const DEFAULT_AUTH_EVENTS_RETENTION: u64 = 90 * DAY;
+
+/// [`AUTH_EVENTS_RETENTION`] from its raw value, in seconds: `None` or empty is the default,
+/// `0` keeps events forever (`None`), else a duration as the lifetimes are written.
+pub fn auth_events_retention(value: Option<&str>) -> Result<Option<u64>, SettingsError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(Some(DEFAULT_AUTH_EVENTS_RETENTION)),
+        Some(v) => Ok(Some(parse_duration(AUTH_EVENTS_RETENTION, v)?).filter(|&secs| secs > 0)),
+    }
+}
+
 /// Settings only the issuer reads (the token settings are [`SETTING_NAMES`], the browser's
 /// [`crate::browser::BROWSER_SETTING_NAMES`]): for the Worker and the CLI's `check-config`.
 pub const ISSUER_SETTING_NAMES: &[&str] = &[
     "PASSWORD_HASH_ITERATIONS",
     crate::authentication::AUTHENTICATION_CLASSES,
     D1_READ_REPLICAS,
+    AUTH_EVENTS_RETENTION,
 ];
 
 pub(crate) fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {

@@ -38,6 +38,8 @@ pub struct Config {
     pub www_authenticate: String,
     /// `D1_READ_REPLICAS`.
     pub d1_read_replicas: bool,
+    /// `AUTH_EVENTS_RETENTION` in seconds; `None`: kept forever.
+    pub auth_events_retention: Option<u64>,
     /// The request headers the issuer reads (`crate::request::header_names`).
     pub header_names: js_sys::Array,
 }
@@ -92,6 +94,9 @@ impl Config {
         let www_authenticate = settings.www_authenticate();
         let d1_read_replicas =
             settings::d1_read_replicas(lookup(env, settings::D1_READ_REPLICAS).as_deref())?;
+        let auth_events_retention = settings::auth_events_retention(
+            lookup(env, settings::AUTH_EVENTS_RETENTION).as_deref(),
+        )?;
         if d1_read_replicas {
             // A SPA on another origin reads its bookmark and sends it back.
             browser.cors.carry(crate::storage::BOOKMARK_HEADER);
@@ -107,6 +112,7 @@ impl Config {
             user_authentication,
             www_authenticate,
             d1_read_replicas,
+            auth_events_retention,
         })
     }
 }

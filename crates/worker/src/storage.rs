@@ -638,32 +638,50 @@ impl Store {
 
     /// simplejwt's `flushexpiredtokens`: deletes outstanding (and, by cascade, blacklisted)
     /// tokens that expired before `before`, after recording a `session_expired` event for
-    /// each session that has no usable token left. Returns the outstanding rows deleted.
-    pub async fn flush_expired(&self, before: i64, now: i64) -> Result<usize> {
-        let results = self
-            .db
-            .batch(vec![
-                // A session none of whose tokens can still be used has expired: audited once.
-                self.stmt(
-                    "INSERT INTO auth_events (at, user_id, sid, event) \
-                     SELECT ?2, s.user_id, s.sid, 'session_expired' FROM sessions s \
-                     WHERE s.revoked_at IS NULL \
-                     AND NOT EXISTS (SELECT 1 FROM outstanding_tokens o WHERE o.sid = s.sid AND o.expires_at >= ?1) \
-                     AND NOT EXISTS (SELECT 1 FROM auth_events e WHERE e.sid = s.sid AND e.event = 'session_expired')",
-                    &[num(before), num(now)],
-                )?,
-                self.stmt(
-                    "DELETE FROM blacklisted_tokens WHERE expires_at < ?1",
-                    &[num(before)],
-                )?,
-                self.stmt(
-                    "DELETE FROM outstanding_tokens WHERE expires_at < ?1",
-                    &[num(before)],
-                )?,
-            ])
-            .await?;
+    /// each session that has no usable token left and deleting the sessions whose last tokens
+    /// go now (their history stays in the events); then the events older than
+    /// `events_before` (`AUTH_EVENTS_RETENTION`). Returns the outstanding rows deleted.
+    pub async fn flush_expired(
+        &self,
+        before: i64,
+        now: i64,
+        events_before: Option<i64>,
+    ) -> Result<usize> {
+        let mut batch = vec![
+            // A session none of whose tokens can still be used has expired: audited once.
+            self.stmt(
+                "INSERT INTO auth_events (at, user_id, sid, event) \
+                 SELECT ?2, s.user_id, s.sid, 'session_expired' FROM sessions s \
+                 WHERE s.revoked_at IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM outstanding_tokens o WHERE o.sid = s.sid AND o.expires_at >= ?1) \
+                 AND NOT EXISTS (SELECT 1 FROM auth_events e WHERE e.sid = s.sid AND e.event = 'session_expired')",
+                &[num(before), num(now)],
+            )?,
+            // Before its tokens go: a session is found by the tokens deleted below.
+            self.stmt(
+                "DELETE FROM sessions WHERE sid IN \
+                 (SELECT sid FROM outstanding_tokens WHERE expires_at < ?1 AND sid IS NOT NULL) \
+                 AND NOT EXISTS (SELECT 1 FROM outstanding_tokens o WHERE o.sid = sessions.sid AND o.expires_at >= ?1)",
+                &[num(before)],
+            )?,
+            self.stmt(
+                "DELETE FROM blacklisted_tokens WHERE expires_at < ?1",
+                &[num(before)],
+            )?,
+            self.stmt(
+                "DELETE FROM outstanding_tokens WHERE expires_at < ?1",
+                &[num(before)],
+            )?,
+        ];
+        if let Some(events_before) = events_before {
+            batch.push(self.stmt(
+                "DELETE FROM auth_events WHERE at < ?1",
+                &[num(events_before)],
+            )?);
+        }
+        let results = self.db.batch(batch).await?;
         Ok(results
-            .get(2)
+            .get(3)
             .and_then(|r| r.meta().ok().flatten())
             .and_then(|m| m.changes)
             .unwrap_or(0))
