@@ -234,11 +234,12 @@ fn not_found() -> Answer {
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let result = match (env.d1("DB"), Config::get(&env)) {
         (Ok(db), Ok(config)) => {
+            let now = now();
             let events_before = config
                 .auth_events_retention
-                .map(|keep| now().saturating_sub_unsigned(keep));
+                .map(|keep| now.saturating_sub_unsigned(keep));
             Store::new(db, None, false)
-                .flush_expired(config.settings.flush_before(now()), now(), events_before)
+                .flush_expired(config.settings.flush_before(now), now, events_before)
                 .await
         }
         (Err(e), _) => Err(e.into()),

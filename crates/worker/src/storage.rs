@@ -673,6 +673,7 @@ impl Store {
                 &[num(before)],
             )?,
         ];
+        let tokens_deleted = batch.len() - 1;
         if let Some(events_before) = events_before {
             batch.push(self.stmt(
                 "DELETE FROM auth_events WHERE at < ?1",
@@ -681,7 +682,7 @@ impl Store {
         }
         let results = self.db.batch(batch).await?;
         Ok(results
-            .get(3)
+            .get(tokens_deleted)
             .and_then(|r| r.meta().ok().flatten())
             .and_then(|m| m.changes)
             .unwrap_or(0))
