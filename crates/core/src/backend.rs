@@ -189,7 +189,7 @@ impl KeyEntry {
 
     fn new(keys: Keys, declared: Option<String>) -> Self {
         let kid = declared.unwrap_or_else(|| match keys.public_jwk() {
-            Some(jwk) => Base64UrlUnpadded::encode_string(&jwk.thumbprint::<Sha256>()),
+            Some(jwk) => thumbprint(&jwk).unwrap_or_default(),
             None => hmac_key_id(keys.hmac_secret().unwrap_or_default()),
         });
         Self {
@@ -202,6 +202,40 @@ impl KeyEntry {
 
 /// Domain separation for HMAC key ids: the id of a secret is no hash anything else uses.
 const HMAC_KID_PREFIX: &[u8] = b"edgejwt hmac key id v1\0";
+
+/// The RFC 7638 thumbprint of `jwk`'s public half, base64url-unpadded: SHA-256 of its
+/// required members in lexicographic order, no whitespace. As jwt-compact's
+/// `JsonWebKey::thumbprint`, which goes through a `serde_json::Value` (its `BTreeMap`, float
+/// formatting and sort: ~4 KiB of the npm package's gzipped wasm) to print the same text.
+fn thumbprint(jwk: &JsonWebKey<'_>) -> Option<String> {
+    use sha2::Digest;
+    let b64 = |bytes: &[u8]| Base64UrlUnpadded::encode_string(bytes);
+    // A curve name comes from a setting: written as serde_json writes a string.
+    let text = |s: &str| serde_json::to_string(s).ok();
+    let canonical = match jwk {
+        JsonWebKey::Rsa {
+            modulus,
+            public_exponent,
+            ..
+        } => alloc::format!(
+            r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+            b64(public_exponent),
+            b64(modulus)
+        ),
+        JsonWebKey::EllipticCurve { curve, x, y, .. } => alloc::format!(
+            r#"{{"crv":{},"kty":"EC","x":"{}","y":"{}"}}"#,
+            text(curve)?,
+            b64(x),
+            b64(y)
+        ),
+        JsonWebKey::KeyPair { curve, x, .. } => {
+            alloc::format!(r#"{{"crv":{},"kty":"OKP","x":"{}"}}"#, text(curve)?, b64(x))
+        }
+        // Secrets are named by `hmac_key_id`, never by a hash of the bare secret.
+        _ => return None,
+    };
+    Some(b64(&Sha256::digest(canonical.as_bytes())))
+}
 
 /// The `kid` of an HMAC secret: base64url of the first 12 bytes of SHA-256 over a fixed
 /// prefix and the secret. Stable across restarts and isolates, and no help in guessing the
@@ -826,5 +860,81 @@ mod tests {
             published += 1;
         }
         assert!(published >= 1);
+    }
+
+    /// Our RFC 7638 thumbprint is the RFC's own example and jwt-compact's, for every key type
+    /// a build loads (PEM keys of algorithms left to the host come as JWKs instead).
+    #[test]
+    fn thumbprints_are_rfc_7638s_and_jwt_compacts() {
+        // RFC 7638, 3.1.
+        let rfc = JsonWebKey::Rsa {
+            modulus: Cow::Owned(Base64UrlUnpadded::decode_vec("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw").unwrap()),
+            public_exponent: Cow::Owned(Base64UrlUnpadded::decode_vec("AQAB").unwrap()),
+            private_parts: None,
+        };
+        assert_eq!(
+            thumbprint(&rfc).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        let jwt_compacts =
+            |jwk: &JsonWebKey<'_>| Base64UrlUnpadded::encode_string(&jwk.thumbprint::<Sha256>());
+        assert_eq!(thumbprint(&rfc), Some(jwt_compacts(&rfc)));
+        let mut checked = 0;
+        // RFC 8037, A.2 and A.3: an Ed25519 public key and its thumbprint.
+        let okp =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        // RFC 7517, A.1 without its `kid`.
+        let ec = r#"{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YilurN5XpvKnc6SKKGd9ZI-h7Pv8f-lwYw"}"#;
+        for (alg, setting, value) in [
+            ("EdDSA", "VERIFYING_KEY", okp),
+            ("ES256", "VERIFYING_KEY", ec),
+            (
+                "ES256",
+                "SIGNING_KEY",
+                include_str!("../tests/keys/p256.pem"),
+            ),
+            (
+                "ES384",
+                "SIGNING_KEY",
+                include_str!("../tests/keys/p384.pem"),
+            ),
+            (
+                "ES512",
+                "SIGNING_KEY",
+                include_str!("../tests/keys/p521.pem"),
+            ),
+            (
+                "EdDSA",
+                "SIGNING_KEY",
+                include_str!("../tests/keys/ed25519.pem"),
+            ),
+            (
+                "RS256",
+                "SIGNING_KEY",
+                include_str!("../tests/keys/rsa2048.pem"),
+            ),
+        ] {
+            let mut s = Settings::default();
+            s.set("ALGORITHM", alg).unwrap();
+            s.set(setting, value).unwrap();
+            let Ok(backend) = TokenBackend::from_settings(&s) else {
+                continue; // a PEM this build leaves to the host (which sends JWKs)
+            };
+            if value == okp {
+                assert_eq!(
+                    backend.key_id(),
+                    "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+                );
+            }
+            let jwk = backend.current.keys.public_jwk().unwrap();
+            assert_eq!(backend.key_id(), jwt_compacts(&jwk), "{alg}");
+            checked += 1;
+        }
+        // Secrets are never thumbprinted.
+        let secret = JsonWebKey::Symmetric {
+            secret: jwt_compact::alg::SecretBytes::borrowed(b"secret"),
+        };
+        assert_eq!(thumbprint(&secret), None);
+        assert!(checked >= 2, "{checked}");
     }
 }
