@@ -206,7 +206,7 @@ const HMAC_KID_PREFIX: &[u8] = b"edgejwt hmac key id v1\0";
 /// The RFC 7638 thumbprint of `jwk`'s public half, base64url-unpadded: SHA-256 of its
 /// required members in lexicographic order, no whitespace. As jwt-compact's
 /// `JsonWebKey::thumbprint`, which goes through a `serde_json::Value` (its `BTreeMap`, float
-/// formatting and sort: ~4 KiB of the npm package's gzipped wasm) to print the same text.
+/// formatting and sort: 7.9 kB of the npm package's gzipped wasm) to print the same text.
 fn thumbprint(jwk: &JsonWebKey<'_>) -> Option<String> {
     use sha2::Digest;
     let b64 = |bytes: &[u8]| Base64UrlUnpadded::encode_string(bytes);
