@@ -733,6 +733,11 @@ fn check<A: JwtAlgorithm>(alg: &A, key: &A::VerifyingKey, input: &[u8], signatur
         .is_ok_and(|signature| alg.verify_signature(&signature, key, input))
 }
 
+/// The seconds chrono (so jwt-compact) can represent, computed at compile time: a range check
+/// per time claim, not chrono's calendar arithmetic (which also stays out of the package's wasm).
+const TIMESTAMPS: core::ops::RangeInclusive<i64> =
+    DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp();
+
 /// A registered time claim as jwt-compact reads it: an integer, or a float truncated, in
 /// chrono's range; anything else is malformed claims.
 fn timestamp(claims: &impl ClaimSource, name: &str) -> Result<Option<i64>, TokenError> {
@@ -746,7 +751,7 @@ fn timestamp(claims: &impl ClaimSource, name: &str) -> Result<Option<i64>, Token
         _ => None,
     };
     seconds
-        .filter(|&s| DateTime::<Utc>::from_timestamp(s, 0).is_some())
+        .filter(|s| TIMESTAMPS.contains(s))
         .map(Some)
         .ok_or(TokenError::Invalid(InvalidReason::Claims))
 }
@@ -776,6 +781,33 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail by panicking")]
     use super::*;
     use crate::{token::Token, Jti, TokenType};
+
+    /// The compile-time range of time claims is chrono's own: what jwt-compact would accept.
+    #[test]
+    fn timestamps_are_chronos_range() {
+        let (min, max) = (*TIMESTAMPS.start(), *TIMESTAMPS.end());
+        for s in [
+            i64::MIN,
+            min - 1,
+            min,
+            min + 1,
+            -1,
+            0,
+            1,
+            4_102_444_800,
+            max - 1,
+            max,
+            max + 1,
+            i64::MAX,
+        ] {
+            assert_eq!(
+                TIMESTAMPS.contains(&s),
+                DateTime::<Utc>::from_timestamp(s, 0).is_some(),
+                "{s}"
+            );
+        }
+        assert!(max > 253_402_300_799, "beyond year 9999");
+    }
 
     /// The headers kept are those of this backend's own tokens and PyJWT's: if jwt-compact
     /// wrote its header in another order, its tokens would lose the fast path.

@@ -12,6 +12,12 @@ use edgejwt_core::{
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+// Talc in place of Rust's default wasm allocator (dlmalloc): 3 kB less gzipped wasm (84.3 vs
+// 87.4 kB, by hand on 2026-12-04), the same HS256 rate. The module is single-threaded.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[wasm_bindgen(typescript_custom_section)]
 const ERROR_CODES: &str = edgejwt_core::ERROR_CODES_TS;
 
