@@ -13,6 +13,12 @@ rm -rf pkg/src/wasm pkg/dist
 wasm-bindgen target/wasm32-unknown-unknown/release-pkg/edgejwt_wasm.wasm \
   --target web --out-dir pkg/src/wasm --out-name edgejwt \
   --remove-name-section --remove-producers-section
+# binaryen's -O3 after wasm-bindgen, measured by hand (Node HS256 loop): 19 kB smaller (1.7 kB
+# gzip) and HS256 ~13% faster than rustc's output alone. The npm binaryen, pinned: Debian's 108
+# corrupts wasm-bindgen's tables. The features are those rustc's output already uses.
+node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals \
+  pkg/src/wasm/edgejwt_bg.wasm -o pkg/src/wasm/edgejwt_bg.wasm
 npx tsc -p pkg/tsconfig.json
 mkdir -p pkg/dist/wasm
 cp pkg/src/wasm/edgejwt.js pkg/src/wasm/edgejwt.d.ts pkg/src/wasm/edgejwt_bg.wasm pkg/dist/wasm/
