@@ -76,7 +76,7 @@ export function wasmBreakdown(file, top = 14) {
   const code = bodies.reduce((a, b) => a + b, 0);
   const data = sections[11] ?? 0;
   const kib = (n) => (n / 1024).toFixed(1);
-  let md = `Code ${kib(code)} KiB in ${bodies.length} functions, data ${kib(data)} KiB. By crate (function names, before gzip):\n\n| crate | code KiB | share |\n|---|---:|---:|\n`;
+  let md = `Code ${kib(code)} KiB in ${bodies.length} functions, data ${kib(data)} KiB. By crate (function names; rustc's output, before wasm-opt and gzip):\n\n| crate | code KiB | share |\n|---|---:|---:|\n`;
   for (const [crate, size] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     md += `| ${crate} | ${kib(size)} | ${((100 * size) / code).toFixed(1)}% |\n`;
   }

@@ -8,7 +8,16 @@ ensure_rust_targets wasm32-unknown-unknown
 ensure_wasm_bindgen
 ensure_npm
 
-cargo build -q --profile release-pkg --target wasm32-unknown-unknown -p edgejwt-wasm
+ensure_nightly
+
+# A panic (none is expected: every failure is a Result) traps at once instead of formatting a
+# message nobody reads (the package sets no panic hook): -Cpanic=immediate-abort drops core's
+# panic and formatting machinery, measured by hand: 82.5 → 76.0 kB gzip, the HS256 rate
+# unchanged. It needs core rebuilt with it (build-std), hence the pinned nightly. RUSTFLAGS
+# with --target reaches only the wasm's crates, not build scripts.
+RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  cargo "+$NIGHTLY" build -q --profile release-pkg --target wasm32-unknown-unknown \
+  -p edgejwt-wasm -Zbuild-std=std,panic_abort
 rm -rf pkg/src/wasm pkg/dist
 wasm-bindgen target/wasm32-unknown-unknown/release-pkg/edgejwt_wasm.wasm \
   --target web --out-dir pkg/src/wasm --out-name edgejwt \

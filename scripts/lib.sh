@@ -23,10 +23,21 @@ ensure_wasm_bindgen() {
   export PATH="$root/bin:$PATH"
 }
 
-# cargo-fuzz and the nightly toolchain it needs (sanitizer flags), for fuzz/.
+# The one nightly the scripts use, pinned: the package's wasm is built with
+# `-Cpanic=immediate-abort`, which needs core rebuilt from rust-src (scripts/build-pkg.sh), and
+# cargo fuzz needs nightly's sanitizer flags.
+NIGHTLY=nightly-2026-05-20
+ensure_nightly() {
+  rustup toolchain list | grep -q "^$NIGHTLY" ||
+    rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
+  rustup component list --toolchain "$NIGHTLY" --installed | grep -q '^rust-src' ||
+    rustup component add rust-src --toolchain "$NIGHTLY"
+}
+
+# cargo-fuzz, for fuzz/.
 CARGO_FUZZ_VERSION=0.13.1
 ensure_cargo_fuzz() {
-  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  ensure_nightly
   local root="$EDGEJWT_TOOLS/cargo-fuzz-$CARGO_FUZZ_VERSION"
   if ! "$root/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
     echo "installing cargo-fuzz $CARGO_FUZZ_VERSION into $root" >&2
