@@ -20,15 +20,17 @@ test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 2
   });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
+  let exited = null;
+  child.on("exit", (code) => (exited = code));
   const base = `http://127.0.0.1:${port}`;
   const login = (username, password) =>
     fetch(`${base}/api/token/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username, password }) });
   try {
     let res;
-    for (let i = 0; i < 900 && !res; i++) {
+    for (let i = 0; i < 900 && !res && exited === null; i++) {
       try { res = await login("alice", "alice-password-1"); } catch { await new Promise((r) => setTimeout(r, 200)); }
     }
-    assert.ok(res, `dev.sh did not serve: ${log.slice(-2000)}`);
+    assert.ok(res, `dev.sh did not serve (exit ${exited}): ${log.slice(-2000)}`);
     assert.equal(res.status, 200);
     const { access } = await res.json();
     const claims = JSON.parse(Buffer.from(access.split(".")[1], "base64url"));
@@ -37,7 +39,8 @@ test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 2
     assert.deepEqual(await me.json(), { user_id: 1, username: "alice" });
     assert.equal((await login("bob", "bob-password-1")).status, 401);
   } finally {
-    process.kill(-child.pid, "SIGTERM");
+    // A dev.sh that failed has exited: its error above is the one to report.
+    if (exited === null) process.kill(-child.pid, "SIGTERM");
     rmSync(state, { recursive: true, force: true });
   }
 });
