@@ -15,16 +15,16 @@ ensure_npm
 seconds="${FUZZ_SECONDS:-10}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  mapfile -t targets < <(cd fuzz && cargo "+$NIGHTLY" fuzz list)
+  mapfile -t targets < <(cd fuzz && nightly_cargo fuzz list)
 fi
 node fuzz/seed.mjs
 # The fuzz build keeps its own target dir, fuzz/target (nightly, sanitizer flags: nothing
 # to share with the stable builds).
-(cd fuzz && cargo "+$NIGHTLY" fuzz build -O)
+(cd fuzz && nightly_cargo fuzz build -O)
 for target in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$target" "fuzz/seeds/$target"
   log=$(mktemp)
-  if ! (cd fuzz && cargo "+$NIGHTLY" fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
+  if ! (cd fuzz && nightly_cargo fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
       -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10 -print_final_stats=1) >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $target failed; the input is in fuzz/artifacts/$target/" >&2

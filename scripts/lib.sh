@@ -34,6 +34,12 @@ ensure_nightly() {
     rustup component add rust-src --toolchain "$NIGHTLY"
 }
 
+# cargo on the pinned nightly. Never through the test command's RUSTC_WORKSPACE_WRAPPER: that
+# is stable's clippy-driver, which refuses nightly's -Z flags (the lints run on stable).
+nightly_cargo() {
+  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo "+$NIGHTLY" "$@"
+}
+
 # cargo-fuzz, for fuzz/.
 CARGO_FUZZ_VERSION=0.13.1
 ensure_cargo_fuzz() {
