@@ -120,6 +120,7 @@ impl Algorithm {
 impl FromStr for Algorithm {
     type Err = ();
 
+    #[cfg_attr(edgejwt_size, optimize(size))]
     fn from_str(s: &str) -> Result<Self, ()> {
         Self::ALL
             .into_iter()
@@ -279,6 +280,7 @@ impl Keys {
         }
     }
 
+    #[cfg_attr(edgejwt_size, optimize(size))]
     fn load_hmac(algorithm: Algorithm, secret: &str, setting: &'static str) -> KeyResult<Self> {
         let jwk = parse_jwk_value(secret).map_err(|reason| key_error(setting, secret, reason))?;
         let bytes_len = match &jwk {
@@ -450,6 +452,7 @@ impl Keys {
     }
 
     /// The public key as a JWK (for a JWKS endpoint); `None` for HMAC secrets.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub(crate) fn public_jwk(&self) -> Option<JsonWebKey<'_>> {
         match self {
             Self::Hs256(_) | Self::Hs384(_) | Self::Hs512(_) => None,

@@ -113,6 +113,7 @@ enum MacKey {
 }
 
 impl MacKey {
+    #[cfg_attr(edgejwt_size, optimize(size))]
     fn new(keys: &Keys) -> Option<Self> {
         match keys {
             Keys::Hs256(k) => Hmac::new_from_slice(k.as_ref()).ok().map(Self::Hs256),
@@ -187,6 +188,7 @@ impl KeyEntry {
         }
     }
 
+    #[cfg_attr(edgejwt_size, optimize(size))]
     fn new(keys: Keys, declared: Option<String>) -> Self {
         let kid = declared.unwrap_or_else(|| match keys.public_jwk() {
             Some(jwk) => thumbprint(&jwk).unwrap_or_default(),
@@ -207,6 +209,7 @@ const HMAC_KID_PREFIX: &[u8] = b"edgejwt hmac key id v1\0";
 /// required members in lexicographic order, no whitespace. As jwt-compact's
 /// `JsonWebKey::thumbprint`, which goes through a `serde_json::Value` (its `BTreeMap`, float
 /// formatting and sort: 7.9 kB of the npm package's gzipped wasm) to print the same text.
+#[cfg_attr(edgejwt_size, optimize(size))]
 fn thumbprint(jwk: &JsonWebKey<'_>) -> Option<String> {
     use sha2::Digest;
     let b64 = |bytes: &[u8]| Base64UrlUnpadded::encode_string(bytes);
@@ -273,6 +276,7 @@ impl TokenBackend {
     /// Builds the backend from `ALGORITHM`, `SIGNING_KEY`, `VERIFYING_KEY`,
     /// `PREVIOUS_VERIFYING_KEYS`, `AUDIENCE`, `ISSUER` and `LEEWAY`. Weak or mismatched keys
     /// are refused here.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
         let keys = Keys::load(
             settings.algorithm,
@@ -360,6 +364,7 @@ impl TokenBackend {
     }
 
     /// The current public key as a JWK JSON object, with `alg`, `use` and `kid`; `None` for HMAC.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn public_jwk(&self) -> Option<String> {
         self.jwk_text(&self.current)
     }
@@ -374,6 +379,7 @@ impl TokenBackend {
     }
 
     /// The JWK Set of [`TokenBackend::public_jwks`] as JSON text: `{"keys":[...]}`.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn public_jwk_set(&self) -> String {
         let mut set = String::from("{\"keys\":[");
         set.push_str(&self.public_jwks().join(","));
@@ -383,6 +389,7 @@ impl TokenBackend {
 
     /// jwt-compact's JWK of the key's own members, then `alg`, `use` and `kid`: written as
     /// text, not through a `serde_json::Value` (which the npm package's wasm no longer holds).
+    #[cfg_attr(edgejwt_size, optimize(size))]
     fn jwk_text(&self, entry: &KeyEntry) -> Option<String> {
         let jwk: JsonWebKey<'_> = entry.keys.public_jwk()?;
         let mut text = serde_json::to_string(&jwk).ok()?;
@@ -590,7 +597,8 @@ impl TokenBackend {
         headers
             .into_iter()
             .filter_map(|json| {
-                let segment = URL_SAFE_NO_PAD.encode(json);
+                // base64ct, already here for keys: `base64`'s encoder stays out of the package.
+                let segment = Base64UrlUnpadded::encode_string(json.as_bytes());
                 let kid = self.check_header(&segment).ok()?;
                 Some((segment, kid))
             })

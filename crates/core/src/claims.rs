@@ -111,7 +111,9 @@ impl<'n> ClaimsView<'n> {
     pub fn read(json: Vec<u8>, names: &'n [String]) -> Option<Self> {
         let json = String::from_utf8(json).ok()?;
         let base = json.as_ptr() as usize;
-        let mut de = serde_json::Deserializer::from_str(&json);
+        // Read as a slice, as every other JSON the core reads: one serde_json reader in the
+        // package's wasm, not two (its strings are checked as UTF-8 again, a no-op).
+        let mut de = serde_json::Deserializer::from_slice(json.as_bytes());
         let slots = (&mut de)
             .deserialize_any(ObjectVisitor { names, base })
             .ok()?;

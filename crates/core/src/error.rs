@@ -140,6 +140,25 @@ pub(crate) fn union_members(ts: &str) -> Vec<&str> {
 mod tests {
     use super::*;
 
+    /// A setting's value in the log: as `{:?}` for printable ASCII and the usual escapes;
+    /// anything else (controls, invisible or look-alike characters) escaped.
+    #[test]
+    fn quoted_values_escape_all_but_printable_ascii() {
+        for plain in ["", "5 minutes", r#"a"b\c"#, "tab\tcr\rlf\n", "~!@#$%^&*()'"] {
+            assert_eq!(Quoted(plain).to_string(), format!("{plain:?}"));
+        }
+        assert_eq!(Quoted("\0\u{7f}").to_string(), r#""\u{0}\u{7f}""#);
+        assert_eq!(
+            Quoted("caf\u{e9}\u{202e}").to_string(),
+            r#""caf\u{e9}\u{202e}""#
+        );
+        let err = SettingsError::new("LEEWAY", "1\u{200b}", "not a number");
+        assert_eq!(
+            err.to_string(),
+            r#"invalid setting LEEWAY="1\u{200b}": not a number"#
+        );
+    }
+
     /// The generated TypeScript union names exactly the table's codes, in order.
     #[test]
     fn typescript_union_is_the_table() {
@@ -251,6 +270,7 @@ impl TokenError {
     }
 
     /// The body simplejwt's token views send for this error (`InvalidToken(e.args[0])`), 401.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
             detail: self.detail(),
@@ -352,6 +372,7 @@ impl AuthenticationError {
 
     /// The 401 body simplejwt sends. Plain `AuthenticationFailed` errors carry only `detail`
     /// (DRF drops their code); `InvalidToken` and the header/user errors carry `code`.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn to_body(&self) -> ErrorBody {
         let code = match self {
             Self::NotAuthenticated | Self::NoActiveAccount | Self::NoActiveAccountForToken => None,
@@ -441,6 +462,7 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// The body as JSON text.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn to_json(&self) -> String {
         // Serializing plain strings into a String cannot fail.
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
@@ -466,6 +488,7 @@ const KEY_SETTINGS: [&str; 3] = ["SIGNING_KEY", "VERIFYING_KEY", "PREVIOUS_VERIF
 
 impl SettingsError {
     /// An error for `setting` with `value` (redacted when it is key material).
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn new(setting: &'static str, value: &str, reason: impl Into<Cow<'static, str>>) -> Self {
         let value = if KEY_SETTINGS.contains(&setting) {
             "<redacted>".to_string()
@@ -480,6 +503,7 @@ impl SettingsError {
     }
 
     /// The 500 body for clients: the setting's name and the problem, never its value.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn to_body(&self) -> ErrorBody {
         ErrorBody {
             detail: format!(
@@ -497,9 +521,34 @@ impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid setting {}={:?}: {}",
-            self.setting, self.value, self.reason
+            "invalid setting {}={}: {}",
+            self.setting,
+            Quoted(&self.value),
+            self.reason
         )
+    }
+}
+
+/// A setting's value quoted for the operator's log: as `{:?}` writes printable ASCII, and any
+/// other character as `\u{…}`, so nothing invisible or control reaches the log raw. Not
+/// `{:?}`, whose printable-Unicode tables were ~2 KiB of the npm package's wasm.
+pub(crate) struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                ' '..='~' => f.write_char(c)?,
+                _ => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            }
+        }
+        f.write_char('"')
     }
 }
 

@@ -94,6 +94,7 @@ fn bits(be: &[u8]) -> usize {
 impl HostKey {
     /// The public key `value` (a JWK, public or private: only its public members are kept)
     /// names for `algorithm`, or why it is none.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub(crate) fn parse(algorithm: Algorithm, value: &str) -> Result<Self, &'static str> {
         if !value.trim_start().starts_with('{') {
             return Err(

@@ -208,6 +208,7 @@ pub(crate) enum KeyListError {
 /// the key loader). serde_json checks the JSON and its shape first; the texts are then cut
 /// out of the checked text at its top-level commas ([`split`]): serde_json's `RawValue`,
 /// which would give them, brings core's float formatting into the npm package's wasm.
+#[cfg_attr(edgejwt_size, optimize(size))]
 pub(crate) fn read_key_list(json: &[u8], max: usize) -> Result<Vec<ListedKey<'_>>, KeyListError> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let shape = (&mut de)
@@ -247,6 +248,7 @@ pub(crate) fn read_key_list(json: &[u8], max: usize) -> Result<Vec<ListedKey<'_>
 /// The texts between the top-level commas of `container`, a JSON array or object that
 /// serde_json accepted (so brackets balance and strings close), each trimmed: the array's
 /// values, the object's `"name": value` members. Empty for `[]` and `{}`.
+#[cfg_attr(edgejwt_size, optimize(size))]
 fn split(container: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 1usize);

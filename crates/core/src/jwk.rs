@@ -23,6 +23,7 @@ const MEMBERS: crate::json::Fields = crate::json::Fields {
 
 /// The JWK `value`, or `None` when jwt-compact would refuse it. For JSON objects only (callers
 /// take `{...}` values as JWKs): jwt-compact also reads its enum from an array.
+#[cfg_attr(edgejwt_size, optimize(size))]
 pub(crate) fn parse(value: &str) -> Option<JsonWebKey<'static>> {
     let [kty, n, e, crv, x, y, d, k] =
         crate::json::read_object(value.as_bytes(), MEMBERS)?.map(crate::json::Member::into_str);

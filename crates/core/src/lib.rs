@@ -68,6 +68,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![no_std]
+// The npm package's nightly build (scripts/build-pkg.sh, `--cfg edgejwt_size`) builds the
+// run-once code (settings, key loading, error bodies) for size and the per-token path for
+// speed: functions marked `#[cfg_attr(edgejwt_size, optimize(size))]`.
+#![cfg_attr(edgejwt_size, feature(optimize_attribute))]
 // The core must not reach for std where core/alloc have the item (no_std hosts).
 #![warn(clippy::std_instead_of_core, clippy::std_instead_of_alloc)]
 

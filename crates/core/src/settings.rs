@@ -12,7 +12,11 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::{algorithm::Algorithm, error::SettingsError, token::TokenType};
+use crate::{
+    algorithm::Algorithm,
+    error::{Quoted, SettingsError},
+    token::TokenType,
+};
 
 /// Defines [`SETTING_NAMES`] and the TypeScript union of the same names
 /// ([`SETTING_NAMES_TS`]): the list is written once.
@@ -189,6 +193,7 @@ pub struct Settings {
 }
 
 impl Default for Settings {
+    #[cfg_attr(edgejwt_size, optimize(size))]
     fn default() -> Self {
         Self {
             access_token_lifetime: 5 * MINUTE,
@@ -261,6 +266,7 @@ impl Settings {
     }
 
     /// Sets one setting from its string value. Unknown names are an error.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingsError> {
         let Some(&name) = SETTING_NAMES.iter().find(|n| **n == name) else {
             return Err(SettingsError {
@@ -352,6 +358,7 @@ impl Settings {
     /// Checks rules that span settings: no two claim settings name the same claim, and none
     /// names a registered claim, so no setting can overwrite `user_id`, `token_type`, `jti`
     /// or `exp` in an issued token.
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn check(&self) -> Result<(), SettingsError> {
         const REGISTERED: [&str; 5] = ["exp", "iat", "nbf", "aud", "iss"];
         let mut claims: Vec<(&'static str, &str)> = alloc::vec![
@@ -376,14 +383,17 @@ impl Settings {
                 return Err(SettingsError::new(
                     name,
                     claim,
-                    alloc::format!("names the registered claim {claim:?}"),
+                    alloc::format!("names the registered claim {}", Quoted(claim)),
                 ));
             }
             if let Some((other, _)) = claims.iter().take(i).find(|(_, c)| *c == claim) {
                 return Err(SettingsError::new(
                     name,
                     claim,
-                    alloc::format!("names the claim {claim:?}, which {other} already names"),
+                    alloc::format!(
+                        "names the claim {}, which {other} already names",
+                        Quoted(claim)
+                    ),
                 ));
             }
         }
@@ -475,6 +485,7 @@ fn lifetime(name: &'static str, value: &str) -> Result<u64, SettingsError> {
 }
 
 /// Parses `300`, `5m`, `1d`, `1h30m` (units s, m, h, d, w) into seconds.
+#[cfg_attr(edgejwt_size, optimize(size))]
 pub fn parse_duration(name: &'static str, value: &str) -> Result<u64, SettingsError> {
     let bad = |reason: &'static str| SettingsError::new(name, value, reason);
     // Durations far beyond any token's life would overflow `exp` arithmetic.
@@ -578,6 +589,7 @@ fn parse_header_name(name: &'static str, value: &str) -> Result<String, Settings
     }
 }
 
+#[cfg_attr(edgejwt_size, optimize(size))]
 fn parse_token_classes(name: &'static str, value: &str) -> Result<Vec<TokenType>, SettingsError> {
     let mut classes = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {

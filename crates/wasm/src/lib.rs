@@ -5,6 +5,9 @@
 //! errors become JS errors. No token logic lives here. The package's `ErrorCode` and
 //! `SettingName` types are generated from the core's tables (below).
 
+// Verifier::new runs once per verifier: built for size in the package (see edgejwt-core).
+#![cfg_attr(edgejwt_size, feature(optimize_attribute))]
+
 use edgejwt_core::{
     get_raw_token, revocation_keys, revoked, stateless_user_id, validated_type, Algorithm,
     AuthenticationError, Decoded, Settings, SettingsError, TokenBackend, TokenError, MAX_TOKEN_LEN,
@@ -148,6 +151,7 @@ impl Verifier {
     /// `VERIFYING_KEY`, `AUDIENCE`, `ISSUER`, `LEEWAY`, `AUTH_HEADER_TYPES`, …). Unknown keys
     /// are an error, so a typo does not silently weaken verification.
     #[wasm_bindgen(constructor)]
+    #[cfg_attr(edgejwt_size, optimize(size))]
     pub fn new(settings: JsValue) -> Result<Verifier, JsValue> {
         // JSON's view of the object (toJSON applied, undefined and functions dropped), as the
         // settings would be written in a JSON file; read member by member with JS's types.
