@@ -749,16 +749,12 @@ const TIMESTAMPS: core::ops::RangeInclusive<i64> =
 /// A registered time claim as jwt-compact reads it: an integer, or a float truncated, in
 /// chrono's range; anything else is malformed claims.
 fn timestamp(claims: &impl ClaimSource, name: &str) -> Result<Option<i64>, TokenError> {
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "Python's int() truncates too"
-    )]
-    let seconds = match claims.claim(name) {
-        Claim::Absent => return Ok(None),
-        Claim::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        _ => None,
-    };
-    seconds
+    let claim = claims.claim(name);
+    if matches!(claim, Claim::Absent) {
+        return Ok(None);
+    }
+    claim
+        .seconds()
         .filter(|s| TIMESTAMPS.contains(s))
         .map(Some)
         .ok_or(TokenError::Invalid(InvalidReason::Claims))

@@ -8,12 +8,11 @@
 //! the JSON exactly as `serde_json::Value` does: one object, every value parsed (numbers in
 //! range), the last of a repeated member winning.
 
-use alloc::{string::String, vec::Vec};
-use core::fmt;
+use alloc::{borrow::Cow, string::String, vec::Vec};
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
+use crate::json::{Num, Reader};
 use crate::token::Payload;
 
 /// One claim, as the rules see it.
@@ -32,6 +31,19 @@ pub enum Claim<'c> {
 }
 
 impl<'c> Claim<'c> {
+    /// The claim as Unix seconds if it is a number, as Python's `int()` takes a time claim:
+    /// an integer as is, a float truncated (saturating at the ends of `i64`).
+    pub fn seconds(&self) -> Option<i64> {
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "Python's int() truncates too"
+        )]
+        match self {
+            Self::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            _ => None,
+        }
+    }
+
     /// The claim if it is a string.
     pub fn as_str(&self) -> Option<&'c str> {
         match self {
@@ -110,14 +122,23 @@ impl<'n> ClaimsView<'n> {
     /// `serde_json::from_slice::<Value>` would refuse it, or read something else).
     pub fn read(json: Vec<u8>, names: &'n [String]) -> Option<Self> {
         let json = String::from_utf8(json).ok()?;
-        let base = json.as_ptr() as usize;
-        // Read as a slice, as every other JSON the core reads: one serde_json reader in the
-        // package's wasm, not two (its strings are checked as UTF-8 again, a no-op).
-        let mut de = serde_json::Deserializer::from_slice(json.as_bytes());
-        let slots = (&mut de)
-            .deserialize_any(ObjectVisitor { names, base })
-            .ok()?;
-        de.end().ok()?;
+        let mut r = Reader::new(json.as_bytes());
+        r.object()?;
+        let mut slots = Vec::new();
+        slots.resize(names.len(), Slot::Absent);
+        let mut first = true;
+        while let Some(name) = r.key(&mut first)? {
+            match names
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|i| slots.get_mut(i))
+            {
+                // The last of a repeated member wins, as in a `serde_json::Map`.
+                Some(slot) => *slot = read_slot(&mut r)?,
+                None => r.value()?,
+            }
+        }
+        r.end()?;
         Some(Self { names, slots, json })
     }
 
@@ -153,213 +174,40 @@ impl ClaimSource for ClaimsView<'_> {
     }
 }
 
-/// The error of a claims JSON that is not an object: never shown (callers see `None`).
-fn refused<E: de::Error>() -> E {
-    E::custom("not an object")
-}
-
-/// The top-level object: members in `names` read into slots, the rest skipped.
-struct ObjectVisitor<'n> {
-    names: &'n [String],
-    /// Where the JSON text starts, to record a borrowed string as a span.
-    base: usize,
-}
-
-impl<'de> Visitor<'de> for ObjectVisitor<'_> {
-    type Value = Vec<Slot>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut slots = Vec::new();
-        slots.resize(self.names.len(), Slot::Absent);
-        while let Some(index) = map.next_key_seed(KeySeed(self.names))? {
-            match index.and_then(|i| slots.get_mut(i)) {
-                // The last of a repeated member wins, as in a `serde_json::Map`.
-                Some(slot) => *slot = map.next_value_seed(SlotSeed(self.base))?,
-                None => map.next_value_seed(Skip)?,
+/// A member read: every value checked as `Value` reads it.
+fn read_slot(r: &mut Reader<'_>) -> Option<Slot> {
+    Some(match r.peek()? {
+        b'"' => Slot::Str(match r.string()? {
+            Cow::Borrowed(s) => {
+                let (start, end) = r.span(s);
+                Text::Span(start, end)
             }
+            Cow::Owned(s) => Text::Owned(s),
+        }),
+        b'-' | b'0'..=b'9' => match r.number()? {
+            Num::U64(n) => Slot::Number(n.into()),
+            Num::I64(n) => Slot::Number(n.into()),
+            // Always finite: infinity is refused.
+            Num::F64(n) => Number::from_f64(n).map_or(Slot::Other, Slot::Number),
+        },
+        b'[' => {
+            // Only its strings can match anything (`aud`); the rest is checked and dropped.
+            r.array()?;
+            let (mut strings, mut first) = (Vec::new(), true);
+            while r.element(&mut first)? {
+                if r.peek()? == b'"' {
+                    strings.push(r.string()?.into_owned());
+                } else {
+                    r.value()?;
+                }
+            }
+            Slot::List(strings)
         }
-        Ok(slots)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(refused())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(refused())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(refused())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(refused())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Err(refused())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(refused())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(refused())
-    }
-}
-
-/// A member name: its index in `names`, if read.
-struct KeySeed<'n>(&'n [String]);
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Option<usize>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
-    }
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Self::Value, E> {
-        Ok(self.0.iter().position(|n| n == name))
-    }
-}
-
-/// A member read into a [`Slot`].
-struct SlotSeed(usize);
-
-impl<'de> DeserializeSeed<'de> for SlotSeed {
-    type Value = Slot;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Slot, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SlotSeed {
-    type Value = Slot;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Slot, E> {
-        Ok(Slot::Other)
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Slot, E> {
-        Ok(Slot::Number(n.into()))
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Slot, E> {
-        Ok(Slot::Number(n.into()))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Slot, E> {
-        // serde_json gives only finite floats; `Value` makes the same `Number`.
-        Ok(Number::from_f64(n).map_or(Slot::Other, Slot::Number))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Slot, E> {
-        let start = (s.as_ptr() as usize).wrapping_sub(self.0);
-        Ok(Slot::Str(Text::Span(start, start + s.len())))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Slot, E> {
-        Ok(Slot::Str(Text::Owned(s.into())))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Slot, E> {
-        Ok(Slot::Other)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Slot, A::Error> {
-        let mut strings = Vec::new();
-        while let Some(item) = seq.next_element_seed(StringOrSkip)? {
-            strings.extend(item);
+        _ => {
+            r.value()?;
+            Slot::Other
         }
-        Ok(Slot::List(strings))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Slot, A::Error> {
-        Skip.visit_map(map).map(|()| Slot::Other)
-    }
-}
-
-/// An array element: its text if a string, else checked and dropped.
-struct StringOrSkip;
-
-impl<'de> DeserializeSeed<'de> for StringOrSkip {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StringOrSkip {
-    type Value = Option<String>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Some(s.into()))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Skip.visit_seq(seq).map(|()| None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Skip.visit_map(map).map(|()| None)
-    }
-}
-
-/// Any value, parsed as `Value` would parse it (so it is refused where `Value` is: a number
-/// out of range, say) and dropped. Not `IgnoredAny`: serde_json skips those unparsed.
-struct Skip;
-
-impl<'de> DeserializeSeed<'de> for Skip {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Skip {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Skip)?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(KeySeed(&[]))?.is_some() {
-            map.next_value_seed(Skip)?;
-        }
-        Ok(())
-    }
+    })
 }
 
 #[cfg(test)]
@@ -427,6 +275,39 @@ mod tests {
         }
         let deep = format!("{}1{}", r#"{"a":["#.repeat(200), "]}".repeat(200));
         same_as_payload(&deep);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+
+        /// Generated JSON, as is and as a member's value: read as `Value` reads it.
+        #[test]
+        fn generated_claims_read_as_value_does(json in crate::json::tests::jsonish()) {
+            if let Ok(text) = core::str::from_utf8(&json) {
+                same_as_payload(text);
+                same_as_payload(&format!(r#"{{"aud":{text},"user_id":"1"}}"#));
+                same_as_payload(&format!(r#"{{"exp":{text}}}"#));
+            } else {
+                proptest::prop_assert!(ClaimsView::read(json, &names()).is_none());
+            }
+        }
+    }
+
+    /// The nesting limit is `Value`'s, to the level.
+    #[test]
+    fn nesting_limit_is_values() {
+        for depth in 124..=130 {
+            same_as_payload(&format!(
+                r#"{{"aud":{}1{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ));
+            same_as_payload(&format!(
+                r#"{{"x":{}1{}}}"#,
+                r#"{"a":"#.repeat(depth),
+                "}".repeat(depth)
+            ));
+        }
     }
 
     #[test]

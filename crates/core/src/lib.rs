@@ -89,6 +89,8 @@ pub mod error;
 #[cfg(feature = "host-signatures")]
 mod host_keys;
 mod json;
+#[cfg(test)]
+mod json_oracle;
 #[cfg(feature = "host-signatures")]
 mod jwk;
 #[cfg(feature = "password")]

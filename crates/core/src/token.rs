@@ -358,11 +358,9 @@ pub(crate) fn check_exp(
     // Python's datetime_from_epoch takes ints and floats alike.
     let time = match claims.claim(claim) {
         Claim::Absent => return Err(TokenError::MissingClaim(claim.to_string())),
-        Claim::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
+        other => other
+            .seconds()
             .ok_or(TokenError::Invalid(InvalidReason::Claims))?,
-        _ => return Err(TokenError::Invalid(InvalidReason::Claims)),
     };
     let leeway = i64::try_from(settings.leeway).unwrap_or(i64::MAX);
     if time <= now.saturating_sub(leeway) {
