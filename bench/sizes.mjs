@@ -12,6 +12,55 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const size = (bytes) => `${kb(bytes.length)} | ${kb(gzipSync(bytes, { level: 9 }).length)}`;
 
+/** `bytes` with every function body replaced by `unreachable`: the module's imports, exports,
+ * tables and data kept, its code gone. What compiling costs without the code. */
+function withoutCode(bytes) {
+  let p = 8;
+  const leb = () => {
+    let r = 0;
+    for (let s = 0; ; s += 7) {
+      const x = bytes[p++];
+      r += (x & 0x7f) * 2 ** s;
+      if (x < 0x80) return r;
+    }
+  };
+  const enc = (v) => {
+    const out = [];
+    do {
+      let x = v & 0x7f;
+      v = Math.floor(v / 128);
+      if (v) x |= 0x80;
+      out.push(x);
+    } while (v);
+    return out;
+  };
+  const parts = [bytes.subarray(0, 8)];
+  while (p < bytes.length) {
+    const start = p;
+    const id = bytes[p++];
+    const end = leb() + p;
+    if (id === 10) {
+      const n = leb();
+      const body = [...enc(n)];
+      for (let i = 0; i < n; i++) body.push(3, 0, 0x00, 0x0b); // no locals, unreachable, end
+      parts.push(Buffer.from([10, ...enc(body.length), ...body]));
+    } else {
+      parts.push(bytes.subarray(start, end));
+    }
+    p = end;
+  }
+  return Buffer.concat(parts);
+}
+
+/** A module of `n` function imports, the `k`-th taking `k` i32s, and nothing else. */
+function importsOnly(n) {
+  const str = (t) => [t.length, ...Buffer.from(t)];
+  const section = (id, body) => [id, ...(body.length < 128 ? [body.length] : [(body.length & 0x7f) | 0x80, body.length >> 7]), ...body];
+  const types = Array.from({ length: n }, (_, k) => [0x60, k, ...Array(k).fill(0x7f), 1, 0x7f]).flat();
+  const imports = Array.from({ length: n }, (_, k) => [...str("m"), ...str(`f${k}`), 0, k]).flat();
+  return Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, ...section(1, [n, ...types]), ...section(2, [n, ...imports])]);
+}
+
 /** A probe's printed milliseconds in 10 fresh Node processes, sorted. */
 function fresh(probe) {
   return Array.from({ length: 10 }, () => Number(execFileSync("node", ["--input-type=module", "-e", probe], { encoding: "utf8" }))).sort((a, b) => a - b);
@@ -50,6 +99,8 @@ const t = performance.now(); initSync({ module: bytes }); console.log(performanc
   // floor under the cold start that a smaller wasm would reach.
   const modules = [
     ["edgejwt verifier `.wasm`", verifier],
+    [`the same with every function body emptied (its ${WebAssembly.Module.imports(new WebAssembly.Module(verifier)).length} imports, exports, tables and data kept)`, withoutCode(verifier)],
+    ["a module of 24 function imports (24 signatures) and nothing else", importsOnly(24)],
     ["blake3-wasm's `.wasm` (in node_modules, by wrangler)", tryRead(join(ROOT, "node_modules/blake3-wasm/dist/wasm/web/blake3_js_bg.wasm"))],
     // (module (func (export "f") (result i32) i32.const 42))
     ["a one-function module", Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 65, 42, 11])],
