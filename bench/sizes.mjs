@@ -12,6 +12,18 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const size = (bytes) => `${kb(bytes.length)} | ${kb(gzipSync(bytes, { level: 9 }).length)}`;
 
+/** `v` as unsigned LEB128, wasm's integer encoding. */
+function uleb(v) {
+  const out = [];
+  do {
+    let x = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v) x |= 0x80;
+    out.push(x);
+  } while (v);
+  return out;
+}
+
 /** `bytes` with every function body replaced by `unreachable`: the module's imports, exports,
  * tables and data kept, its code gone. What compiling costs without the code. */
 function withoutCode(bytes) {
@@ -24,16 +36,6 @@ function withoutCode(bytes) {
       if (x < 0x80) return r;
     }
   };
-  const enc = (v) => {
-    const out = [];
-    do {
-      let x = v & 0x7f;
-      v = Math.floor(v / 128);
-      if (v) x |= 0x80;
-      out.push(x);
-    } while (v);
-    return out;
-  };
   const parts = [bytes.subarray(0, 8)];
   while (p < bytes.length) {
     const start = p;
@@ -41,9 +43,9 @@ function withoutCode(bytes) {
     const end = leb() + p;
     if (id === 10) {
       const n = leb();
-      const body = [...enc(n)];
+      const body = [...uleb(n)];
       for (let i = 0; i < n; i++) body.push(3, 0, 0x00, 0x0b); // no locals, unreachable, end
-      parts.push(Buffer.from([10, ...enc(body.length), ...body]));
+      parts.push(Buffer.from([10, ...uleb(body.length), ...body]));
     } else {
       parts.push(bytes.subarray(start, end));
     }
@@ -55,7 +57,7 @@ function withoutCode(bytes) {
 /** A module of `n` function imports, the `k`-th taking `k` i32s, and nothing else. */
 function importsOnly(n) {
   const str = (t) => [t.length, ...Buffer.from(t)];
-  const section = (id, body) => [id, ...(body.length < 128 ? [body.length] : [(body.length & 0x7f) | 0x80, body.length >> 7]), ...body];
+  const section = (id, body) => [id, ...uleb(body.length), ...body];
   const types = Array.from({ length: n }, (_, k) => [0x60, k, ...Array(k).fill(0x7f), 1, 0x7f]).flat();
   const imports = Array.from({ length: n }, (_, k) => [...str("m"), ...str(`f${k}`), 0, k]).flat();
   return Buffer.from([0, 97, 115, 109, 1, 0, 0, 0, ...section(1, [n, ...types]), ...section(2, [n, ...imports])]);
