@@ -54,6 +54,9 @@ for (const [alg, key] of [["EdDSA", keys[0]], ["ES256", keys[1]], ["RS256", keys
 // PREVIOUS_VERIFYING_KEYS as a list and as a JWK Set (the key-list reader cuts texts at commas).
 add("settings", `SIGNING_KEY=${"s".repeat(40)}\nPREVIOUS_VERIFYING_KEYS=["${"t".repeat(40)}", {"kty":"oct","k":"${"dQ".repeat(24)}","kid":"a,]"}]`);
 add("settings", `SIGNING_KEY=${"s".repeat(40)}\nPREVIOUS_VERIFYING_KEYS={"x":"],{","keys":[{"kty":"oct","k":"${"dQ".repeat(24)}","alg":"HS256"}]}`);
+// The npm package's form: the settings object's JSON.
+add("settings", JSON.stringify({ SIGNING_KEY: "s".repeat(40), LEEWAY: 30, AUTH_HEADER_TYPES: ["Bearer", "JWT"], AUDIENCE: null, CHECK_REVOKE_TOKEN: true, PREVIOUS_VERIFYING_KEYS: ["t".repeat(40)] }));
+add("settings", JSON.stringify({ ALGORITHM: "ES256", VERIFYING_KEY: { kty: "EC", crv: "P-256", x: "dQ".repeat(21) + "d", y: "dQ".repeat(21) + "d" } }));
 add("settings", "JWT_AUTH_REFRESH_COOKIE=refresh\nCSRF_TRUSTED_ORIGINS=https://a.example, https://*.b.example\nCORS_ALLOWED_ORIGINS=https://a.example\nCORS_ALLOW_CREDENTIALS=true\nLOGIN_THROTTLE_RATE=5/min");
 
 // Django's CSRF cases: Cookie header, Origin, Referer, Host, the header token, a rate, flags.

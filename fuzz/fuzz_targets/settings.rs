@@ -1,7 +1,8 @@
 //! Settings from arbitrary `NAME=value` lines: simplejwt's settings (durations, booleans,
 //! algorithms, keys as PEM or JWK, header types, claims), the browser settings (cookies,
 //! origins, CORS lists, DRF rates) and the token backend built from them. Every bad value
-//! must be a `SettingsError`, never a panic.
+//! must be a `SettingsError`, never a panic. The same text read as a JSON object of
+//! settings (the npm package's form) too.
 #![no_main]
 
 use edgejwt_core::{browser::BrowserSettings, Settings, TokenBackend};
@@ -27,4 +28,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = settings.www_authenticate();
     }
     let _ = BrowserSettings::from_lookup(lookup);
+    if let Ok(settings) = Settings::from_json(&text) {
+        let _ = TokenBackend::from_settings(&settings);
+    }
 });

@@ -4,8 +4,8 @@
 // pure-Rust wasm (bench/). The package's wasm has no asymmetric code (`Verifier.hostChecks`):
 // PEM keys are converted to JWKs here, and a runtime that cannot check an algorithm is an
 // error at creation, never a verdict of guesswork.
-import type { Verifier as WasmVerifier } from "./wasm/edgejwt.js";
-import { EdgeJwtError, fromCore } from "./errors.js";
+import type { Core, CoreVerifier } from "./core.js";
+import { EdgeJwtError } from "./errors.js";
 import type { Settings } from "./settings.js";
 
 /** Checks a signature over the signed part of a token. */
@@ -17,22 +17,21 @@ export type SyncSignatureCheck = (signingInput: string, signature: Uint8Array<Ar
  * token's `kid` (0 the current key, then `PREVIOUS_VERIFYING_KEYS`).
  */
 export type KeyedCheck = (key: number, signingInput: string, signature: Uint8Array<ArrayBuffer>) => Promise<boolean>;
-/** The synchronous form, called by the core (`verifyWith`) with the key's index last. */
+/** The synchronous form, called between the core's two passes with the key's index last. */
 export type KeyedSyncCheck = (signingInput: string, signature: Uint8Array<ArrayBuffer>, key: number) => boolean;
 
 /** A key's check by the runtime's own crypto, in both forms (node:crypto's `verify`). */
 export interface HostCheck {
-  /** On the calling thread: the core calls it in its one pass over the token. */
+  /** On the calling thread, between the core's two passes (signed parts, then the verdict). */
   sync: SyncSignatureCheck;
   /** On a thread pool: the core's two passes (signed parts, then the verdict) around it. */
   pooled: SignatureCheck;
 }
 
-/** The wasm module's exports an entry file hands over once initialised. */
+/** What an entry file hands over once the wasm is initialised. */
 export interface WasmApi {
-  Verifier: (new (settings: object) => WasmVerifier) & { hostChecks(alg: string): boolean };
-  /** The module's memory, where tokens are written for the core (`Key.input`). */
-  memory: WebAssembly.Memory;
+  /** The core's instance (its input and output). */
+  core: Core;
   /** The runtime's own signature check for `alg` (node:crypto in Node); WebCrypto otherwise. */
   hostCheck?: (alg: string, jwk: JsonWebKey) => HostCheck | null;
   /** The public JWK of a PEM key, any form the runtime reads (node:crypto); WebCrypto otherwise. */
@@ -69,29 +68,9 @@ function webCryptoParams(alg: string): [RsaHashedImportParams | EcKeyImportParam
  * when the runtime's crypto can check them, those checks by key index.
  */
 export interface Key {
-  wasm: WasmVerifier;
+  wasm: CoreVerifier;
   check?: KeyedCheck;
   checkSync?: KeyedSyncCheck;
-  /** Writes a token where `wasm.verifyInput` reads it; its length in bytes, or -1 if too long. */
-  input: (token: string) => number;
-}
-
-/**
- * A token written into the wasm verifier's input with one native `encodeInto`: passing it as
- * a string, wasm-bindgen copies it a UTF-16 code unit at a time in JS, about a microsecond
- * of an HS256 verify's four (bench/). -1 for a token longer than the input, which `verify`
- * refuses as the core refuses any token over `MAX_TOKEN_LEN`.
- */
-function tokenInput(memory: WebAssembly.Memory, wasm: WasmVerifier): (token: string) => number {
-  const pointer = wasm.inputPointer();
-  const length = wasm.inputLength;
-  let view = new Uint8Array(memory.buffer, pointer, length);
-  return (token) => {
-    // A memory that grew has detached the buffer the view was on.
-    if (view.byteLength === 0) view = new Uint8Array(memory.buffer, pointer, length);
-    const { read, written } = encoder.encodeInto(token, view);
-    return read === token.length ? written : -1;
-  };
 }
 
 /** Which signature checks a key may use (`VerifierOptions.webCrypto`, `.nodeCrypto`). */
@@ -147,7 +126,7 @@ const isPem = (v: unknown): v is string => typeof v === "string" && v.includes("
 /** `settings` with its PEM keys as JWKs, when the wasm leaves `ALGORITHM` to the host. */
 async function hostKeySettings(api: WasmApi, settings: Settings): Promise<Settings> {
   const alg = typeof settings?.ALGORITHM === "string" ? settings.ALGORITHM.trim() : "HS256";
-  if (!api.Verifier.hostChecks(alg)) return settings;
+  if (!api.core.hostChecks(alg)) return settings;
   const convert = async (v: unknown) => (isPem(v) ? ((await pemToJwk(api, alg, v)) ?? v) : v);
   const out: Settings = { ...settings };
   for (const name of ["SIGNING_KEY", "VERIFYING_KEY"] as const) {
@@ -173,25 +152,14 @@ function noHostCheck(alg: string, why: string): EdgeJwtError {
   return new EdgeJwtError("improperly_configured", detail, 500, { detail, code: "improperly_configured" });
 }
 
-/** A key made from `settings` alone: whoever holds it verifies by these settings, no others. */
+/** A key made from `settings` alone (its wasm verifier and the runtime's checks of its signatures): whoever holds it verifies by these settings, no others. */
 export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoChoice): Promise<Key> {
-  const key = await keyChecks(api, settings, choice);
-  return { ...key, input: tokenInput(api.memory, key.wasm) };
-}
-
-/** The wasm verifier of `settings` and the runtime's checks of its signatures. */
-async function keyChecks(api: WasmApi, settings: Settings, choice: CryptoChoice): Promise<Omit<Key, "input">> {
-  let wasm: WasmVerifier;
-  try {
-    wasm = new api.Verifier(await hostKeySettings(api, settings));
-  } catch (e) {
-    throw fromCore(e);
-  }
+  const wasm = api.core.verifier(await hostKeySettings(api, settings));
   // The wasm has no check of its own for this algorithm: one from the runtime, or an error.
   const required = wasm.hostChecked;
   const alg = wasm.algorithm;
   const params = (choice.webCrypto ?? true) ? webCryptoParams(alg) : null;
-  const jwks = wasm.publicJwks().map((text) => JSON.parse(text) as JsonWebKey);
+  const jwks = wasm.publicJwks;
   if (required && !params) throw noHostCheck(alg, "`webCrypto: false` turns that off");
   if (!params || jwks.length === 0) return { wasm };
   try {

@@ -1,12 +1,13 @@
 // Browser (and default) entry: fetches the .wasm next to this module once.
-import init, { Verifier as WasmVerifier } from "./wasm/edgejwt.js";
+import * as wasm from "./wasm/edgejwt.js";
+import { Core } from "./core.js";
 import { createVerifierWith, type Settings, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
 
 export * from "./verifier.js";
 
 let api: Promise<WasmApi> | undefined;
 function load(): Promise<WasmApi> {
-  api ??= init({ module_or_path: new URL("./wasm/edgejwt_bg.wasm", import.meta.url) }).then(({ memory }) => ({ Verifier: WasmVerifier, memory }));
+  api ??= wasm.default({ module_or_path: new URL("./wasm/edgejwt_bg.wasm", import.meta.url) }).then(({ memory }) => ({ core: new Core(wasm, memory) }));
   return api;
 }
 

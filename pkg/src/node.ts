@@ -1,7 +1,8 @@
 // Node entry: reads the .wasm file next to this module.
 import { constants, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { initSync, Verifier as WasmVerifier } from "./wasm/edgejwt.js";
+import * as wasm from "./wasm/edgejwt.js";
+import { Core } from "./core.js";
 import { hostAlgorithm } from "./algorithms.js";
 import { createVerifierWith, type Settings, type HostCheck, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
 
@@ -10,8 +11,8 @@ export * from "./verifier.js";
 let api: WasmApi | undefined;
 function load(): Promise<WasmApi> {
   if (!api) {
-    const { memory } = initSync({ module: readFileSync(new URL("./wasm/edgejwt_bg.wasm", import.meta.url)) });
-    api = { Verifier: WasmVerifier, memory, hostCheck, hostJwk };
+    const { memory } = wasm.initSync({ module: readFileSync(new URL("./wasm/edgejwt_bg.wasm", import.meta.url)) });
+    api = { core: new Core(wasm, memory), hostCheck, hostJwk };
   }
   return Promise.resolve(api);
 }

@@ -188,18 +188,17 @@ export class Verifier {
     let json: string;
     try {
       if (verdict !== undefined) {
-        json = key.wasm.verifyWithCheckedSignature(token, verdict, now);
+        json = key.wasm.verify(token, now, verdict);
       } else if (key.checkSync) {
-        const len = key.input(token);
-        json = len < 0 ? key.wasm.verifyWith(token, now, key.checkSync) : key.wasm.verifyInputWith(len, now, key.checkSync);
+        json = key.wasm.verifyWith(token, now, key.checkSync);
       } else if (key.check) {
-        const parts = key.wasm.signedParts(token) as { signingInput: string; signature: Uint8Array<ArrayBuffer>; key: number | null };
-        // The core chose the key by `kid`; a `kid` it does not know fails without a check.
-        if (parts.key === null) return this.#check(key, token, finish, false);
+        const parts = key.wasm.signedParts(token);
+        // A token refused before its signature, or whose `kid` names no key the core knows,
+        // fails without a check, in the verify's words.
+        if (parts?.key == null) return this.#check(key, token, finish, false);
         return key.check(parts.key, parts.signingInput, parts.signature).then((ok) => this.#check(key, token, finish, ok));
       } else {
-        const len = key.input(token);
-        json = len < 0 ? key.wasm.verify(token, now) : key.wasm.verifyInput(len, now);
+        json = key.wasm.verify(token, now);
       }
     } catch (e) {
       return Promise.reject(fromCore(e, key.wasm.wwwAuthenticate));
@@ -215,7 +214,7 @@ export class Verifier {
     const keys = key.wasm.revocationKeys(json);
     return Promise.all(keys.map((k) => revocations.get(k))).then(
       (hits) => {
-        if (hits.some((hit) => hit !== null)) throw fromCore(key.wasm.revoked(), key.wasm.wwwAuthenticate);
+        if (hits.some((hit) => hit !== null)) throw key.wasm.revoked();
         return claims;
       },
       // A revocation that cannot be read is not a revocation that does not exist: fail closed.
@@ -235,7 +234,7 @@ export class Verifier {
     const key = this.#key ?? usable(first(await this.#keys(false)));
     let token: string;
     try {
-      token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName) ?? undefined);
+      token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName));
     } catch (e) {
       throw fromCore(e, key.wasm.wwwAuthenticate);
     }

@@ -1,7 +1,8 @@
 // Workers (workerd) entry: the runtime forbids compiling wasm from bytes, so the .wasm is
 // imported as a module (wrangler and esbuild bundle it as such).
 import wasmModule from "./wasm/edgejwt_bg.wasm";
-import { initSync, Verifier as WasmVerifier } from "./wasm/edgejwt.js";
+import * as wasm from "./wasm/edgejwt.js";
+import { Core } from "./core.js";
 import { createVerifierWith, type Settings, type Verifier, type VerifierOptions, type WasmApi } from "./verifier.js";
 
 export * from "./verifier.js";
@@ -9,8 +10,8 @@ export * from "./verifier.js";
 let api: WasmApi | undefined;
 function load(): Promise<WasmApi> {
   if (!api) {
-    const { memory } = initSync({ module: wasmModule });
-    api = { Verifier: WasmVerifier, memory };
+    const { memory } = wasm.initSync({ module: wasmModule });
+    api = { core: new Core(wasm, memory) };
   }
   return Promise.resolve(api);
 }

@@ -89,6 +89,19 @@ describe("the package against the issuer's tokens (HS256)", () => {
       await rejects(verifier.verify(long), "token_invalid", invalid);
     }
     assert.equal((await verifier.verify(pair.access)).user_id, "1");
+    // A token of megabytes is refused unread: it does not grow the module's memory (the
+    // package's instance: its glue's initSync answers the instance it has).
+    const glue = await import(join(consumer, "node_modules/edgejwt/dist/wasm/edgejwt.js"));
+    const { memory } = glue.initSync({ module: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) });
+    const before = memory.buffer.byteLength;
+    await rejects(verifier.verify(`${pair.access}${"a".repeat(8_000_000)}`), "token_invalid", invalid);
+    await rejects(verifier.authenticate(bearer(`${pair.access}${"é".repeat(100_000)}`)), "token_invalid", invalid);
+    assert.ok(memory.buffer.byteLength - before < 1_000_000, `memory grew from ${before} to ${memory.buffer.byteLength}`);
+    // Settings past the input grow it.
+    const many = Array.from({ length: 16 }, () => randomBytes(800).toString("hex"));
+    const rotated = await edgejwt.createVerifier({ SIGNING_KEY: "n".repeat(40), PREVIOUS_VERIFYING_KEYS: many });
+    const last = signHS256({ token_type: "access", exp: now + 60, iat: now, jti: "c".repeat(32), user_id: "9" }, many.at(-1));
+    assert.equal((await rotated.verify(last)).user_id, "9");
   });
 
   test("an access token dies at logout (revocations from the issuer's KV)", async () => {

@@ -378,6 +378,14 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
+    /// The value that comes next, checked as [`Self::value`] checks it, as its JSON text.
+    pub(crate) fn raw(&mut self) -> Option<&'a [u8]> {
+        self.peek()?;
+        let start = self.pos;
+        self.value()?;
+        self.bytes.get(start..self.pos)
+    }
+
     /// Skips the value that comes next as serde_json's `IgnoredAny` does: JSON syntax only
     /// (strings are not checked as UTF-8 nor their `\u` escapes paired, numbers not ranged),
     /// nested to any depth (no recursion).

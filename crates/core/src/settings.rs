@@ -4,7 +4,7 @@
 //! `<n><unit>` parts with units `s`, `m`, `h`, `d`, `w` (`5m`, `1d`, `1h30m`).
 
 use alloc::{
-    borrow::ToOwned,
+    borrow::{Cow, ToOwned},
     string::{String, ToString},
     vec::Vec,
 };
@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 use crate::{
     algorithm::Algorithm,
     error::{Quoted, SettingsError},
+    json::Reader,
     token::TokenType,
 };
 
@@ -230,6 +231,23 @@ impl Default for Settings {
     }
 }
 
+/// A JSON array of strings as one comma-joined text; `None` for any other array.
+fn strings_joined(json: &str) -> Option<String> {
+    let mut r = Reader::new(json.as_bytes());
+    r.array()?;
+    let mut out = String::new();
+    let mut first = true;
+    let mut count = 0_usize;
+    while r.element(&mut first)? {
+        if count > 0 {
+            out.push(',');
+        }
+        out.push_str(&r.string()?);
+        count += 1;
+    }
+    Some(out)
+}
+
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
 const DAY: u64 = 24 * HOUR;
@@ -261,6 +279,53 @@ impl Settings {
             }
             s.set(name, value)?;
         }
+        s.check()?;
+        Ok(s)
+    }
+
+    /// Reads settings from a JSON object of setting names (a settings file; the npm package's
+    /// `JSON.stringify` of its settings object), each value as its setting's text: a string as
+    /// it is (trimmed), `true`/`false` and a number as written, `null` unset, a list of strings
+    /// comma-joined (except `PREVIOUS_VERIFYING_KEYS`, whose keys may hold commas: the list's
+    /// JSON), anything else (a JWK) its JSON. Unknown names are an error; checked as a whole.
+    ///
+    /// ```
+    /// use edgejwt_core::Settings;
+    /// let json = r#"{"SIGNING_KEY": "a-secret-of-at-least-thirty-two-bytes!!", "LEEWAY": 30,
+    ///     "AUTH_HEADER_TYPES": ["Bearer", "JWT"], "AUDIENCE": null}"#;
+    /// let settings = Settings::from_json(json).unwrap();
+    /// assert_eq!((settings.leeway, settings.auth_header_types.len()), (30, 2));
+    /// ```
+    #[cfg_attr(edgejwt_size, optimize(size))]
+    pub fn from_json(json: &str) -> Result<Self, SettingsError> {
+        let invalid = || SettingsError {
+            setting: "<settings>",
+            value: String::new(),
+            reason: "not a JSON object of setting names".into(),
+        };
+        let mut r = Reader::new(json.as_bytes());
+        r.object().ok_or_else(invalid)?;
+        let mut s = Self::default();
+        let mut first = true;
+        while let Some(name) = r.key(&mut first).ok_or_else(invalid)? {
+            let text = match r.peek() {
+                Some(b'"') => r.string().ok_or_else(invalid)?,
+                _ => {
+                    let raw = r.raw().ok_or_else(invalid)?;
+                    // The reader took a whole value from a `&str`: it ends on a char boundary.
+                    let raw = core::str::from_utf8(raw).map_err(|_| invalid())?;
+                    match raw.as_bytes().first() {
+                        Some(b'n') => continue,
+                        Some(b'[') if name != "PREVIOUS_VERIFYING_KEYS" => {
+                            strings_joined(raw).map_or(Cow::Borrowed(raw), Cow::Owned)
+                        }
+                        _ => Cow::Borrowed(raw),
+                    }
+                }
+            };
+            s.set(&name, text.trim())?;
+        }
+        r.end().ok_or_else(invalid)?;
         s.check()?;
         Ok(s)
     }
@@ -653,6 +718,62 @@ mod tests {
         assert!(!alloc::format!("{s:?}").contains("top-secret"));
         let err = SettingsError::new("SIGNING_KEY", "top-secret", "weak");
         assert!(!err.to_string().contains("top-secret"));
+    }
+
+    /// Each kind of JSON value becomes the text `set` reads, as the npm package's settings
+    /// object (through `JSON.stringify`) always became it.
+    #[test]
+    fn json_settings() {
+        let key = "a-secret-of-at-least-thirty-two-bytes!!";
+        let s = Settings::from_json(&alloc::format!(
+            r#" {{"SIGNING_KEY": " {key} ", "LEEWAY": 30, "AUTH_HEADER_TYPES": ["Bearer","JWT"],
+                "AUDIENCE": null, "ISSUER": "iss\u00e9", "CHECK_REVOKE_TOKEN": true,
+                "PREVIOUS_VERIFYING_KEYS": ["old,with,commas-0123456789abcdef0123456789"]}} "#
+        ))
+        .unwrap();
+        assert_eq!(s.signing_key.expose(), key);
+        assert_eq!(s.leeway, 30);
+        assert_eq!(s.auth_header_types, ["Bearer", "JWT"]);
+        assert_eq!((s.audience, s.issuer.as_deref()), (None, Some("issé")));
+        assert!(s.check_revoke_token);
+        // A list of keys stays a list: its keys hold commas.
+        assert_eq!(
+            s.previous_verifying_keys.expose(),
+            r#"["old,with,commas-0123456789abcdef0123456789"]"#
+        );
+        // An object (a JWK) is its JSON text.
+        let jwk = r#"{"kty":"oct","k":"YS1zZWNyZXQtb2YtYXQtbGVhc3QtdGhpcnR5LXR3by1ieXRlcyEh"}"#;
+        let s = Settings::from_json(&alloc::format!(r#"{{"SIGNING_KEY":{jwk}}}"#)).unwrap();
+        assert_eq!(s.signing_key.expose(), jwk);
+        // Values of the wrong kind name their setting.
+        for (json, setting) in [
+            (r#"{"LEEWAY": 1.5}"#, "LEEWAY"),
+            (r#"{"CHECK_REVOKE_TOKEN": 2}"#, "CHECK_REVOKE_TOKEN"),
+            (r#"{"CHECK_REVOKE_TOKEN": [true]}"#, "CHECK_REVOKE_TOKEN"),
+            (r#"{"NOT_A_SETTING": "1"}"#, "<unknown>"),
+        ] {
+            assert_eq!(
+                Settings::from_json(json).unwrap_err().setting,
+                setting,
+                "{json}"
+            );
+        }
+        // Not one JSON object.
+        for json in [
+            "",
+            "[]",
+            "null",
+            "{",
+            r#"{"LEEWAY": 1,}"#,
+            "{} {}",
+            r#"{"LEEWAY" 1}"#,
+        ] {
+            assert_eq!(
+                Settings::from_json(json).unwrap_err().setting,
+                "<settings>",
+                "{json}"
+            );
+        }
     }
 
     #[test]

@@ -1,19 +1,31 @@
 //! # edgejwt-wasm
 //!
-//! wasm-bindgen bindings of edgejwt-core for the npm package `edgejwt` (`pkg/`): a
-//! newtype over the core's settings and backend that delegates, and one place where core
-//! errors become JS errors. No token logic lives here. The package's `ErrorCode` and
-//! `SettingName` types are generated from the core's tables (below).
+//! wasm-bindgen bindings of edgejwt-core for the npm package `edgejwt` (`pkg/`), adapting
+//! the core's settings, backend and errors to bytes. No token logic lives here.
+//!
+//! Only numbers cross the boundary. JS writes UTF-8 text where the core reads it
+//! ([`reserve`]: settings JSON, a token, a header, claims); each call answers a length `n`
+//! of what it wrote at [`output_pointer`]: text when `n >= 0`, and for `!n` when `n < 0` an
+//! error as JSON (`{code, detail, status, body}`). Each distinct signature of an export or
+//! import costs a wrapper V8 compiles at startup: wasm-bindgen's strings, `Result`s and JS
+//! objects took 19 export and 11 import signatures, most of the package's cold start
+//! (bench/sizes.mjs). The package's `ErrorCode` and `SettingName` types are generated
+//! from the core's tables (below).
 
-// Verifier::new runs once per verifier: built for size in the package (see edgejwt-core).
+// What runs once per verifier is built for size in the package (see edgejwt-core).
 #![cfg_attr(edgejwt_size, feature(optimize_attribute))]
+
+use core::cell::RefCell;
+use std::thread_local;
 
 use edgejwt_core::{
     get_raw_token, revocation_keys, revoked, stateless_user_id, validated_type, Algorithm,
-    AuthenticationError, Decoded, Settings, SettingsError, TokenBackend, TokenError, MAX_TOKEN_LEN,
+    AuthenticationError, Decoded, ErrorBody, ErrorCode, Settings, SettingsError, TokenBackend,
+    TokenError, MAX_TOKEN_LEN,
 };
-use js_sys::{Object, Reflect, Uint8Array};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use zeroize::Zeroize;
 
 // Talc in place of Rust's default wasm allocator (dlmalloc): 3 kB less gzipped wasm (84.3 vs
 // 87.4 kB, by hand on 2026-12-04), the same HS256 rate. The module is single-threaded.
@@ -27,110 +39,149 @@ const ERROR_CODES: &str = edgejwt_core::ERROR_CODES_TS;
 #[wasm_bindgen(typescript_custom_section)]
 const SETTING_NAMES: &str = edgejwt_core::SETTING_NAMES_TS;
 
-/// Every error crossing into JS: an `Error` whose message is simplejwt's `detail`, with
-/// `code` (edgejwt's stable code), `status` (HTTP) and `body` (simplejwt's JSON body).
-fn js_error(code: &str, detail: &str, status: u16, body: &str) -> JsValue {
-    let error = js_sys::Error::new(detail);
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&error, &JsValue::from_str(k), &v);
-    };
-    set("name", "EdgeJwtError".into());
-    set("code", code.into());
-    set("detail", detail.into());
-    set("status", status.into());
-    set("body", js_sys::JSON::parse(body).unwrap_or(JsValue::NULL));
-    error.into()
+thread_local! {
+    /// Where JS writes what the next call reads (`TextEncoder.encodeInto`: a tenth of the cost
+    /// of wasm-bindgen's string passing, which copies a UTF-16 code unit at a time).
+    static INPUT: RefCell<Vec<u8>> = RefCell::new(vec![0; MAX_TOKEN_LEN]);
+    /// What the last call answered.
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-fn token_error(err: &TokenError) -> JsValue {
-    js_error(
-        err.code().as_str(),
-        &err.detail(),
-        401,
-        &err.to_body().to_json(),
-    )
+/// An error as it crosses into JS: simplejwt's `detail` and body, edgejwt's stable `code`,
+/// the HTTP status.
+#[derive(Serialize)]
+struct Failure<'a> {
+    code: &'a str,
+    detail: &'a str,
+    status: u16,
+    body: ErrorBody,
 }
 
-fn auth_error(err: &AuthenticationError) -> JsValue {
-    js_error(
-        err.cause().as_str(),
-        err.detail(),
-        401,
-        &err.to_body().to_json(),
-    )
-}
-
-fn settings_error(err: &SettingsError) -> JsValue {
-    let body = err.to_body();
-    js_error(
-        edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-        &err.to_string(),
-        500,
-        &body.to_json(),
-    )
-}
-
-/// A setting's value, as `JSON.stringify` leaves it, as the core reads settings: text; a
-/// list of texts comma-joined; other values as JSON text. Read with JS's own types and JSON,
-/// not a `serde_json::Value`: with its other uses gone, the Value and its map were 6.5 KiB
-/// of the gzipped wasm.
-fn setting_text(name: &str, value: &JsValue) -> Option<String> {
-    if value.is_null() || value.is_undefined() {
-        return None;
-    }
-    if let Some(text) = value.as_string() {
-        return Some(text);
-    }
-    if let Some(b) = value.as_bool() {
-        return Some(if b { "true" } else { "false" }.to_owned());
-    }
-    let json = || {
-        js_sys::JSON::stringify(value)
-            .ok()
-            .and_then(|t| t.as_string())
-    };
-    if value.as_f64().is_some() {
-        // JS formats the number: Rust's float formatting would add ~10 KiB to the wasm.
-        return value
-            .unchecked_ref::<js_sys::Number>()
-            .to_string_with_radix(10)
-            .ok()
-            .map(String::from);
-    }
-    if js_sys::Array::is_array(value) {
-        let items: &js_sys::Array = value.unchecked_ref();
-        let texts: Option<Vec<String>> = items.iter().map(|item| item.as_string()).collect();
-        if let Some(texts) = texts {
-            // A list of keys (PEM text, secrets) is the setting's JSON array: keys hold commas.
-            return if name == "PREVIOUS_VERIFYING_KEYS" {
-                json()
-            } else {
-                Some(texts.join(","))
-            };
+impl Failure<'_> {
+    fn token(err: &TokenError) -> Vec<u8> {
+        Failure {
+            code: err.code().as_str(),
+            detail: &err.detail(),
+            status: 401,
+            body: err.to_body(),
         }
+        .to_json()
     }
-    json()
+
+    fn authentication(err: &AuthenticationError) -> Vec<u8> {
+        Failure {
+            code: err.cause().as_str(),
+            detail: err.detail(),
+            status: 401,
+            body: err.to_body(),
+        }
+        .to_json()
+    }
+
+    #[cfg_attr(edgejwt_size, optimize(size))]
+    fn settings(err: &SettingsError) -> Vec<u8> {
+        Failure {
+            code: ErrorCode::ImproperlyConfigured.as_str(),
+            detail: &err.to_string(),
+            status: 500,
+            body: err.to_body(),
+        }
+        .to_json()
+    }
+
+    fn to_json(&self) -> Vec<u8> {
+        // Plain strings and numbers: serializing cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
 }
 
-/// What a settings value is when it is not an object, in the words of the error.
-fn not_an_object(value: &JsValue) -> Option<&'static str> {
-    Some(if value.is_undefined() {
-        "nothing"
-    } else if value.is_null() {
-        "null"
-    } else if value.as_bool().is_some() {
-        "a boolean"
-    } else if value.as_f64().is_some() {
-        "a number"
-    } else if value.is_string() {
-        "a string"
-    } else if js_sys::Array::is_array(value) {
-        "an array"
-    } else if value.is_object() {
-        return None;
+/// Writes the answer of a call to the output: its length, or `!length` for an error.
+fn answer(result: Result<&[u8], Vec<u8>>) -> i32 {
+    let (bytes, ok) = match &result {
+        Ok(text) => (*text, true),
+        Err(error) => (error.as_slice(), false),
+    };
+    OUTPUT.with_borrow_mut(|out| {
+        out.clear();
+        out.extend_from_slice(bytes);
+    });
+    // Answers are at most a token, its claims or a settings error: far below 2^31.
+    let n = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    if ok {
+        n
     } else {
-        "nothing"
+        !n
+    }
+}
+
+/// Runs `f` on the `len` bytes JS wrote: UTF-8 from `encodeInto`, or read as "" (no token).
+fn with_input<T>(len: usize, f: impl FnOnce(&str) -> T) -> T {
+    INPUT.with_borrow(|input| {
+        let text = input
+            .get(..len)
+            .and_then(|bytes| core::str::from_utf8(bytes).ok())
+            .unwrap_or_default();
+        f(text)
     })
+}
+
+/// Where JS writes the next call's input, at least `len` bytes of this memory. The pointer
+/// holds until a `reserve` for more.
+#[wasm_bindgen]
+pub fn reserve(len: usize) -> usize {
+    INPUT.with_borrow_mut(|input| {
+        if input.len() < len {
+            input.resize(len, 0);
+        }
+        input.as_mut_ptr() as usize
+    })
+}
+
+/// Where the last call wrote its answer.
+#[wasm_bindgen(js_name = outputPointer)]
+pub fn output_pointer() -> usize {
+    OUTPUT.with_borrow(|out| out.as_ptr() as usize)
+}
+
+/// The length of the last call's answer (for [`create`], which answers a verifier).
+#[wasm_bindgen(js_name = outputLength)]
+pub fn output_length() -> usize {
+    OUTPUT.with_borrow(Vec::len)
+}
+
+/// Whether this build leaves the algorithm named by the `len` bytes of input to the host
+/// (node:crypto or WebCrypto): its keys must then come as JWKs (the package converts PEM
+/// first) and its tokens verify only with the host's verdict (`Verifier.verify`).
+#[wasm_bindgen(js_name = hostChecks)]
+pub fn host_checks(len: usize) -> bool {
+    with_input(len, |name| {
+        name.parse::<Algorithm>()
+            .is_ok_and(|alg| !alg.is_hmac() && !alg.is_enabled())
+    })
+}
+
+/// What JS keeps of a verifier, answered by [`create`].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Description<'a> {
+    /// `ALGORITHM`.
+    algorithm: &'a str,
+    /// The `kid` of the current key.
+    key_id: &'a str,
+    /// `AUTH_HEADER_NAME` as an HTTP header name.
+    auth_header_name: &'a str,
+    /// `WWW-Authenticate` for 401s: `Bearer realm="api"`.
+    www_authenticate: String,
+    /// Signatures are the host's to check (see [`host_checks`]): `verify` with no verdict
+    /// refuses every token then.
+    host_checked: bool,
+    /// Every public key that verifies (JWK JSON), the current one first: the order of the key
+    /// index [`Verifier::signed_parts`] answers. Empty for HMAC.
+    public_jwks: Vec<String>,
+    /// A longer token is refused unread (`MAX_TOKEN_LEN`).
+    max_token_length: usize,
+    /// The error for a token whose `jti` or session is revoked at the issuer.
+    revoked: Failure<'a>,
 }
 
 /// A verifier: simplejwt's `JWTAuthentication` configured with its setting names.
@@ -139,267 +190,193 @@ fn not_an_object(value: &JsValue) -> Option<&'static str> {
 pub struct Verifier {
     settings: Settings,
     backend: TokenBackend,
-    /// Where JS writes a token (`TextEncoder.encodeInto` into this memory at `inputPointer`)
-    /// for `verifyInput`: a tenth of wasm-bindgen's cost of passing a string, which copies
-    /// it a UTF-16 code unit at a time. Never resized, so the pointer holds.
-    input: Vec<u8>,
+}
+
+/// Builds a verifier from the `len` bytes of input: `JSON.stringify` of an object of
+/// simplejwt settings (`ALGORITHM`, `SIGNING_KEY`, `AUDIENCE`, `LEEWAY`, …), read by
+/// [`Settings::from_json`]; unknown names are an error, so a typo does not silently weaken
+/// verification. Answers the verifier's [`Description`] or the error ([`output_length`]
+/// long). The input, which holds key material, is zeroed.
+#[wasm_bindgen]
+#[cfg_attr(edgejwt_size, optimize(size))]
+pub fn create(len: usize) -> Option<Verifier> {
+    let built = with_input(len, |json| {
+        // What JSON.stringify made of the settings: an object, or its kind named.
+        let kind = match json.as_bytes().first() {
+            Some(b'{') => None,
+            Some(b'n') => Some("null"),
+            Some(b't' | b'f') => Some("a boolean"),
+            Some(b'"') => Some("a string"),
+            Some(b'[') => Some("an array"),
+            Some(b'-' | b'0'..=b'9') => Some("a number"),
+            _ => Some("nothing"),
+        };
+        if let Some(kind) = kind {
+            let detail = format!("settings must be an object of setting names, not {kind}");
+            let code = ErrorCode::ImproperlyConfigured.as_str();
+            let body = ErrorBody {
+                detail: detail.clone().into(),
+                code: Some(code),
+                messages: Vec::new(),
+            };
+            return Err(Failure {
+                code,
+                detail: &detail,
+                status: 500,
+                body,
+            }
+            .to_json());
+        }
+        let settings = Settings::from_json(json).map_err(|e| Failure::settings(&e))?;
+        let backend = TokenBackend::from_settings(&settings).map_err(|e| Failure::settings(&e))?;
+        Ok(Verifier { settings, backend })
+    });
+    INPUT.with_borrow_mut(|input| input.get_mut(..len).map(Zeroize::zeroize));
+    match built {
+        Ok(verifier) => {
+            answer(Ok(&verifier.description()));
+            Some(verifier)
+        }
+        Err(error) => {
+            answer(Err(error));
+            None
+        }
+    }
+}
+
+impl Verifier {
+    #[cfg_attr(edgejwt_size, optimize(size))]
+    fn description(&self) -> Vec<u8> {
+        let revoked = revoked(&self.settings);
+        let description = Description {
+            algorithm: self.backend.algorithm().as_str(),
+            key_id: self.backend.key_id(),
+            auth_header_name: &self.settings.auth_header_name,
+            www_authenticate: self.settings.www_authenticate(),
+            host_checked: self.backend.host_checked(),
+            public_jwks: self.backend.public_jwks(),
+            max_token_length: MAX_TOKEN_LEN,
+            revoked: Failure {
+                code: revoked.cause().as_str(),
+                detail: revoked.detail(),
+                status: 401,
+                body: revoked.to_body(),
+            },
+        };
+        serde_json::to_vec(&description).unwrap_or_default()
+    }
+
+    /// The claims JSON as signed once the token passes simplejwt's checks.
+    fn accept(&self, decoded: Result<Decoded, TokenError>, now: f64) -> i32 {
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "Unix seconds from Date.now()"
+        )]
+        let now = now as i64;
+        match validated_type(decoded.as_ref(), false, &self.settings, now) {
+            Err(e) => answer(Err(Failure::authentication(&e))),
+            Ok(_) => answer(Ok(decoded
+                .map(Decoded::into_claims_json)
+                .unwrap_or_default()
+                .as_bytes())),
+        }
+    }
 }
 
 #[wasm_bindgen]
 impl Verifier {
-    /// Builds a verifier from an object of simplejwt settings (`ALGORITHM`, `SIGNING_KEY`,
-    /// `VERIFYING_KEY`, `AUDIENCE`, `ISSUER`, `LEEWAY`, `AUTH_HEADER_TYPES`, …). Unknown keys
-    /// are an error, so a typo does not silently weaken verification.
-    #[wasm_bindgen(constructor)]
-    #[cfg_attr(edgejwt_size, optimize(size))]
-    pub fn new(settings: JsValue) -> Result<Verifier, JsValue> {
-        // JSON's view of the object (toJSON applied, undefined and functions dropped), as the
-        // settings would be written in a JSON file; read member by member with JS's types.
-        let plain = js_sys::JSON::stringify(&settings)
-            .ok()
-            .and_then(|t| t.as_string())
-            .and_then(|t| js_sys::JSON::parse(&t).ok())
-            .unwrap_or(JsValue::UNDEFINED);
-        if let Some(what) = not_an_object(&plain) {
-            return Err(js_error(
-                edgejwt_core::ErrorCode::ImproperlyConfigured.as_str(),
-                &format!("settings must be an object of setting names, not {what}"),
-                500,
-                "{}",
-            ));
-        }
-        let mut s = Settings::default();
-        for entry in Object::entries(plain.unchecked_ref()).iter() {
-            let entry: js_sys::Array = entry.unchecked_into();
-            let Some(name) = entry.get(0).as_string() else {
-                continue;
+    /// Verifies the token of `len` bytes of input, of a type `AUTH_TOKEN_CLASSES` accepts, at
+    /// `now` (Unix seconds), and answers its claims as signed (JSON: JS parses it with
+    /// `JSON.parse`, cheaper than building an object across the boundary). `verdict`: 0, the
+    /// core checks the signature (HMAC); 1 or 2, the host checked it (see `signedParts`) and
+    /// found it bad or good.
+    pub fn verify(&self, len: usize, now: f64, verdict: u32) -> i32 {
+        with_input(len, |token| {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "Unix seconds from Date.now()"
+            )]
+            let at = now as i64;
+            let decoded = match verdict {
+                0 => self.backend.decode_verbatim(token, at),
+                _ => self
+                    .backend
+                    .decode_checked_by(token, at, |_, _, _| verdict == 2),
             };
-            if let Some(value) = setting_text(&name, &entry.get(1)) {
-                s.set(&name, value.trim()).map_err(|e| settings_error(&e))?;
-            }
-        }
-        s.check().map_err(|e| settings_error(&e))?;
-        let backend = TokenBackend::from_settings(&s).map_err(|e| settings_error(&e))?;
-        Ok(Verifier {
-            settings: s,
-            backend,
-            input: vec![0; MAX_TOKEN_LEN],
+            self.accept(decoded, now)
         })
     }
 
-    /// Whether this build leaves `algorithm`'s signatures to the host (node:crypto or
-    /// WebCrypto): its keys must then come as JWKs (the package converts PEM first) and its
-    /// tokens verify only with a host check (`verifyWith`, `verifyWithCheckedSignature`).
-    #[wasm_bindgen(js_name = hostChecks)]
-    pub fn host_checks(algorithm: &str) -> bool {
-        algorithm
-            .parse::<Algorithm>()
-            .is_ok_and(|alg| !alg.is_hmac() && !alg.is_enabled())
-    }
-
-    /// Whether this verifier's signatures must be checked by the host (see `hostChecks`):
-    /// `verify` refuses every token then.
-    #[wasm_bindgen(getter, js_name = hostChecked)]
-    pub fn host_checked(&self) -> bool {
-        self.backend.host_checked()
-    }
-
-    /// Verifies a token accepted by `AUTH_TOKEN_CLASSES` at `now` (Unix seconds) and returns
-    /// its claims as JSON text.
-    pub fn verify(&self, token: &str, now: f64) -> Result<String, JsValue> {
-        let decoded = self.backend.decode_verbatim(token, now as i64);
-        self.accept(decoded, now)
-    }
-
-    /// Where `verifyInput` reads a token: `inputLength` bytes of this memory.
-    #[wasm_bindgen(js_name = inputPointer)]
-    pub fn input_pointer(&mut self) -> usize {
-        self.input.as_mut_ptr() as usize
-    }
-
-    /// The most bytes `verifyInput` reads (`MAX_TOKEN_LEN`: a longer token is refused anyway).
-    #[wasm_bindgen(getter, js_name = inputLength)]
-    pub fn input_length(&self) -> usize {
-        self.input.len()
-    }
-
-    /// As `verify`, for the token of `len` bytes JS wrote at `inputPointer`.
-    #[wasm_bindgen(js_name = verifyInput)]
-    pub fn verify_input(&self, len: usize, now: f64) -> Result<String, JsValue> {
-        self.verify(self.written(len), now)
-    }
-
-    /// As `verifyWith`, for the token of `len` bytes JS wrote at `inputPointer`.
-    #[wasm_bindgen(js_name = verifyInputWith)]
-    pub fn verify_input_with(
-        &self,
-        len: usize,
-        now: f64,
-        check: &js_sys::Function,
-    ) -> Result<String, JsValue> {
-        self.verify_with(self.written(len), now, check)
-    }
-
-    /// The token JS wrote: `encodeInto` writes UTF-8, but any other bytes are no token ("").
-    fn written(&self, len: usize) -> &str {
-        self.input
-            .get(..len)
-            .and_then(|bytes| core::str::from_utf8(bytes).ok())
-            .unwrap_or_default()
-    }
-
-    /// As `verify`, for a token whose signature the caller checked over `signedParts`
-    /// (WebCrypto); `signature_valid` is that check's result.
-    #[wasm_bindgen(js_name = verifyWithCheckedSignature)]
-    pub fn verify_with_checked_signature(
-        &self,
-        token: &str,
-        signature_valid: bool,
-        now: f64,
-    ) -> Result<String, JsValue> {
-        let decoded = self
-            .backend
-            .decode_checked_by(token, now as i64, |_, _, _| signature_valid);
-        self.accept(decoded, now)
-    }
-
-    /// The claims JSON as signed once the token passes simplejwt's checks: JS parses it
-    /// with `JSON.parse`, cheaper than building an object across the boundary.
-    fn accept(&self, decoded: Result<Decoded, TokenError>, now: f64) -> Result<String, JsValue> {
-        validated_type(decoded.as_ref(), false, &self.settings, now as i64)
-            .map_err(|e| auth_error(&e))?;
-        Ok(decoded.map(Decoded::into_claims_json).unwrap_or_default())
-    }
-
-    /// As `verify`, the signature checked by `check(signingInput, signature, key)`, a synchronous
-    /// host function (node:crypto) returning a boolean: one pass over the token.
-    #[wasm_bindgen(js_name = verifyWith)]
-    pub fn verify_with(
-        &self,
-        token: &str,
-        now: f64,
-        check: &js_sys::Function,
-    ) -> Result<String, JsValue> {
-        let decoded = self
-            .backend
-            .decode_checked_by(token, now as i64, |key, input, signature| {
-                // A throwing or non-boolean check is a failed check, never a pass.
-                check
-                    .call3(
-                        &JsValue::NULL,
-                        &JsValue::from_str(input),
-                        &Uint8Array::from(signature),
-                        &JsValue::from(key as u32),
-                    )
-                    .is_ok_and(|ok| ok.as_bool() == Some(true))
-            });
-        self.accept(decoded, now)
-    }
-
-    /// The signed bytes, signature and `kid` of `token`, after structure and algorithm
-    /// checks: `{ signingInput, signature, kid, key }`, `key` the index (in `publicJwks` order) of
-    /// the key the core chose by `kid`, `null` when the `kid` names none.
+    /// The signature of the token of `len` bytes of input and the key to check it with, after
+    /// the structure and algorithm checks: answers 4 bytes, the key's index (little-endian, in
+    /// `publicJwks` order, chosen by the token's `kid`; `u32::MAX` when it names none), then
+    /// the signature (for ES, `r || s`). The signed bytes are the token up to its last `.`.
     #[wasm_bindgen(js_name = signedParts)]
-    pub fn signed_parts(&self, token: &str) -> Result<Object, JsValue> {
-        let parts = self
-            .backend
-            .signed_parts(token)
-            .map_err(|e| token_error(&e))?;
-        let out = Object::new();
-        let _ = Reflect::set(&out, &"signingInput".into(), &parts.signing_input.into());
-        let _ = Reflect::set(
-            &out,
-            &"signature".into(),
-            &Uint8Array::from(parts.signature.as_slice()),
-        );
-        let _ = Reflect::set(
-            &out,
-            &"kid".into(),
-            &parts.key_id.map_or(JsValue::NULL, JsValue::from),
-        );
-        let _ = Reflect::set(
-            &out,
-            &"key".into(),
-            &parts.key.map_or(JsValue::NULL, |k| JsValue::from(k as u32)),
-        );
-        Ok(out)
+    pub fn signed_parts(&self, len: usize) -> i32 {
+        with_input(len, |token| match self.backend.signed_parts(token) {
+            Err(e) => answer(Err(Failure::token(&e))),
+            Ok(parts) => {
+                let key = parts
+                    .key
+                    .and_then(|k| u32::try_from(k).ok())
+                    .unwrap_or(u32::MAX);
+                let mut out = Vec::with_capacity(4 + parts.signature.len());
+                out.extend_from_slice(&key.to_le_bytes());
+                out.extend_from_slice(&parts.signature);
+                answer(Ok(&out))
+            }
+        })
     }
 
-    /// The token in an `AUTH_HEADER_NAME` header value (simplejwt's `get_raw_token`); no
-    /// header, or one of another scheme, is DRF's `NotAuthenticated`.
+    /// The token in the `AUTH_HEADER_NAME` header value of `len` bytes of input (simplejwt's
+    /// `get_raw_token`), `len < 0` for no header; no header, or one of another scheme, is
+    /// DRF's `NotAuthenticated`.
     #[wasm_bindgen(js_name = rawToken)]
-    pub fn raw_token(&self, header: Option<String>) -> Result<String, JsValue> {
-        header
-            .as_deref()
-            .map(|h| get_raw_token(h, &self.settings))
-            .transpose()
-            .map_err(|e| auth_error(&e))?
-            .flatten()
-            .map(str::to_owned)
-            .ok_or_else(|| auth_error(&AuthenticationError::NotAuthenticated))
+    pub fn raw_token(&self, len: i32) -> i32 {
+        let Ok(len) = usize::try_from(len) else {
+            return answer(Err(Failure::authentication(
+                &AuthenticationError::NotAuthenticated,
+            )));
+        };
+        with_input(len, |header| match get_raw_token(header, &self.settings) {
+            Ok(Some(token)) => answer(Ok(token.as_bytes())),
+            Ok(None) => answer(Err(Failure::authentication(
+                &AuthenticationError::NotAuthenticated,
+            ))),
+            Err(e) => answer(Err(Failure::authentication(&e))),
+        })
     }
 
-    /// The user id of a verified token's claims (JSON text), or "Token contained no
-    /// recognizable user identification".
+    /// The user id of a verified token's claims (`len` bytes of input, JSON), or "Token
+    /// contained no recognizable user identification".
     #[wasm_bindgen(js_name = userId)]
-    pub fn user_id(&self, claims: &str) -> Result<String, JsValue> {
-        // Claims that are not a verify's (not an object) name no user.
-        let claims = self.backend.read_claims(claims);
-        claims
-            .map_or(Err(AuthenticationError::NoUserId), |c| {
-                stateless_user_id(&c, &self.settings)
-            })
-            .map_err(|e| auth_error(&e))
+    pub fn user_id(&self, len: usize) -> i32 {
+        with_input(len, |claims| {
+            // Claims that are not a verify's (not an object) name no user.
+            let user = self
+                .backend
+                .read_claims(claims)
+                .map_or(Err(AuthenticationError::NoUserId), |c| {
+                    stateless_user_id(&c, &self.settings)
+                });
+            match user {
+                Ok(id) => answer(Ok(id.as_bytes())),
+                Err(e) => answer(Err(Failure::authentication(&e))),
+            }
+        })
     }
 
-    /// The KV keys whose presence revokes a verified token (its `jti`, its session).
+    /// The KV keys whose presence revokes a verified token (its `jti`, its session), as a JSON
+    /// list, of its claims (`len` bytes of input, JSON).
     #[wasm_bindgen(js_name = revocationKeys)]
-    pub fn revocation_keys(&self, claims: &str) -> Vec<String> {
-        self.backend
-            .read_claims(claims)
-            .map(|c| revocation_keys(&c, &self.settings))
-            .unwrap_or_default()
-    }
-
-    /// The error for a token whose `jti` or session is revoked at the issuer.
-    pub fn revoked(&self) -> JsValue {
-        auth_error(&revoked(&self.settings))
-    }
-
-    /// The configured algorithm (`ALGORITHM`).
-    #[wasm_bindgen(getter)]
-    pub fn algorithm(&self) -> String {
-        self.backend.algorithm().as_str().to_owned()
-    }
-
-    /// The public key as a JWK (JSON text), for WebCrypto; `undefined` for HMAC.
-    #[wasm_bindgen(js_name = publicJwk)]
-    pub fn public_jwk(&self) -> Option<String> {
-        self.backend.public_jwk()
-    }
-
-    /// Every public key that verifies (JWK JSON), the current one first: the order of
-    /// `signedParts().key` and of the `key` argument of a `verifyWith` check. Empty for HMAC.
-    #[wasm_bindgen(js_name = publicJwks)]
-    pub fn public_jwks(&self) -> Vec<String> {
-        self.backend.public_jwks()
-    }
-
-    /// The `kid` of the current key (the one tokens of this configuration are signed with).
-    #[wasm_bindgen(getter, js_name = keyId)]
-    pub fn key_id(&self) -> String {
-        self.backend.key_id().to_owned()
-    }
-
-    /// `AUTH_HEADER_NAME` as an HTTP header name.
-    #[wasm_bindgen(getter, js_name = authHeaderName)]
-    pub fn auth_header_name(&self) -> String {
-        self.settings.auth_header_name.clone()
-    }
-
-    /// `WWW-Authenticate` for 401s: `Bearer realm="api"`.
-    #[wasm_bindgen(getter, js_name = wwwAuthenticate)]
-    pub fn www_authenticate(&self) -> String {
-        self.settings.www_authenticate()
+    pub fn revocation_keys(&self, len: usize) -> i32 {
+        with_input(len, |claims| {
+            let keys = self
+                .backend
+                .read_claims(claims)
+                .map(|c| revocation_keys(&c, &self.settings))
+                .unwrap_or_default();
+            answer(Ok(&serde_json::to_vec(&keys).unwrap_or_default()))
+        })
     }
 }
