@@ -343,6 +343,14 @@ test("node:crypto checks RS/PS on the event loop and EdDSA/ES on the thread pool
     for (const v of [byDefault, sync]) await rejects(v.verify(tampered), "token_invalid");
     // A signature of the wrong length (node:crypto throws before the pool) is a refusal too.
     for (const v of [byDefault, pooled, sync]) await rejects(v.verify(`${h}.${c}.${bad.subarray(0, 10).toString("base64url")}`), "token_invalid");
+    // A token refused before its signature is checked gets simplejwt's JWTAuthentication body
+    // on every path, as an HS256 one does (the pool's and WebCrypto's answered the bare
+    // "Token is invalid" body once).
+    const webCrypto = await edgejwt.createVerifier(settings, { nodeCrypto: false });
+    const invalid = { detail: "Given token not valid for any token type", code: "token_not_valid", messages: [{ token_class: "AccessToken", token_type: "access", message: "Token is invalid" }] };
+    for (const v of [byDefault, pooled, sync, webCrypto]) {
+      for (const malformed of ["garbage", "a.b.c", `${h}.${c}`, `${h}.${c}.${s}.x`]) await rejects(v.verify(malformed), "token_invalid", invalid);
+    }
   }
 });
 
