@@ -45,6 +45,7 @@ export class Core {
   readonly #wasm: WasmModule;
   readonly #memory: WebAssembly.Memory;
   #pointer = 0;
+  #capacity = 0;
   #input = new Uint8Array(0);
 
   constructor(wasm: WasmModule, memory: WebAssembly.Memory) {
@@ -55,13 +56,14 @@ export class Core {
 
   #reserve(length: number): Uint8Array {
     this.#pointer = this.#wasm.reserve(length);
+    this.#capacity = length;
     return (this.#input = new Uint8Array(this.#memory.buffer, this.#pointer, length));
   }
 
   /** Writes `text` where the next call reads it (one native `encodeInto`); its length in bytes. */
   write(text: string): number {
     // A memory that grew has detached the buffer the view was on.
-    if (this.#input.byteLength === 0) this.#input = new Uint8Array(this.#memory.buffer, this.#pointer, this.#input.length || 16384);
+    if (this.#input.byteLength === 0) this.#input = new Uint8Array(this.#memory.buffer, this.#pointer, this.#capacity);
     const { read, written } = encoder.encodeInto(text, this.#input);
     if (read === text.length) return written;
     // At most 3 bytes per UTF-16 code unit.

@@ -44,13 +44,3 @@ export class EdgeJwtError extends Error {
     return new Response(JSON.stringify(this.body), { status: this.status, headers });
   }
 }
-
-/** Converts an error thrown by the wasm core (an Error with code/detail/status/body). */
-export function fromCore(error: unknown, wwwAuthenticate?: string): EdgeJwtError {
-  const e = error as { code?: ErrorCode; detail?: string; status?: number; body?: ErrorBody; message?: string };
-  if (error instanceof EdgeJwtError) return error;
-  if (e && typeof e.code === "string") {
-    return new EdgeJwtError(e.code, e.detail ?? e.message ?? "", e.status ?? 401, e.body ?? undefined, wwwAuthenticate);
-  }
-  throw error;
-}

@@ -3,7 +3,7 @@
 // (settings, or a JWK Set: jwks.ts), the runtime's crypto (algorithms.ts), KV revocations,
 // errors, and the fetch middleware.
 import { makeKey, type Key, type WasmApi } from "./algorithms.js";
-import { EdgeJwtError, fromCore } from "./errors.js";
+import { EdgeJwtError } from "./errors.js";
 import { jwkSet, type JwkSet, type JwksSource } from "./jwks.js";
 import { peekHeader } from "./jwt.js";
 import type { Settings } from "./settings.js";
@@ -167,13 +167,7 @@ export class Verifier {
 
   /** Finishes an authenticate: the user id (the core's rule, read from the claims JSON as signed) and the claims. */
   readonly #user = (key: Key, json: string): Promise<[string, Claims]> =>
-    this.#accept(key, json).then((claims) => {
-      try {
-        return [key.wasm.userId(json), claims];
-      } catch (e) {
-        throw fromCore(e, key.wasm.wwwAuthenticate);
-      }
-    });
+    this.#accept(key, json).then((claims) => [key.wasm.userId(json), claims]);
 
   #run<T>(token: string, finish: (key: Key, json: string) => Promise<T>): Promise<T> {
     // Without a JWK Set the key is known: HMAC (wasm) and node:crypto checks run
@@ -201,7 +195,8 @@ export class Verifier {
         json = key.wasm.verify(token, now);
       }
     } catch (e) {
-      return Promise.reject(fromCore(e, key.wasm.wwwAuthenticate));
+      // The core's errors, thrown synchronously: this returns a promise either way.
+      return Promise.reject(e);
     }
     return finish(key, json);
   }
@@ -232,12 +227,7 @@ export class Verifier {
   async authenticate(request: { headers: Headers }): Promise<Authenticated> {
     // Any key knows this verifier's header and claim names: they are its settings.
     const key = this.#key ?? usable(first(await this.#keys(false)));
-    let token: string;
-    try {
-      token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName));
-    } catch (e) {
-      throw fromCore(e, key.wasm.wwwAuthenticate);
-    }
+    const token = key.wasm.rawToken(request.headers.get(key.wasm.authHeaderName));
     const [userId, claims] = await this.#run(token, this.#user);
     return { userId, claims, token };
   }

@@ -235,17 +235,12 @@ impl Default for Settings {
 fn strings_joined(json: &str) -> Option<String> {
     let mut r = Reader::new(json.as_bytes());
     r.array()?;
-    let mut out = String::new();
+    let mut items = Vec::new();
     let mut first = true;
-    let mut count = 0_usize;
     while r.element(&mut first)? {
-        if count > 0 {
-            out.push(',');
-        }
-        out.push_str(&r.string()?);
-        count += 1;
+        items.push(r.string()?);
     }
-    Some(out)
+    Some(items.join(","))
 }
 
 const MINUTE: u64 = 60;

@@ -16,7 +16,7 @@
 #![cfg_attr(edgejwt_size, feature(optimize_attribute))]
 
 use core::cell::RefCell;
-use std::thread_local;
+use std::{borrow::Cow, thread_local};
 
 use edgejwt_core::{
     get_raw_token, revocation_keys, revoked, stateless_user_id, validated_type, Algorithm,
@@ -50,68 +50,57 @@ thread_local! {
 /// An error as it crosses into JS: simplejwt's `detail` and body, edgejwt's stable `code`,
 /// the HTTP status.
 #[derive(Serialize)]
-struct Failure<'a> {
-    code: &'a str,
-    detail: &'a str,
+struct Failure {
+    code: &'static str,
+    detail: Cow<'static, str>,
     status: u16,
     body: ErrorBody,
 }
 
-impl Failure<'_> {
-    fn token(err: &TokenError) -> Vec<u8> {
-        Failure {
+impl Failure {
+    fn token(err: &TokenError) -> Self {
+        Self {
             code: err.code().as_str(),
-            detail: &err.detail(),
-            status: 401,
-            body: err.to_body(),
-        }
-        .to_json()
-    }
-
-    fn authentication(err: &AuthenticationError) -> Vec<u8> {
-        Failure {
-            code: err.cause().as_str(),
             detail: err.detail(),
             status: 401,
             body: err.to_body(),
         }
-        .to_json()
+    }
+
+    fn authentication(err: &AuthenticationError) -> Self {
+        Self {
+            code: err.cause().as_str(),
+            detail: err.detail().into(),
+            status: 401,
+            body: err.to_body(),
+        }
     }
 
     #[cfg_attr(edgejwt_size, optimize(size))]
-    fn settings(err: &SettingsError) -> Vec<u8> {
-        Failure {
+    fn settings(err: &SettingsError) -> Self {
+        Self {
             code: ErrorCode::ImproperlyConfigured.as_str(),
-            detail: &err.to_string(),
+            detail: err.to_string().into(),
             status: 500,
             body: err.to_body(),
         }
-        .to_json()
-    }
-
-    fn to_json(&self) -> Vec<u8> {
-        // Plain strings and numbers: serializing cannot fail.
-        serde_json::to_vec(self).unwrap_or_default()
     }
 }
 
-/// Writes the answer of a call to the output: its length, or `!length` for an error.
-fn answer(result: Result<&[u8], Vec<u8>>) -> i32 {
-    let (bytes, ok) = match &result {
-        Ok(text) => (*text, true),
-        Err(error) => (error.as_slice(), false),
-    };
+/// Writes `text`, a call's answer, to the output: its length.
+fn answer(text: &[u8]) -> i32 {
     OUTPUT.with_borrow_mut(|out| {
         out.clear();
-        out.extend_from_slice(bytes);
+        out.extend_from_slice(text);
     });
     // Answers are at most a token, its claims or a settings error: far below 2^31.
-    let n = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
-    if ok {
-        n
-    } else {
-        !n
-    }
+    i32::try_from(text.len()).unwrap_or(i32::MAX)
+}
+
+/// Writes an error, a call's answer, to the output: `!length`.
+fn fail(error: &Failure) -> i32 {
+    // Plain strings and numbers: serializing cannot fail.
+    !answer(&serde_json::to_vec(error).unwrap_or_default())
 }
 
 /// Runs `f` on the `len` bytes JS wrote: UTF-8 from `encodeInto`, or read as "" (no token).
@@ -181,7 +170,7 @@ struct Description<'a> {
     /// A longer token is refused unread (`MAX_TOKEN_LEN`).
     max_token_length: usize,
     /// The error for a token whose `jti` or session is revoked at the issuer.
-    revoked: Failure<'a>,
+    revoked: Failure,
 }
 
 /// A verifier: simplejwt's `JWTAuthentication` configured with its setting names.
@@ -221,11 +210,10 @@ pub fn create(len: usize) -> Option<Verifier> {
             };
             return Err(Failure {
                 code,
-                detail: &detail,
+                detail: detail.into(),
                 status: 500,
                 body,
-            }
-            .to_json());
+            });
         }
         let settings = Settings::from_json(json).map_err(|e| Failure::settings(&e))?;
         let backend = TokenBackend::from_settings(&settings).map_err(|e| Failure::settings(&e))?;
@@ -234,11 +222,11 @@ pub fn create(len: usize) -> Option<Verifier> {
     INPUT.with_borrow_mut(|input| input.get_mut(..len).map(Zeroize::zeroize));
     match built {
         Ok(verifier) => {
-            answer(Ok(&verifier.description()));
+            answer(&verifier.description());
             Some(verifier)
         }
         Err(error) => {
-            answer(Err(error));
+            fail(&error);
             None
         }
     }
@@ -247,7 +235,6 @@ pub fn create(len: usize) -> Option<Verifier> {
 impl Verifier {
     #[cfg_attr(edgejwt_size, optimize(size))]
     fn description(&self) -> Vec<u8> {
-        let revoked = revoked(&self.settings);
         let description = Description {
             algorithm: self.backend.algorithm().as_str(),
             key_id: self.backend.key_id(),
@@ -256,29 +243,21 @@ impl Verifier {
             host_checked: self.backend.host_checked(),
             public_jwks: self.backend.public_jwks(),
             max_token_length: MAX_TOKEN_LEN,
-            revoked: Failure {
-                code: revoked.cause().as_str(),
-                detail: revoked.detail(),
-                status: 401,
-                body: revoked.to_body(),
-            },
+            revoked: Failure::authentication(&revoked(&self.settings)),
         };
         serde_json::to_vec(&description).unwrap_or_default()
     }
 
-    /// The claims JSON as signed once the token passes simplejwt's checks.
-    fn accept(&self, decoded: Result<Decoded, TokenError>, now: f64) -> i32 {
-        #[allow(
-            clippy::cast_possible_truncation,
-            reason = "Unix seconds from Date.now()"
-        )]
-        let now = now as i64;
+    /// The claims JSON as signed once the token passes simplejwt's checks at `now`.
+    fn accept(&self, decoded: Result<Decoded, TokenError>, now: i64) -> i32 {
         match validated_type(decoded.as_ref(), false, &self.settings, now) {
-            Err(e) => answer(Err(Failure::authentication(&e))),
-            Ok(_) => answer(Ok(decoded
-                .map(Decoded::into_claims_json)
-                .unwrap_or_default()
-                .as_bytes())),
+            Err(e) => fail(&Failure::authentication(&e)),
+            Ok(_) => answer(
+                decoded
+                    .map(Decoded::into_claims_json)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            ),
         }
     }
 }
@@ -296,12 +275,12 @@ impl Verifier {
                 clippy::cast_possible_truncation,
                 reason = "Unix seconds from Date.now()"
             )]
-            let at = now as i64;
+            let now = now as i64;
             let decoded = match verdict {
-                0 => self.backend.decode_verbatim(token, at),
+                0 => self.backend.decode_verbatim(token, now),
                 _ => self
                     .backend
-                    .decode_checked_by(token, at, |_, _, _| verdict == 2),
+                    .decode_checked_by(token, now, |_, _, _| verdict == 2),
             };
             self.accept(decoded, now)
         })
@@ -314,7 +293,7 @@ impl Verifier {
     #[wasm_bindgen(js_name = signedParts)]
     pub fn signed_parts(&self, len: usize) -> i32 {
         with_input(len, |token| match self.backend.signed_parts(token) {
-            Err(e) => answer(Err(Failure::token(&e))),
+            Err(e) => fail(&Failure::token(&e)),
             Ok(parts) => {
                 let key = parts
                     .key
@@ -323,7 +302,7 @@ impl Verifier {
                 let mut out = Vec::with_capacity(4 + parts.signature.len());
                 out.extend_from_slice(&key.to_le_bytes());
                 out.extend_from_slice(&parts.signature);
-                answer(Ok(&out))
+                answer(&out)
             }
         })
     }
@@ -334,16 +313,16 @@ impl Verifier {
     #[wasm_bindgen(js_name = rawToken)]
     pub fn raw_token(&self, len: i32) -> i32 {
         let Ok(len) = usize::try_from(len) else {
-            return answer(Err(Failure::authentication(
+            return fail(&Failure::authentication(
                 &AuthenticationError::NotAuthenticated,
-            )));
+            ));
         };
         with_input(len, |header| match get_raw_token(header, &self.settings) {
-            Ok(Some(token)) => answer(Ok(token.as_bytes())),
-            Ok(None) => answer(Err(Failure::authentication(
+            Ok(Some(token)) => answer(token.as_bytes()),
+            Ok(None) => fail(&Failure::authentication(
                 &AuthenticationError::NotAuthenticated,
-            ))),
-            Err(e) => answer(Err(Failure::authentication(&e))),
+            )),
+            Err(e) => fail(&Failure::authentication(&e)),
         })
     }
 
@@ -360,8 +339,8 @@ impl Verifier {
                     stateless_user_id(&c, &self.settings)
                 });
             match user {
-                Ok(id) => answer(Ok(id.as_bytes())),
-                Err(e) => answer(Err(Failure::authentication(&e))),
+                Ok(id) => answer(id.as_bytes()),
+                Err(e) => fail(&Failure::authentication(&e)),
             }
         })
     }
@@ -376,7 +355,7 @@ impl Verifier {
                 .read_claims(claims)
                 .map(|c| revocation_keys(&c, &self.settings))
                 .unwrap_or_default();
-            answer(Ok(&serde_json::to_vec(&keys).unwrap_or_default()))
+            answer(&serde_json::to_vec(&keys).unwrap_or_default())
         })
     }
 }
