@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { REFERENCE_KEY, freePort } from "./harness.mjs";
 
 
-test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 240_000 }, async () => {
+test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 600_000 }, async () => {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "edgejwt-dev-"));
   const child = spawn("bash", ["scripts/dev.sh"], {
@@ -27,7 +27,10 @@ test("scripts/dev.sh serves the issuer with the seeded demo users", { timeout: 2
     fetch(`${base}/api/token/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username, password }) });
   try {
     let res;
-    for (let i = 0; i < 900 && !res && exited === null; i++) {
+    // dev.sh builds the worker, the package and the SPA first: on a slow, shared machine that
+    // alone took 3 minutes (a fixed 180 s of retries ran out just as it began to serve).
+    const deadline = Date.now() + 540_000;
+    while (!res && exited === null && Date.now() < deadline) {
       try { res = await login("alice", "alice-password-1"); } catch { await new Promise((r) => setTimeout(r, 200)); }
     }
     assert.ok(res, `dev.sh did not serve (exit ${exited}): ${log.slice(-2000)}`);
