@@ -8,6 +8,7 @@
 //   node bench/profile.mjs                       # GET /nothing/ (the floor's 404)
 //   PROFILE=verify node bench/profile.mjs        # POST /api/token/verify/ with an access token
 //   PROFILE=js404 node bench/profile.mjs         # the same 404 written in JS
+//   PROFILE=hs256 node bench/profile.mjs         # the package's HS256 verify in a Worker (200 a request)
 //   PROFILE_SECONDS=8 PROFILE_TOP=40 ...
 import { execFileSync, execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -18,6 +19,7 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { djangoHash, issuerWorker, prepareDatabase } from "../tests/worker/harness.mjs";
+import { bundledWorker, installPacked } from "../tests/pkg/packed.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SECONDS = process.env.PROFILE_SECONDS ?? "6";
@@ -43,11 +45,31 @@ const JS_404 = `export default { fetch() {
   console.log("edgejwt: 404 not_found");
   return new Response('{"detail":"Not found."}', { status: 404, headers: [["Allow", "POST, OPTIONS"], ["Vary", "Accept"], ["X-Frame-Options", "DENY"], ["X-Content-Type-Options", "nosniff"], ["Referrer-Policy", "same-origin"], ["Cross-Origin-Opener-Policy", "same-origin"], ["Cache-Control", "no-store"], ["Content-Type", "application/json"]] });
 } }`;
+// PROFILE=hs256: the packed package in a Worker, as bench/verify-workerd.mjs runs it, with the
+// package's release wasm through wasm-bindgen and wasm-opt again, names kept (build-pkg.sh drops them).
+const SECRET = "profile-secret-of-thirty-two-bytes!!";
+function hs256Worker() {
+  const consumer = installPacked();
+  const wasmDir = join(consumer, "node_modules/edgejwt/dist/wasm");
+  execFileSync("wasm-bindgen", [join(ROOT, "target/wasm32-unknown-unknown/release-pkg/edgejwt_wasm.wasm"), "--target", "web", "--out-dir", wasmDir, "--out-name", "edgejwt", "--no-typescript"]);
+  const bg = join(wasmDir, "edgejwt_bg.wasm");
+  execFileSync(join(ROOT, "node_modules/.bin/wasm-opt"), ["-O3", "-g", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", bg, "-o", bg]);
+  writeFileSync(join(consumer, "worker.mjs"), `import { createVerifier } from "edgejwt";
+let ours;
+export default { async fetch(request, env) {
+  const token = new URL(request.url).searchParams.get("token");
+  ours ??= await createVerifier({ SIGNING_KEY: env.SECRET });
+  for (let i = 0; i < 200; i++) await ours.verify(token);
+  return new Response("ok");
+} };
+`);
+  return bundledWorker(consumer, "issuer", "worker.mjs", { bindings: { SECRET } });
+}
 const issuer = { ...issuerWorker({ PASSWORD_HASH_ITERATIONS: "10000" }), scriptPath: join(named, "shim.mjs"), modulesRoot: named };
-const worker = CELL === "js404" ? { name: "issuer", modules: true, script: JS_404, compatibilityDate: "2025-06-01" } : issuer;
+const worker = CELL === "js404" ? { name: "issuer", modules: true, script: JS_404, compatibilityDate: "2025-06-01" } : CELL === "hs256" ? hs256Worker() : issuer;
 const mf = new Miniflare({ host: "127.0.0.1", port: 0, inspectorPort, workers: [worker] });
 const base = (await mf.ready).href.replace(/\/$/, "");
-if (CELL !== "js404") {
+if (CELL !== "js404" && CELL !== "hs256") {
   const db = await mf.getD1Database("DB", "issuer");
   await prepareDatabase(db, { seed: false });
   await db.prepare("INSERT INTO users (id, username, password) VALUES (1, 'alice', ?1)").bind(djangoHash("alice-password-1", 10000)).run();
@@ -58,6 +80,13 @@ if (CELL === "verify") {
   const r = await fetch(`${base}/api/token/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-password-1" }) });
   const { access } = await r.json();
   lua = `wrk.method = "POST"\nwrk.path = "/api/token/verify/"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify({ token: access }))}\n`;
+}
+if (CELL === "hs256") {
+  const { createHmac, randomBytes } = await import("node:crypto");
+  const b64 = (x) => Buffer.from(typeof x === "string" ? x : JSON.stringify(x)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ token_type: "access", exp: now + 3600, iat: now, jti: randomBytes(16).toString("hex"), user_id: "1" })}`;
+  lua = `wrk.method = "GET"\nwrk.path = "/?token=${input}.${createHmac("sha256", SECRET).update(input).digest("base64url")}"\n`;
 }
 const luaFile = join(dir, "cell.lua");
 writeFileSync(luaFile, lua);
@@ -80,7 +109,7 @@ const call = (method, params = {}) =>
     ws.send(JSON.stringify({ id, method, params }));
   });
 
-await load(2); // warm: V8's optimized code, as a long-running isolate has it
+console.log("warm, not profiled:", (await load(2)).stdout.match(/(\d+) requests in/)[1], "requests in 2 s"); // warm: V8's optimized code, as a long-running isolate has it
 await call("Profiler.enable");
 await call("Profiler.setSamplingInterval", { interval: 50 });
 await call("Profiler.start");
@@ -89,7 +118,8 @@ const { profile } = await call("Profiler.stop");
 ws.close();
 await mf.dispose();
 
-const requests = Number((out.match(/(\d+) requests in/) ?? [])[1]);
+// Per verify in the hs256 cell (200 a request), per request otherwise.
+const requests = Number((out.match(/(\d+) requests in/) ?? [])[1]) * (CELL === "hs256" ? 200 : 1);
 // Self time per function (V8's samples), and by where the code lives.
 const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
