@@ -19,10 +19,10 @@ function load(): Promise<WasmApi> {
 
 /**
  * EdDSA, ES, RS and PS with node:crypto. Both forms of `crypto.verify`: the callback one runs
- * on libuv's thread pool (EdDSA's and ES's default: under load it uses every core, and costs
- * less per call than WebCrypto's, which jose uses), the synchronous one on the calling thread,
- * in the core's single pass over the token (RS's and PS's default; the lowest latency when
- * verifies do not overlap; bench/). Which one runs: `nodeCryptoPlace` in algorithms.ts.
+ * on libuv's thread pool (under load it uses every core, and costs less per call than
+ * WebCrypto's, which jose uses), the synchronous one on the calling thread, in the core's
+ * single pass over the token (the lowest latency when verifies do not overlap; bench/). Which
+ * one runs: `nodeCryptoPlace` and `overlapping` in algorithms.ts.
  */
 function hostCheck(alg: string, jwk: JsonWebKey): HostCheck | null {
   const host = alg === "EdDSA" ? null : hostAlgorithm(alg);

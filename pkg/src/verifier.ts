@@ -47,10 +47,10 @@ export interface VerifierOptions {
    */
   webCrypto?: boolean;
   /**
-   * Node, Deno and Bun: check EdDSA/ES/RS/PS with node:crypto (default true: RS and PS on
-   * the calling thread, cheaper than a thread-pool round trip; EdDSA and ES on libuv's
-   * thread pool); `"sync"` all on the calling thread (lower latency when verifies do not
-   * overlap); `"pool"` all on the thread pool; `false` uses WebCrypto.
+   * Node, Deno and Bun: check EdDSA/ES/RS/PS with node:crypto (default true: on the calling
+   * thread while verifies come one at a time, cheaper than a thread-pool round trip; on libuv's
+   * thread pool once they overlap, which spreads them over its threads); `"sync"` always on the
+   * calling thread; `"pool"` always on the thread pool; `false` uses WebCrypto.
    */
   nodeCrypto?: boolean | "sync" | "pool";
   /** The clock, in Unix seconds (tests). */
@@ -183,7 +183,7 @@ export class Verifier {
     try {
       if (verdict !== undefined) {
         json = key.wasm.verify(token, now, verdict);
-      } else if (key.checkSync) {
+      } else if (key.checkSync && !key.pool?.()) {
         json = key.wasm.verifyWith(token, now, key.checkSync);
       } else if (key.check) {
         const parts = key.wasm.signedParts(token);
