@@ -54,6 +54,9 @@ function withoutCode(bytes) {
   return Buffer.concat(parts);
 }
 
+/** "1 import", "2 imports". */
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** A module of `n` function imports, the `k`-th taking `k` i32s, and nothing else. */
 function importsOnly(n) {
   const str = (t) => [t.length, ...Buffer.from(t)];
@@ -101,7 +104,7 @@ const t = performance.now(); initSync({ module: bytes }); console.log(performanc
   // floor under the cold start that a smaller wasm would reach.
   const modules = [
     ["edgejwt verifier `.wasm`", verifier],
-    [`the same with every function body emptied (its ${WebAssembly.Module.imports(new WebAssembly.Module(verifier)).length} imports, exports, tables and data kept)`, withoutCode(verifier)],
+    [`the same with every function body emptied (${plural(WebAssembly.Module.imports(new WebAssembly.Module(verifier)).length, "import")}, exports, tables and data kept)`, withoutCode(verifier)],
     ["a module of 24 function imports (24 signatures) and nothing else", importsOnly(24)],
     ["blake3-wasm's `.wasm` (in node_modules, by wrangler)", tryRead(join(ROOT, "node_modules/blake3-wasm/dist/wasm/web/blake3_js_bg.wasm"))],
     // (module (func (export "f") (result i32) i32.const 42))
