@@ -82,25 +82,24 @@ export interface CryptoChoice {
 }
 
 /**
- * Where node:crypto checks `alg`: where the caller said, else per verify (`overlapping`).
- */
-function nodeCryptoPlace(choice: CryptoChoice): "sync" | "pool" | "auto" {
-  return choice.nodeCrypto === "sync" || choice.nodeCrypto === "pool" ? choice.nodeCrypto : "auto";
-}
-
-/**
- * The default place of a node:crypto check, decided per verify: on the calling thread while
- * verifies come one at a time, since no round trip to libuv's thread pool is the lowest latency
- * (bench/: sequential RS256 1.6×, EdDSA and ES256 1.3× the pooled rate); on the pool once they overlap (a
- * second verify started in the same turn, or one started while a pooled check is still out),
- * which spreads the checks over the pool's threads (concurrent RS256 1.6×, EdDSA 1.8×, ES256 1.9× the calling thread's). The pool is the
- * process's, so this count is too.
+ * node:crypto's default place, decided per verify: on the calling thread while verifies come
+ * one at a time, since skipping the round trip to libuv's thread pool is the lowest latency;
+ * on the pool once they overlap (a second verify started in the same turn, or one started while
+ * a pooled check is still out), which spreads the checks over its threads (bench/RESULTS.md:
+ * the "sync" and "pool" columns). The pool is the process's, so the counts are too.
  */
 let startedThisTurn = 0;
 let pooledOut = 0;
 function overlapping(): boolean {
   if (startedThisTurn++ === 0) queueMicrotask(() => (startedThisTurn = 0));
   return startedThisTurn > 1 || pooledOut > 0;
+}
+function adaptive(checkSync: KeyedSyncCheck, check: KeyedCheck): Pick<Key, "checkSync" | "check" | "pool"> {
+  const counted: KeyedCheck = (key, input, signature) => {
+    pooledOut++;
+    return check(key, input, signature).finally(() => pooledOut--);
+  };
+  return { checkSync, check: counted, pool: overlapping };
 }
 
 const encoder = new TextEncoder();
@@ -180,14 +179,9 @@ export async function makeKey(api: WasmApi, settings: Settings, choice: CryptoCh
       const checks = hosts as HostCheck[];
       const checkSync: KeyedSyncCheck = (input, signature, key) => checks[key]?.sync(input, signature) ?? false;
       const check: KeyedCheck = (key, input, signature) => checks[key]?.pooled(input, signature) ?? Promise.resolve(false);
-      const place = nodeCryptoPlace(choice);
-      if (place === "sync") return { wasm, checkSync };
-      if (place === "pool") return { wasm, check };
-      const counted: KeyedCheck = (key, input, signature) => {
-        pooledOut++;
-        return check(key, input, signature).finally(() => pooledOut--);
-      };
-      return { wasm, checkSync, check: counted, pool: overlapping };
+      if (choice.nodeCrypto === "sync") return { wasm, checkSync };
+      if (choice.nodeCrypto === "pool") return { wasm, check };
+      return { wasm, ...adaptive(checkSync, check) };
     }
     if (!globalThis.crypto?.subtle) {
       if (required) throw noHostCheck(alg, "this runtime has no WebCrypto");

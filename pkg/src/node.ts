@@ -22,7 +22,7 @@ function load(): Promise<WasmApi> {
  * on libuv's thread pool (under load it uses every core, and costs less per call than
  * WebCrypto's, which jose uses), the synchronous one on the calling thread, in the core's
  * single pass over the token (the lowest latency when verifies do not overlap; bench/). Which
- * one runs: `nodeCryptoPlace` and `overlapping` in algorithms.ts.
+ * one runs: `makeKey` and `adaptive` in algorithms.ts.
  */
 function hostCheck(alg: string, jwk: JsonWebKey): HostCheck | null {
   const host = alg === "EdDSA" ? null : hostAlgorithm(alg);
