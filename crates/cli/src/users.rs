@@ -153,18 +153,12 @@ pub struct Ended {
     pub kv: Vec<KvPut>,
 }
 
-/// KV accepts expirations at least 60 s ahead, and none past 2^31 - 1; the margin and
-/// the cap are the issuer's (`storage.rs` `Revocations::write`).
-const KV_MIN_TTL: i64 = 60 + 30;
-
+/// The issuer's write of a revocation (`storage.rs` `Revocations::write`), for wrangler.
 fn kv_put(revocation: Revocation, now: i64) -> KvPut {
     KvPut {
+        expiration: revocation.kv_expiration(now),
         key: revocation.key,
         value: "1".into(),
-        expiration: revocation
-            .until
-            .max(now + KV_MIN_TTL)
-            .min(i64::from(i32::MAX)),
     }
 }
 
@@ -216,6 +210,7 @@ pub fn found_user(results: &StatementResults) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgejwt_core::KV_MIN_TTL;
     use serde_json::json;
 
     #[test]

@@ -127,7 +127,7 @@ pub use crate::{
     },
     store::{
         revoked_key, session_id, Account, Child, Found, Lookups, NewSession, Outstanding,
-        Revocation, SessionEnd, User, UserKey, REVOKED_PREFIX,
+        Revocation, SessionEnd, User, UserKey, KV_MIN_TTL, REVOKED_PREFIX,
     },
     token::{Jti, Payload, Token, TokenType},
 };

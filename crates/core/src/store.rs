@@ -253,4 +253,35 @@ impl Revocation {
             until: exp.saturating_add(leeway),
         }
     }
+
+    /// The Unix time KV expires the mark at when written at `now`: `until`, but at least
+    /// [`KV_MIN_TTL`] ahead (KV refuses less) and at most 2^31 - 1 (KV refuses more; D1's
+    /// blacklist covers what outlives it). The issuer and the CLI write with it.
+    pub fn kv_expiration(&self, now: i64) -> i64 {
+        self.until
+            .max(now.saturating_add(KV_MIN_TTL))
+            .min(i64::from(i32::MAX))
+    }
+}
+
+/// KV accepts expirations at least 60 s ahead; the margin keeps a write made near that edge
+/// (inside `waitUntil`, after a slow D1 call) from being refused.
+pub const KV_MIN_TTL: i64 = 60 + 30;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kv_expiration_is_within_what_kv_accepts() {
+        let settings = Settings::default();
+        let now = 1_700_000_000;
+        let expiring = |exp| Revocation::new("j", exp, &settings).kv_expiration(now);
+        assert_eq!(expiring(now + 3600), now + 3600);
+        // Less than 60 s ahead (or past) is refused by KV: 90 s ahead instead.
+        assert_eq!(expiring(now + 10), now + 90);
+        assert_eq!(expiring(now - 3600), now + 90);
+        // Past 2038 KV refuses the write; D1's blacklist holds the rest.
+        assert_eq!(expiring(i64::MAX), i64::from(i32::MAX));
+    }
 }

@@ -709,10 +709,6 @@ fn opt(value: Option<&str>) -> JsValue {
     value.map_or(JsValue::NULL, JsValue::from)
 }
 
-/// KV accepts expirations at least 60 s ahead; this margin keeps a write made near that
-/// edge (inside `waitUntil`, after a slow D1 call) from being refused.
-const KV_MIN_TTL: i64 = 60 + 30;
-
 /// Revoked token and session ids in KV, for every Worker that verifies edgejwt tokens.
 /// The binding is looked up when a write needs it: workers-rs reads five methods off it,
 /// and most requests (verify, protected) write none.
@@ -726,18 +722,15 @@ impl Revocations {
         Self { env }
     }
 
-    /// Writes `revocations` (idempotent: the same key and value on every retry). KV takes
-    /// expirations no later than 2^31 - 1 (2038); D1's blacklist covers what outlives it.
+    /// Writes `revocations` (idempotent: the same key and value on every retry), each
+    /// expiring at [`Revocation::kv_expiration`].
     pub async fn write(&self, revocations: &[Revocation], now: i64) -> Result<()> {
         if revocations.is_empty() {
             return Ok(());
         }
         let kv: KvStore = self.env.kv("REVOCATIONS")?;
         for revocation in revocations {
-            let expiration = revocation
-                .until
-                .max(now + KV_MIN_TTL)
-                .min(i64::from(i32::MAX));
+            let expiration = revocation.kv_expiration(now);
             kv.put(&revocation.key, "1")?
                 .expiration(u64::try_from(expiration).unwrap_or_default())
                 .execute()
