@@ -197,8 +197,10 @@ pub fn revocations(
 pub fn token_revocations(tokens: &[(String, i64)], settings: &Settings, now: i64) -> Vec<KvPut> {
     tokens
         .iter()
-        .filter(|(_, exp)| exp.saturating_add(i64::try_from(settings.leeway).unwrap_or(0)) >= now)
-        .map(|(jti, exp)| kv_put(Revocation::new(jti, *exp, settings), now))
+        .map(|(jti, exp)| Revocation::new(jti, *exp, settings))
+        // Presentable until `exp + LEEWAY`: the revocation's own `until`.
+        .filter(|revocation| revocation.until >= now)
+        .map(|revocation| kv_put(revocation, now))
         .collect()
 }
 
