@@ -8,13 +8,13 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { REFERENCE_KEY, djangoHash, prepareDatabase, startIssuer } from "../tests/worker/harness.mjs";
 import { cpuMs, pidsOf } from "./proc.mjs";
+import { peerWorker } from "./peer/options.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const REFERENCE = process.env.SIMPLEJWT_REFERENCE ?? join(ROOT, "../shared/simplejwt-reference");
@@ -105,16 +105,7 @@ async function startReference() {
 
 /** The hand-written peer (bench/peer/worker.mjs) bundled with esbuild, on local D1. */
 async function startPeer() {
-  const outfile = join(dir, "peer.mjs");
-  await build({ entryPoints: [join(ROOT, "bench/peer/worker.mjs")], bundle: true, format: "esm", platform: "neutral", outfile, logLevel: "error" });
-  const mf = new Miniflare({
-    modules: [{ type: "ESModule", path: "peer.mjs", contents: readFileSync(outfile, "utf8") }],
-    compatibilityDate: "2025-06-01",
-    d1Databases: { DB: "peer" },
-    bindings: { SIGNING_KEY: REFERENCE_KEY },
-    host: "127.0.0.1",
-    port: 0,
-  });
+  const mf = new Miniflare({ ...(await peerWorker(dir)), host: "127.0.0.1", port: 0 });
   const base = (await mf.ready).href.replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
   await prepareDatabase(db, { seed: false });

@@ -8,7 +8,7 @@
 //   node bench/profile.mjs                       # GET /nothing/ (the floor's 404)
 //   PROFILE=verify node bench/profile.mjs        # POST /api/token/verify/ with an access token
 //   PROFILE=protected node bench/profile.mjs     # GET /api/protected/ (the default D1 user read)
-//   PROFILE=peer node bench/profile.mjs          # the same GET /api/protected/ in the Hono + jose peer
+//   PROFILE=peer node bench/profile.mjs          # the same GET /api/protected/ in the Hono + jose peer (bench/peer/)
 //   PROFILE=js404 node bench/profile.mjs         # the same 404 written in JS
 //   PROFILE=hs256 node bench/profile.mjs         # the package's HS256 verify in a Worker (200 a request)
 //   PROFILE_SECONDS=8 PROFILE_TOP=40 ...
@@ -20,9 +20,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
-import { build } from "esbuild";
-import { REFERENCE_KEY, djangoHash, issuerWorker, prepareDatabase } from "../tests/worker/harness.mjs";
+import { djangoHash, issuerWorker, prepareDatabase } from "../tests/worker/harness.mjs";
 import { bundledWorker, installPacked } from "../tests/pkg/packed.mjs";
+import { peerWorker } from "./peer/options.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SECONDS = process.env.PROFILE_SECONDS ?? "6";
@@ -68,15 +68,8 @@ export default { async fetch(request, env) {
 `);
   return bundledWorker(consumer, "issuer", "worker.mjs", { bindings: { SECRET } });
 }
-// PROFILE=peer: bench/peer/worker.mjs bundled as issuer-load.mjs runs it, on its own local D1.
-async function peerWorker() {
-  const outfile = join(dir, "peer.mjs");
-  await build({ entryPoints: [join(ROOT, "bench/peer/worker.mjs")], bundle: true, format: "esm", platform: "neutral", outfile, logLevel: "error" });
-  const contents = readFileSync(outfile, "utf8");
-  return { name: "issuer", modules: [{ type: "ESModule", path: "peer.mjs", contents }], compatibilityDate: "2025-06-01", d1Databases: { DB: "peer" }, bindings: { SIGNING_KEY: REFERENCE_KEY } };
-}
 const issuer = { ...issuerWorker({ PASSWORD_HASH_ITERATIONS: "10000" }), scriptPath: join(named, "shim.mjs"), modulesRoot: named };
-const worker = CELL === "js404" ? { name: "issuer", modules: true, script: JS_404, compatibilityDate: "2025-06-01" } : CELL === "hs256" ? hs256Worker() : CELL === "peer" ? await peerWorker() : issuer;
+const worker = CELL === "js404" ? { name: "issuer", modules: true, script: JS_404, compatibilityDate: "2025-06-01" } : CELL === "hs256" ? hs256Worker() : CELL === "peer" ? await peerWorker(dir, "issuer") : issuer;
 const mf = new Miniflare({ host: "127.0.0.1", port: 0, inspectorPort, workers: [worker] });
 const base = (await mf.ready).href.replace(/\/$/, "");
 if (CELL !== "js404" && CELL !== "hs256") {
