@@ -130,6 +130,31 @@ export class Broken {
 }
 export default { fetch: () => new Response("unused") };`;
 
+/**
+ * The issuer's entry with WebCrypto's PBKDF2 failing (`failingPbkdf2`): `deriveBits` rejects
+ * for PBKDF2, as a runtime without it or with a lower cap would, so the issuer must derive in
+ * wasm. GET /__pbkdf2_failures says how many derivations were refused, proving the fault fired.
+ */
+const FAILING_PBKDF2 = `
+import shim from "./shim.mjs";
+export * from "./shim.mjs";
+let failures = 0;
+const deriveBits = SubtleCrypto.prototype.deriveBits;
+SubtleCrypto.prototype.deriveBits = function (params, ...rest) {
+  if (params?.name === "PBKDF2") {
+    failures++;
+    return Promise.reject(new DOMException("injected PBKDF2 failure", "OperationError"));
+  }
+  return deriveBits.call(this, params, ...rest);
+};
+export default {
+  ...shim,
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === "/__pbkdf2_failures") return new Response(String(failures));
+    return shim.fetch(request, env, ctx);
+  },
+};`;
+
 /** The issuer's D1 database id. */
 const D1_ID = "00000000-0000-4000-8000-000000000000";
 
@@ -137,7 +162,10 @@ const D1_ID = "00000000-0000-4000-8000-000000000000";
  * `meterD1`: a `D1Meter` (d1-meter.mjs): the issuer's `DB` is then the meter around the same
  * local D1, and every round trip is recorded in it.
  */
-async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false, meterD1 }) {
+async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false, meterD1, failingPbkdf2 = false }) {
+  // What the runtime prints, kept for assertions on logs (and still shown).
+  const logs = [];
+  const keep = (stream, out) => stream.on("data", (chunk) => (logs.push(String(chunk)), out.write(chunk)));
   const wrapped = {
     ...(faultyKv ? { REVOCATIONS: { scriptName: "faulty-kv" } } : {}),
     ...(meterD1 ? { DB: { scriptName: "d1-meter" } } : {}),
@@ -145,7 +173,9 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
   const issuer = {
     name: "issuer",
     modules: true,
-    scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname,
+    ...(failingPbkdf2
+      ? { script: FAILING_PBKDF2, scriptPath: new URL("build/worker/failing-pbkdf2.mjs", ROOT).pathname }
+      : { scriptPath: new URL("build/worker/shim.mjs", ROOT).pathname }),
     modulesRules: MODULE_RULES,
     compatibilityDate: "2025-06-01",
     ...(meterD1 ? {} : { d1Databases: { DB: D1_ID } }),
@@ -182,6 +212,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
       : {}),
     host: "127.0.0.1",
     port: 0,
+    handleRuntimeStdio: (stdout, stderr) => (keep(stdout, process.stdout), keep(stderr, process.stderr)),
   });
   let url, db, kv;
   try {
@@ -223,6 +254,8 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
       if (on) await kv.put("fault:put", "1");
       else await kv.delete("fault:put");
     },
+    /** Everything the runtime has printed so far (console.log / console.error of the Worker). */
+    logs: () => logs.join(""),
     stop: () => mf.dispose(),
   };
 }

@@ -111,3 +111,50 @@ describe("PASSWORD_HASH_ITERATIONS above WebCrypto's cap", () => {
     }
   });
 });
+
+describe("WebCrypto's PBKDF2 failing", () => {
+  test("logins, rehashes and password changes fall back to wasm, with the same bytes", async () => {
+    const issuer = await startIssuer({ failingPbkdf2: true, vars: { PASSWORD_HASH_ITERATIONS: "100000" } });
+    try {
+      const failures = async () => Number((await issuer.call("GET", "/__pbkdf2_failures")).json);
+      const stored = async (username) =>
+        (await issuer.db.prepare("SELECT password FROM users WHERE username = ?1").bind(username).first()).password;
+      const login = (username, password) => issuer.call("POST", "/api/token/", { json: { username, password } });
+
+      // The core's vector at 100,000 (natively derivable, so WebCrypto is tried first).
+      await issuer.db.prepare("INSERT INTO users (username, password) VALUES ('grace', ?1)").bind(CORE_100K).run();
+      assert.equal((await login("grace", "carol-password-1")).status, 200);
+      assert.ok((await failures()) >= 1, "the injected fault fired");
+      const wrong = await login("grace", "carol-password-2");
+      assert.equal(wrong.status, 401);
+      assert.deepEqual(wrong.json, NO_ACCOUNT);
+      assert.equal(await stored("grace"), CORE_100K);
+
+      // A rehash (alice's seeded hash is at 20,000) is made in wasm; node:crypto verifies it.
+      const before = await failures();
+      await issuer.login();
+      assert.ok((await failures()) > before);
+      const rehashed = await stored("alice");
+      assert.match(rehashed, /^pbkdf2_sha256\$100000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=$/);
+      assert.ok(nodeVerifies("alice-password-1", rehashed), rehashed);
+      const { access } = await issuer.login();
+
+      // A password change: the new hash too.
+      const changed = await issuer.call("POST", "/api/password/change/", {
+        token: access,
+        json: { old_password: "alice-password-1", new_password1: "a fresh Passw0rd", new_password2: "a fresh Passw0rd" },
+      });
+      assert.equal(changed.status, 200, JSON.stringify(changed.json));
+      assert.ok(nodeVerifies("a fresh Passw0rd", await stored("alice")));
+      assert.equal((await login("alice", "a fresh Passw0rd")).status, 200);
+      assert.deepEqual((await login("alice", "alice-password-1")).json, NO_ACCOUNT);
+
+      // The failure is logged, without the passwords.
+      const logs = issuer.logs();
+      assert.match(logs, /WebCrypto PBKDF2 failed, using wasm/);
+      for (const secret of ["carol-password-", "alice-password-1", "a fresh Passw0rd"]) assert.ok(!logs.includes(secret), secret);
+    } finally {
+      await issuer.stop();
+    }
+  });
+});
