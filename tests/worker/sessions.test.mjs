@@ -1,8 +1,9 @@
 // Sessions: reuse detection with a grace window, the absolute session lifetime, fresh claims,
 // the session API and audit events — the issuer in workerd with real local D1 and KV.
 import assert from "node:assert/strict";
+import { createHmac, randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { claims, startIssuer, withIssuer } from "./harness.mjs";
+import { REFERENCE_KEY, claims, startIssuer, withIssuer } from "./harness.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const refresh = (issuer, token, headers) => issuer.call("POST", "/api/token/refresh/", { json: { refresh: token }, headers });
@@ -290,6 +291,51 @@ describe("SESSION_CLAIM empty (sessions off)", () => {
     assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
     // No session to end: the child lives on (simplejwt's behaviour).
     assert.equal((await refresh(issuer, child.json.refresh)).status, 200);
+    });
+  });
+});
+
+describe("refresh tokens of no session (imported from Django, or SESSION_CLAIM off)", () => {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  /** A live simplejwt refresh token of user 1 (alice) with no `sid`, recorded as `import-django` does. */
+  async function importedRefresh(issuer) {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { token_type: "refresh", exp: now + 86400, iat: now, jti: randomBytes(16).toString("hex"), user_id: "1" };
+    const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(payload)}`;
+    await issuer.db
+      .prepare("INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) VALUES (?1, 1, ?2, ?3)")
+      .bind(payload.jti, payload.iat, payload.exp)
+      .run();
+    return `${input}.${createHmac("sha256", REFERENCE_KEY).update(input).digest("base64url")}`;
+  }
+  const change = (issuer, token, password) =>
+    issuer.call("POST", "/api/password/change/", { token, json: { old_password: "alice-password-1", new_password1: password, new_password2: password } });
+
+  test("a password change blacklists them (and their rotated children); the current session stays", async () => {
+    await withIssuer({}, async (issuer) => {
+      const imported = await importedRefresh(issuer);
+      const child = await refresh(issuer, imported);
+      assert.equal(child.status, 200, JSON.stringify(child.json));
+      assert.equal(claims(child.json.refresh).sid, undefined, "a rotation starts no session");
+      const other = await importedRefresh(issuer);
+      const current = await issuer.login();
+      assert.equal((await change(issuer, current.access, "a-brand-new-Secret-9")).status, 200);
+      assert.deepEqual((await refresh(issuer, child.json.refresh)).json, BLACKLISTED);
+      assert.deepEqual((await refresh(issuer, other)).json, BLACKLISTED);
+      assert.equal((await refresh(issuer, current.refresh)).status, 200);
+    });
+  });
+
+  test("revoke-all blacklists them, with SESSION_CLAIM off too; another user's are left alone", async () => {
+    await withIssuer({ vars: { SESSION_CLAIM: "" } }, async (issuer) => {
+      await issuer.db.prepare("UPDATE users SET is_active = 1 WHERE username = 'bob'").run();
+      const mine = [await issuer.login(), await issuer.login()];
+      const bobs = await issuer.login("bob", "bob-password-1");
+      assert.equal(claims(mine[0].refresh).sid, undefined);
+      const r = await issuer.call("POST", "/api/sessions/revoke-all/", { token: mine[0].access });
+      assert.deepEqual([r.status, r.json], [200, { revoked: 0 }], "no session to count");
+      for (const pair of mine) assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+      assert.equal((await refresh(issuer, bobs.refresh)).status, 200);
     });
   });
 });

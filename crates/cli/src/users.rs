@@ -117,8 +117,9 @@ const REASON: SessionEnd = SessionEnd::Revoked;
 /// ended sessions' ids. The audit events and the blacklist select the sessions while they
 /// are still active, before the `UPDATE` ends them: selecting them after it by
 /// `revoked_at = now` would also find sessions of the user the issuer ended in the same
-/// second. The sid-less tokens are found by user: SQLite, without statistics, would walk
-/// `(sid, expires_at)` for `sid IS NULL`, every user's imported tokens.
+/// second. The sid-less tokens are found by the partial index of them (migration 0005):
+/// SQLite, without statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every
+/// user's imported tokens, and by user alone every token the user ever had.
 pub fn end_sessions_sql(username: &str, now: i64) -> String {
     let user = format!(
         "(SELECT id FROM users WHERE username = {})",
@@ -135,7 +136,7 @@ pub fn end_sessions_sql(username: &str, now: i64) -> String {
          WHERE expires_at >= {now} AND sid IN (SELECT sid FROM sessions WHERE {ending}) \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
          INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-         SELECT jti, {now}, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_user_id \
+         SELECT jti, {now}, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
          WHERE user_id = {user} AND sid IS NULL AND expires_at >= {now} \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
          UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} WHERE {ending} RETURNING sid;"

@@ -126,7 +126,9 @@ struct ChildRow {
 pub enum Sessions<'a> {
     /// One session, if it is the user's (`None`: any user's).
     One(&'a str, Option<i64>),
-    /// Every active session of the user, but `except` (the current one).
+    /// Every active session of the user, but `except` (the current one), and the user's
+    /// refresh tokens of no session (imported from Django, or minted with `SESSION_CLAIM`
+    /// off): logout everywhere and a password change must not leave those working.
     AllOf(i64, Option<&'a str>),
 }
 
@@ -397,7 +399,8 @@ impl Store {
     }
 
     /// Ends sessions: marks them revoked with `reason` and blacklists every outstanding
-    /// token of them, in one transaction. Returns the sessions this call ended.
+    /// token of them (with [`Sessions::AllOf`], the user's sessionless ones too), in one
+    /// transaction. Returns the sessions this call ended.
     pub async fn end_sessions(
         &self,
         which: Sessions<'_>,
@@ -405,14 +408,16 @@ impl Store {
         client: &Client,
         now: i64,
     ) -> Result<Vec<String>> {
-        let (filter, args): (&str, Vec<JsValue>) = match which {
+        let (filter, args, sessionless): (&str, Vec<JsValue>, _) = match which {
             Sessions::One(sid, user) => (
                 "sid = ?3 AND (?4 IS NULL OR user_id = ?4)",
                 vec![sid.into(), user.map_or(JsValue::NULL, num)],
+                None,
             ),
             Sessions::AllOf(user, except) => (
                 "user_id = ?3 AND (?4 IS NULL OR sid <> ?4)",
                 vec![num(user), opt(except)],
+                Some(user),
             ),
         };
         let mut bound = vec![num(now), reason.as_str().into()];
@@ -421,28 +426,37 @@ impl Store {
         // then ends (still active, same filter), including any rotated since. Selecting them
         // after the UPDATE by `revoked_at = now` would also read sessions another request
         // ended in the same second.
-        let results = self
-            .db
-            .batch(vec![
-                self.stmt(
-                    &format!(
-                        "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                         SELECT jti, ?1, expires_at FROM outstanding_tokens \
-                         WHERE expires_at >= ?1 AND sid IN \
-                         (SELECT sid FROM sessions WHERE revoked_at IS NULL AND {filter}) \
-                         ON CONFLICT (jti) DO NOTHING"
-                    ),
-                    &bound,
-                )?,
-                self.stmt(
-                    &format!(
-                        "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
-                         WHERE revoked_at IS NULL AND {filter} RETURNING sid, user_id"
-                    ),
-                    &bound,
-                )?,
-            ])
-            .await?;
+        let mut statements = vec![
+            self.stmt(
+                &format!(
+                    "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                     SELECT jti, ?1, expires_at FROM outstanding_tokens \
+                     WHERE expires_at >= ?1 AND sid IN \
+                     (SELECT sid FROM sessions WHERE revoked_at IS NULL AND {filter}) \
+                     ON CONFLICT (jti) DO NOTHING"
+                ),
+                &bound,
+            )?,
+            self.stmt(
+                &format!(
+                    "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
+                     WHERE revoked_at IS NULL AND {filter} RETURNING sid, user_id"
+                ),
+                &bound,
+            )?,
+        ];
+        if let Some(user) = sessionless {
+            // By the partial index of sessionless tokens (migration 0005): SQLite, without
+            // statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every user's.
+            statements.push(self.stmt(
+                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                 SELECT jti, ?1, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
+                 WHERE user_id = ?2 AND sid IS NULL AND expires_at >= ?1 \
+                 ON CONFLICT (jti) DO NOTHING",
+                &[num(now), num(user)],
+            )?);
+        }
+        let results = self.db.batch(statements).await?;
         #[derive(Deserialize)]
         struct Ended {
             sid: String,
