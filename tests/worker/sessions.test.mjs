@@ -322,6 +322,7 @@ describe("refresh tokens of no session (imported from Django, or SESSION_CLAIM o
       assert.equal((await change(issuer, current.access, "a-brand-new-Secret-9")).status, 200);
       assert.deepEqual((await refresh(issuer, child.json.refresh)).json, BLACKLISTED);
       assert.deepEqual((await refresh(issuer, other)).json, BLACKLISTED);
+      assert.equal(await issuer.kv.get(`revoked:${claims(other).jti}`), "1");
       assert.equal((await refresh(issuer, current.refresh)).status, 200);
     });
   });
@@ -334,7 +335,12 @@ describe("refresh tokens of no session (imported from Django, or SESSION_CLAIM o
       assert.equal(claims(mine[0].refresh).sid, undefined);
       const r = await issuer.call("POST", "/api/sessions/revoke-all/", { token: mine[0].access });
       assert.deepEqual([r.status, r.json], [200, { revoked: 0 }], "no session to count");
-      for (const pair of mine) assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+      for (const pair of mine) {
+        assert.deepEqual((await refresh(issuer, pair.refresh)).json, BLACKLISTED);
+        // In KV too, for verifiers that accept refresh tokens (AUTH_TOKEN_CLASSES).
+        assert.equal(await issuer.kv.get(`revoked:${claims(pair.refresh).jti}`), "1");
+      }
+      assert.equal(await issuer.kv.get(`revoked:${claims(bobs.refresh).jti}`), null);
       assert.equal((await refresh(issuer, bobs.refresh)).status, 200);
     });
   });

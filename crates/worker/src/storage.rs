@@ -121,6 +121,21 @@ struct ChildRow {
     blacklisted: i64,
 }
 
+/// What [`Store::end_sessions`] ended: the sessions, and the sessionless refresh tokens it
+/// blacklisted, each with its `expires_at` (KV must refuse them as long as they verify).
+#[derive(Debug, Default)]
+pub struct Ended {
+    pub sessions: Vec<String>,
+    pub sessionless: Vec<SessionlessToken>,
+}
+
+/// A refresh token of no session that ending a user's sessions blacklisted.
+#[derive(Debug, Deserialize)]
+pub struct SessionlessToken {
+    pub jti: String,
+    pub expires_at: i64,
+}
+
 /// Which sessions to end.
 #[derive(Debug, Clone, Copy)]
 pub enum Sessions<'a> {
@@ -400,14 +415,14 @@ impl Store {
 
     /// Ends sessions: marks them revoked with `reason` and blacklists every outstanding
     /// token of them (with [`Sessions::AllOf`], the user's sessionless ones too), in one
-    /// transaction. Returns the sessions this call ended.
+    /// transaction. Returns what this call ended.
     pub async fn end_sessions(
         &self,
         which: Sessions<'_>,
         reason: SessionEnd,
         client: &Client,
         now: i64,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Ended> {
         let (filter, args, sessionless): (&str, Vec<JsValue>, _) = match which {
             Sessions::One(sid, user) => (
                 "sid = ?3 AND (?4 IS NULL OR user_id = ?4)",
@@ -452,17 +467,17 @@ impl Store {
                 "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
                  SELECT jti, ?1, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
                  WHERE user_id = ?2 AND sid IS NULL AND expires_at >= ?1 \
-                 ON CONFLICT (jti) DO NOTHING",
+                 ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at",
                 &[num(now), num(user)],
             )?);
         }
         let results = self.db.batch(statements).await?;
         #[derive(Deserialize)]
-        struct Ended {
+        struct EndedSession {
             sid: String,
             user_id: Option<i64>,
         }
-        let ended: Vec<Ended> = batch_result(results.get(1))?.results()?;
+        let ended: Vec<EndedSession> = batch_result(results.get(1))?.results()?;
         let mut events = Vec::with_capacity(ended.len());
         for e in &ended {
             events.push(self.event_stmt(reason.as_str(), e.user_id, Some(&e.sid), client, now)?);
@@ -470,7 +485,14 @@ impl Store {
         if !events.is_empty() {
             self.batch(events).await?;
         }
-        Ok(ended.into_iter().map(|e| e.sid).collect())
+        let sessionless = match sessionless {
+            Some(_) => batch_result(results.get(2))?.results()?,
+            None => Vec::new(),
+        };
+        Ok(Ended {
+            sessions: ended.into_iter().map(|e| e.sid).collect(),
+            sessionless,
+        })
     }
 
     /// The user's active sessions, newest first: not revoked, with a refresh token alive.

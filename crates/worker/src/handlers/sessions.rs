@@ -39,7 +39,8 @@ pub async fn list(app: &App, input: Input) -> Result<Value> {
         .collect())
 }
 
-/// Ends sessions in D1 (their tokens blacklisted) and revokes their ids in KV.
+/// Ends sessions in D1 (their tokens blacklisted) and revokes their ids in KV, and the ids
+/// of the sessionless refresh tokens that ending all of a user's blacklisted.
 pub async fn end(
     app: &App,
     input: &Input,
@@ -50,12 +51,15 @@ pub async fn end(
         .store
         .end_sessions(which, reason, &input.client, app.now)
         .await?;
-    let revoke: Vec<_> = ended
-        .iter()
-        .map(|sid| Revocation::session(sid, app.now, &app.config.settings))
+    let settings = &app.config.settings;
+    let sessions = ended.sessions.iter();
+    let tokens = ended.sessionless.iter();
+    let revoke: Vec<_> = sessions
+        .map(|sid| Revocation::session(sid, app.now, settings))
+        .chain(tokens.map(|t| Revocation::new(&t.jti, t.expires_at, settings)))
         .collect();
     app.revocations.write(&revoke, app.now).await?;
-    Ok(ended.len())
+    Ok(ended.sessions.len())
 }
 
 /// `DELETE /api/sessions/<sid>/`: 204; another user's or an unknown session is 404.
