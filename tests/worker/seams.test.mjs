@@ -1,5 +1,5 @@
 // Defects found where a rule was written twice, each with the test that caught it: a logout
-// whose KV write failed, the flush inside LEEWAY, KV's 60-second floor, claim settings that
+// whose KV write failed (and, still open, a logout everywhere whose KV write failed), the flush inside LEEWAY, KV's 60-second floor, claim settings that
 // overwrite registered claims, a non-string JTI_CLAIM, and 500 bodies that echoed settings.
 // The issuer runs in workerd (Miniflare) with real local D1 and KV.
 import assert from "node:assert/strict";
@@ -39,6 +39,26 @@ describe("a logout that failed half-way", () => {
     const r = await issuer.call("POST", "/api/token/blacklist/", { json: { refresh: access } });
     assert.deepEqual([r.status, r.json.detail], [401, "Token has wrong type"]);
     assert.equal(await issuer.kv.get("revoked:s-access"), null);
+    });
+  });
+});
+
+describe("a logout everywhere that failed half-way", () => {
+  // Known defect, not fixed yet: D1 ends the sessions, then the KV write fails (500); the
+  // retry finds no session left to end and writes nothing, so verifiers with the REVOCATIONS
+  // binding accept those sessions' access tokens until they expire. Password change and reuse
+  // detection end sessions the same way. Fixing it needs the revocations recorded with the
+  // sessions' end and mirrored to KV until written (an outbox drained by the retry or a Cron).
+  test("its retry writes the revocations the failed attempt did not", { todo: "the KV mirror of ended sessions is not retried" }, async () => {
+    await withIssuer({ faultyKv: true }, async (issuer) => {
+      const current = await issuer.login();
+      const other = await issuer.login();
+      await issuer.failKvPuts(true);
+      const failed = await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
+      assert.equal(failed.status, 500);
+      await issuer.failKvPuts(false);
+      await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
+      assert.equal(await issuer.kv.get(`revoked:${claims(other.refresh).sid}`), "1");
     });
   });
 });
