@@ -15,6 +15,12 @@ function nodeVerifies(password, encoded) {
   return pbkdf2Sync(password, salt, Number(iterations), 32, "sha256").toString("base64") === hash;
 }
 
+const addUser = (issuer, username, hash) =>
+  issuer.db.prepare("INSERT INTO users (username, password) VALUES (?1, ?2)").bind(username, hash).run();
+const storedHash = async (issuer, username) =>
+  (await issuer.db.prepare("SELECT password FROM users WHERE username = ?1").bind(username).first()).password;
+const login = (issuer, username, password) => issuer.call("POST", "/api/token/", { json: { username, password } });
+
 // Made by edgejwt-core's make_password("carol-password-1", "edgejwtcorevector00001", 100_000),
 // asserted by its Rust test `webcrypto_vectors` (crates/core/src/password.rs).
 const CORE_100K = "pbkdf2_sha256$100000$edgejwtcorevector00001$DCQkkKK6NqUShZFfjb+HiNaylh9nd4ixKaWgsOdaOXE=";
@@ -24,71 +30,66 @@ describe("passwords at the shipped cost (100,000 iterations)", () => {
   before(async () => (issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "100000" } })));
   after(() => issuer.stop());
 
-  const addUser = (username, hash) =>
-    issuer.db.prepare("INSERT INTO users (username, password) VALUES (?1, ?2)").bind(username, hash).run();
-  const storedHash = async (username) =>
-    (await issuer.db.prepare("SELECT password FROM users WHERE username = ?1").bind(username).first()).password;
-  const login = (username, password) => issuer.call("POST", "/api/token/", { json: { username, password } });
 
   test("a Django hash at 1,000,000 iterations logs in (in wasm) and is rehashed to 100,000", async () => {
     const imported = djangoHash("frank-password-1", 1_000_000);
-    await addUser("frank", imported);
+    await addUser(issuer, "frank", imported);
     // A wrong password: simplejwt's 401, and the stored hash is left alone.
-    const wrong = await login("frank", "frank-password-2");
+    const wrong = await login(issuer, "frank", "frank-password-2");
     assert.equal(wrong.status, 401);
     assert.deepEqual(wrong.json, NO_ACCOUNT);
     assert.equal(wrong.headers.get("www-authenticate"), 'Bearer realm="api"');
-    assert.equal(await storedHash("frank"), imported);
+    assert.equal(await storedHash(issuer, "frank"), imported);
 
-    assert.equal((await login("frank", "frank-password-1")).status, 200);
-    const rehashed = await storedHash("frank");
+    assert.equal((await login(issuer, "frank", "frank-password-1")).status, 200);
+    const rehashed = await storedHash(issuer, "frank");
     assert.match(rehashed, /^pbkdf2_sha256\$100000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=$/);
     assert.ok(nodeVerifies("frank-password-1", rehashed), rehashed);
     // The new hash is at the configured cost: the next login checks it natively, keeps it.
-    assert.equal((await login("frank", "frank-password-1")).status, 200);
-    assert.equal(await storedHash("frank"), rehashed);
-    assert.deepEqual((await login("frank", "frank-password-2")).json, NO_ACCOUNT);
+    assert.equal((await login(issuer, "frank", "frank-password-1")).status, 200);
+    assert.equal(await storedHash(issuer, "frank"), rehashed);
+    assert.deepEqual((await login(issuer, "frank", "frank-password-2")).json, NO_ACCOUNT);
   });
 
   test("a hash made by the core is checked natively; a hash made natively is the core's format", async () => {
     // core → native: the core's vector logs in, a one-letter change does not.
-    await addUser("grace", CORE_100K);
-    assert.equal((await login("grace", "carol-password-1")).status, 200);
-    assert.deepEqual((await login("grace", "carol-password-2")).json, NO_ACCOUNT);
-    assert.equal(await storedHash("grace"), CORE_100K, "a hash at the configured cost is kept");
+    await addUser(issuer, "grace", CORE_100K);
+    assert.equal((await login(issuer, "grace", "carol-password-1")).status, 200);
+    assert.deepEqual((await login(issuer, "grace", "carol-password-2")).json, NO_ACCOUNT);
+    assert.equal(await storedHash(issuer, "grace"), CORE_100K, "a hash at the configured cost is kept");
     // native → core: a rehash at 100,000 is made by WebCrypto; node:crypto verifies it (the
     // core's Rust test verifies a recorded one: NATIVE_100K there).
-    await addUser("heidi", djangoHash("heidi-password-1", 20_000));
-    assert.equal((await login("heidi", "heidi-password-1")).status, 200);
-    const native = await storedHash("heidi");
+    await addUser(issuer, "heidi", djangoHash("heidi-password-1", 20_000));
+    assert.equal((await login(issuer, "heidi", "heidi-password-1")).status, 200);
+    const native = await storedHash(issuer, "heidi");
     assert.match(native, /^pbkdf2_sha256\$100000\$/);
     assert.ok(nodeVerifies("heidi-password-1", native), native);
-    assert.equal((await login("heidi", "heidi-password-1")).status, 200);
+    assert.equal((await login(issuer, "heidi", "heidi-password-1")).status, 200);
   });
 
   test("pbkdf2_sha1 at Django's old costs logs in natively and becomes pbkdf2_sha256", async () => {
     const salt = "sha1saltsha1saltsha1sa";
     const sha1 = `pbkdf2_sha1$50000$${salt}$${pbkdf2Sync("ivan-password-1", salt, 50_000, 20, "sha1").toString("base64")}`;
-    await addUser("ivan", sha1);
-    assert.deepEqual((await login("ivan", "ivan-password-2")).json, NO_ACCOUNT);
-    assert.equal(await storedHash("ivan"), sha1);
-    assert.equal((await login("ivan", "ivan-password-1")).status, 200);
-    assert.ok(nodeVerifies("ivan-password-1", await storedHash("ivan")));
+    await addUser(issuer, "ivan", sha1);
+    assert.deepEqual((await login(issuer, "ivan", "ivan-password-2")).json, NO_ACCOUNT);
+    assert.equal(await storedHash(issuer, "ivan"), sha1);
+    assert.equal((await login(issuer, "ivan", "ivan-password-1")).status, 200);
+    assert.ok(nodeVerifies("ivan-password-1", await storedHash(issuer, "ivan")));
   });
 
   test("password change hashes the new password at 100,000", async () => {
-    await addUser("judy", djangoHash("judy-password-1", 100_000));
-    const pair = (await login("judy", "judy-password-1")).json;
+    await addUser(issuer, "judy", djangoHash("judy-password-1", 100_000));
+    const pair = (await login(issuer, "judy", "judy-password-1")).json;
     const r = await issuer.call("POST", "/api/password/change/", {
       token: pair.access,
       json: { old_password: "judy-password-1", new_password1: "a fresh Passw0rd", new_password2: "a fresh Passw0rd" },
     });
     assert.equal(r.status, 200, JSON.stringify(r.json));
-    const changed = await storedHash("judy");
+    const changed = await storedHash(issuer, "judy");
     assert.match(changed, /^pbkdf2_sha256\$100000\$/);
     assert.ok(nodeVerifies("a fresh Passw0rd", changed));
-    assert.equal((await login("judy", "a fresh Passw0rd")).status, 200);
-    assert.deepEqual((await login("judy", "judy-password-1")).json, NO_ACCOUNT);
+    assert.equal((await login(issuer, "judy", "a fresh Passw0rd")).status, 200);
+    assert.deepEqual((await login(issuer, "judy", "judy-password-1")).json, NO_ACCOUNT);
   });
 });
 
@@ -96,13 +97,12 @@ describe("PASSWORD_HASH_ITERATIONS above WebCrypto's cap", () => {
   test("150,000 keeps working in wasm: new hashes at 150,000, checked and kept", async () => {
     const issuer = await startIssuer({ vars: { PASSWORD_HASH_ITERATIONS: "150000" } });
     try {
-      const stored = async () => (await issuer.db.prepare("SELECT password FROM users WHERE username = 'alice'").first()).password;
       await issuer.login(); // alice's seeded hash is at 20,000: rehashed to 150,000
-      const rehashed = await stored();
+      const rehashed = await storedHash(issuer, "alice");
       assert.match(rehashed, /^pbkdf2_sha256\$150000\$/);
       assert.ok(nodeVerifies("alice-password-1", rehashed));
       await issuer.login();
-      assert.equal(await stored(), rehashed);
+      assert.equal(await storedHash(issuer, "alice"), rehashed);
       const wrong = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "nope" } });
       assert.equal(wrong.status, 401);
       assert.deepEqual(wrong.json, NO_ACCOUNT);
@@ -117,24 +117,21 @@ describe("WebCrypto's PBKDF2 failing", () => {
     const issuer = await startIssuer({ failingPbkdf2: true, vars: { PASSWORD_HASH_ITERATIONS: "100000" } });
     try {
       const failures = async () => Number((await issuer.call("GET", "/__pbkdf2_failures")).json);
-      const stored = async (username) =>
-        (await issuer.db.prepare("SELECT password FROM users WHERE username = ?1").bind(username).first()).password;
-      const login = (username, password) => issuer.call("POST", "/api/token/", { json: { username, password } });
 
       // The core's vector at 100,000 (natively derivable, so WebCrypto is tried first).
-      await issuer.db.prepare("INSERT INTO users (username, password) VALUES ('grace', ?1)").bind(CORE_100K).run();
-      assert.equal((await login("grace", "carol-password-1")).status, 200);
+      await addUser(issuer, "grace", CORE_100K);
+      assert.equal((await login(issuer, "grace", "carol-password-1")).status, 200);
       assert.ok((await failures()) >= 1, "the injected fault fired");
-      const wrong = await login("grace", "carol-password-2");
+      const wrong = await login(issuer, "grace", "carol-password-2");
       assert.equal(wrong.status, 401);
       assert.deepEqual(wrong.json, NO_ACCOUNT);
-      assert.equal(await stored("grace"), CORE_100K);
+      assert.equal(await storedHash(issuer, "grace"), CORE_100K);
 
       // A rehash (alice's seeded hash is at 20,000) is made in wasm; node:crypto verifies it.
       const before = await failures();
       await issuer.login();
       assert.ok((await failures()) > before);
-      const rehashed = await stored("alice");
+      const rehashed = await storedHash(issuer, "alice");
       assert.match(rehashed, /^pbkdf2_sha256\$100000\$[A-Za-z0-9]{22}\$[A-Za-z0-9+/]{43}=$/);
       assert.ok(nodeVerifies("alice-password-1", rehashed), rehashed);
       const { access } = await issuer.login();
@@ -145,9 +142,9 @@ describe("WebCrypto's PBKDF2 failing", () => {
         json: { old_password: "alice-password-1", new_password1: "a fresh Passw0rd", new_password2: "a fresh Passw0rd" },
       });
       assert.equal(changed.status, 200, JSON.stringify(changed.json));
-      assert.ok(nodeVerifies("a fresh Passw0rd", await stored("alice")));
-      assert.equal((await login("alice", "a fresh Passw0rd")).status, 200);
-      assert.deepEqual((await login("alice", "alice-password-1")).json, NO_ACCOUNT);
+      assert.ok(nodeVerifies("a fresh Passw0rd", await storedHash(issuer, "alice")));
+      assert.equal((await login(issuer, "alice", "a fresh Passw0rd")).status, 200);
+      assert.deepEqual((await login(issuer, "alice", "alice-password-1")).json, NO_ACCOUNT);
 
       // The failure is logged, without the passwords.
       const logs = issuer.logs();

@@ -1,8 +1,9 @@
 // Sessions: reuse detection with a grace window, the absolute session lifetime, fresh claims,
 // the session API and audit events — the issuer in workerd with real local D1 and KV.
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { signHS256 } from "./contract-runner.mjs";
 import { REFERENCE_KEY, claims, startIssuer, withIssuer } from "./harness.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -296,17 +297,15 @@ describe("SESSION_CLAIM empty (sessions off)", () => {
 });
 
 describe("refresh tokens of no session (imported from Django, or SESSION_CLAIM off)", () => {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
   /** A live simplejwt refresh token of user 1 (alice) with no `sid`, recorded as `import-django` does. */
   async function importedRefresh(issuer) {
     const now = Math.floor(Date.now() / 1000);
     const payload = { token_type: "refresh", exp: now + 86400, iat: now, jti: randomBytes(16).toString("hex"), user_id: "1" };
-    const input = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(payload)}`;
     await issuer.db
       .prepare("INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) VALUES (?1, 1, ?2, ?3)")
       .bind(payload.jti, payload.iat, payload.exp)
       .run();
-    return `${input}.${createHmac("sha256", REFERENCE_KEY).update(input).digest("base64url")}`;
+    return signHS256(payload, REFERENCE_KEY);
   }
   const change = (issuer, token, password) =>
     issuer.call("POST", "/api/password/change/", { token, json: { old_password: "alice-password-1", new_password1: password, new_password2: password } });

@@ -123,7 +123,7 @@ struct ChildRow {
 
 /// What [`Store::end_sessions`] ended: the sessions, and the sessionless refresh tokens it
 /// blacklisted, each with its `expires_at` (KV must refuse them as long as they verify).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Ended {
     pub sessions: Vec<String>,
     pub sessionless: Vec<SessionlessToken>,
