@@ -52,6 +52,9 @@ async function everyEndpoint(issuer, meter) {
   meter.take();
   await (await issuer.mf.getWorker()).scheduled({ cron: "17 3 * * *" });
   work.flush = meter.take();
+  // The every-minute run that writes pending KV revocations (none pending here).
+  await (await issuer.mf.getWorker()).scheduled({ cron: "* * * * *" });
+  work["minute cron"] = meter.take();
   return work;
 }
 

@@ -1,10 +1,12 @@
-// Defects found where a rule was written twice, each with the test that caught it: a logout
-// whose KV write failed (and, still open, a logout everywhere whose KV write failed), the flush inside LEEWAY, KV's 60-second floor, claim settings that
+// Defects found where a rule was written twice or a request fails between two writes, each
+// with the test that caught it: a logout whose KV write failed, an end of sessions whose KV
+// write failed (logout everywhere, password change, DELETE, reuse detection), the flush inside LEEWAY, KV's 60-second floor, claim settings that
 // overwrite registered claims, a non-string JTI_CLAIM, and 500 bodies that echoed settings.
 // The issuer runs in workerd (Miniflare) with real local D1 and KV.
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { signHS256 } from "./contract-runner.mjs";
 import { REFERENCE_KEY, claims, startIssuer, withIssuer } from "./harness.mjs";
 
@@ -43,22 +45,135 @@ describe("a logout that failed half-way", () => {
   });
 });
 
-describe("a logout everywhere that failed half-way", () => {
-  // Known defect, not fixed yet: D1 ends the sessions, then the KV write fails (500); the
-  // retry finds no session left to end and writes nothing, so verifiers with the REVOCATIONS
-  // binding accept those sessions' access tokens until they expire. Password change and reuse
-  // detection end sessions the same way. Fixing it needs the revocations recorded with the
-  // sessions' end and mirrored to KV until written (an outbox drained by the retry or a Cron).
-  test("its retry writes the revocations the failed attempt did not", { todo: "the KV mirror of ended sessions is not retried" }, async () => {
+describe("an end of sessions whose KV write failed (kv_pending, the outbox in D1)", () => {
+  // D1 ends the sessions, then the KV write fails (500). Found 2026-12-07: the retry found no
+  // session left to end and wrote nothing, so verifiers with the REVOCATIONS binding accepted
+  // those sessions' access tokens until they expired. Now the end marks the revocations pending
+  // in its transaction; the retry, and the every-minute Cron Trigger, write what is pending.
+  const pending = async (issuer) => {
+    const s = await issuer.db.prepare("SELECT COUNT(*) AS n FROM sessions WHERE kv_pending = 1").first();
+    const b = await issuer.db.prepare("SELECT COUNT(*) AS n FROM blacklisted_tokens WHERE kv_pending = 1").first();
+    return s.n + b.n;
+  };
+  const minute = async (issuer) => (await issuer.mf.getWorker()).scheduled({ cron: "* * * * *" });
+  const sid = (pair) => claims(pair.refresh).sid;
+
+  test("logout everywhere: its retry writes the revocations the failed attempt did not", async () => {
+    await withIssuer({ faultyKv: true }, async (issuer) => {
+      const current = await issuer.login();
+      const others = [await issuer.login(), await issuer.login()];
+      await issuer.failKvPuts(true);
+      const failed = await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
+      assert.deepEqual([failed.status, failed.json], [500, { detail: "A server error occurred.", code: "server_error" }]);
+      assert.equal(await issuer.kv.get(`revoked:${sid(others[0])}`), null, "nothing reached KV");
+      assert.equal(await pending(issuer), 3, "the three ended sessions are marked in D1");
+      await issuer.failKvPuts(false);
+      // The retry ends nothing new (the sessions ended in D1) but writes what KV lacks.
+      const retry = await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
+      assert.deepEqual([retry.status, retry.json], [200, { revoked: 0 }]);
+      for (const pair of [current, ...others]) assert.equal(await issuer.kv.get(`revoked:${sid(pair)}`), "1");
+      assert.equal(await pending(issuer), 0, "written, the marks are cleared");
+    });
+  });
+
+  test("a password change (no retry can follow: the old password changed): the minute's Cron writes them", async () => {
     await withIssuer({ faultyKv: true }, async (issuer) => {
       const current = await issuer.login();
       const other = await issuer.login();
       await issuer.failKvPuts(true);
-      const failed = await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
+      const json = { old_password: "alice-password-1", new_password1: "a-brand-new-Secret-9", new_password2: "a-brand-new-Secret-9" };
+      const failed = await issuer.call("POST", "/api/password/change/", { token: current.access, json });
       assert.equal(failed.status, 500);
+      await minute(issuer); // KV still failing: the marks stay
+      assert.equal(await pending(issuer), 1);
       await issuer.failKvPuts(false);
-      await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
-      assert.equal(await issuer.kv.get(`revoked:${claims(other.refresh).sid}`), "1");
+      await minute(issuer);
+      assert.equal(await issuer.kv.get(`revoked:${sid(other)}`), "1");
+      assert.equal(await issuer.kv.get(`revoked:${sid(current)}`), null, "the current session stays");
+      assert.equal(await pending(issuer), 0);
+      assert.ok(issuer.logs().includes("edgejwt: wrote 1 pending revocations to KV"), "the Cron says what it wrote");
+    });
+  });
+
+  test("the KV key written late expires as the one written on time would", async () => {
+    await withIssuer({ faultyKv: true }, async (issuer) => {
+      const current = await issuer.login();
+      const other = await issuer.login();
+      await issuer.failKvPuts(true);
+      const t = now();
+      assert.equal((await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access })).status, 500);
+      await issuer.failKvPuts(false);
+      await sleep(2100);
+      await minute(issuer);
+      const [key] = (await issuer.kv.list({ prefix: `revoked:${sid(other)}` })).keys;
+      // A refresh and an access lifetime (86,400 + 300 s) from the end, not from the late write.
+      assert.ok(key.expiration >= t + 86700 && key.expiration <= t + 86701, `expiration ${key.expiration - t}s after the end`);
+    });
+  });
+
+  test("a revoked session (DELETE): the retry is 404, as the session is gone, and writes KV", async () => {
+    await withIssuer({ faultyKv: true }, async (issuer) => {
+      const current = await issuer.login();
+      const other = await issuer.login();
+      await issuer.failKvPuts(true);
+      const path = `/api/sessions/${sid(other)}/`;
+      assert.equal((await issuer.call("DELETE", path, { token: current.access })).status, 500);
+      await issuer.failKvPuts(false);
+      const retry = await issuer.call("DELETE", path, { token: current.access });
+      assert.deepEqual([retry.status, retry.json], [404, { detail: "Not found." }]);
+      assert.equal(await issuer.kv.get(`revoked:${sid(other)}`), "1");
+      assert.equal(await pending(issuer), 0);
+    });
+  });
+
+  test("reuse detection: the minute's Cron writes the session's revocation (a replay of a revoked session ends nothing)", async () => {
+    await withIssuer({ faultyKv: true, vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } }, async (issuer) => {
+      const pair = await issuer.login();
+      const child = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.equal(child.status, 200);
+      await issuer.failKvPuts(true);
+      const replay = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.equal(replay.status, 500);
+      const row = await issuer.db.prepare("SELECT revoked_reason FROM sessions WHERE sid = ?1").bind(sid(pair)).first();
+      assert.equal(row.revoked_reason, "reuse_detected", "D1 ended the session");
+      await issuer.failKvPuts(false);
+      const again = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.deepEqual([again.status, again.json.detail], [401, "Token is blacklisted"]);
+      await minute(issuer);
+      assert.equal(await issuer.kv.get(`revoked:${sid(pair)}`), "1");
+      assert.equal(await pending(issuer), 0);
+    });
+  });
+
+  test("sessionless refresh tokens: the retry of logout everywhere writes their jti", async () => {
+    await withIssuer({ faultyKv: true, vars: { SESSION_CLAIM: "" } }, async (issuer) => {
+      const pairs = [await issuer.login(), await issuer.login()];
+      await issuer.failKvPuts(true);
+      assert.equal((await issuer.call("POST", "/api/sessions/revoke-all/", { token: pairs[0].access })).status, 500);
+      assert.equal(await pending(issuer), 2);
+      await issuer.failKvPuts(false);
+      const retry = await issuer.call("POST", "/api/sessions/revoke-all/", { token: pairs[0].access });
+      assert.deepEqual([retry.status, retry.json], [200, { revoked: 0 }]);
+      for (const pair of pairs) assert.equal(await issuer.kv.get(`revoked:${claims(pair.refresh).jti}`), "1");
+      assert.equal(await pending(issuer), 0);
+    });
+  });
+
+  test("an end whose KV write worked leaves nothing pending; the minute's Cron does not flush", async () => {
+    await withIssuer({ vars: { LEEWAY: "0" } }, async (issuer) => {
+      const current = await issuer.login();
+      await issuer.login();
+      assert.equal((await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access })).status, 200);
+      assert.equal(await pending(issuer), 0);
+      const t = now();
+      const expired = signHS256({ token_type: "refresh", exp: t - 10, iat: t - 3600, jti: jti(), user_id: "1" }, REFERENCE_KEY);
+      await issuer.db.prepare("INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) VALUES (?1, 1, ?2, ?3)")
+        .bind(claims(expired).jti, t - 3600, t - 10).run();
+      const count = async () => (await issuer.db.prepare("SELECT COUNT(*) AS n FROM outstanding_tokens WHERE jti = ?1").bind(claims(expired).jti).first()).n;
+      await minute(issuer);
+      assert.equal(await count(), 1, "the minute's run flushes nothing");
+      await (await issuer.mf.getWorker()).scheduled({ cron: "17 3 * * *" });
+      assert.equal(await count(), 0, "the daily one does");
     });
   });
 });

@@ -34,7 +34,7 @@ use crate::{
     },
     request::Incoming,
     response::Answer,
-    storage::Store,
+    storage::{Revocations, Store},
     view::{Reads, ReadsFrom, View},
 };
 
@@ -229,23 +229,52 @@ fn not_found() -> Answer {
     ApiError::NotFound.into_response("POST, OPTIONS", "")
 }
 
-/// simplejwt's `flushexpiredtokens`, on the Cron Trigger in `wrangler.toml`.
+/// The Cron Trigger that writes to KV the revocations of sessions a request ended in D1 but
+/// could not write (`wrangler.toml`): every minute, as access tokens live minutes.
+const MIRROR_CRON: &str = "* * * * *";
+
+/// Revocations one run writes at most, of sessions and of tokens each (KV's operations per
+/// invocation are limited; a backlog drains over several minutes).
+const MIRROR_LIMIT: u32 = 200;
+
+/// The Cron Triggers in `wrangler.toml`: [`MIRROR_CRON`] writes pending revocations to KV;
+/// any other schedule is simplejwt's `flushexpiredtokens` (and writes them too).
 #[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let result = match (env.d1("DB"), Config::get(&env)) {
-        (Ok(db), Ok(config)) => {
-            let now = now();
-            let events_before = config
-                .auth_events_retention
-                .map(|keep| now.saturating_sub_unsigned(keep));
-            Store::new(db, None, false)
-                .flush_expired(config.settings.flush_before(now), now, events_before)
-                .await
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let (db, config) = match (env.d1("DB"), Config::get(&env)) {
+        (Ok(db), Ok(config)) => (db, config),
+        (Err(e), _) => return worker::console_error!("edgejwt: scheduled run failed: {e:?}"),
+        (_, Err(e)) => {
+            let e = ApiError::Config(e);
+            return worker::console_error!("edgejwt: scheduled run failed: {e:?}");
         }
-        (Err(e), _) => Err(e.into()),
-        (_, Err(e)) => Err(ApiError::Config(e)),
     };
-    match result {
+    let store = Store::new(db, None, false);
+    let now = now();
+    let revocations = Revocations::new(env.clone());
+    let mirrored = handlers::sessions::mirror_pending(
+        &store,
+        &revocations,
+        &config.settings,
+        now,
+        MIRROR_LIMIT,
+    )
+    .await;
+    match mirrored {
+        Ok(0) => {}
+        Ok(n) => worker::console_log!("edgejwt: wrote {n} pending revocations to KV"),
+        Err(e) => worker::console_error!("edgejwt: pending revocations not written: {e:?}"),
+    }
+    if event.cron() == MIRROR_CRON {
+        return;
+    }
+    let events_before = config
+        .auth_events_retention
+        .map(|keep| now.saturating_sub_unsigned(keep));
+    let flushed = store
+        .flush_expired(config.settings.flush_before(now), now, events_before)
+        .await;
+    match flushed {
         Ok(n) => worker::console_log!("edgejwt: flushed {n} expired tokens"),
         Err(e) => worker::console_error!("edgejwt: flush failed: {e:?}"),
     }

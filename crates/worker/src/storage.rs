@@ -121,12 +121,28 @@ struct ChildRow {
     blacklisted: i64,
 }
 
-/// What [`Store::end_sessions`] ended: the sessions, and the sessionless refresh tokens it
-/// blacklisted, each with its `expires_at` (KV must refuse them as long as they verify).
+/// What [`Store::end_sessions`] ended (`count`: the sessions this call ended) and the KV
+/// revocations still owed for them and for any earlier end of the same scope whose KV write
+/// never happened (`kv_pending`, migration 0006).
 #[derive(Debug)]
 pub struct Ended {
-    pub sessions: Vec<String>,
+    pub count: usize,
+    pub unmirrored: Unmirrored,
+}
+
+/// Ended sessions and blacklisted sessionless refresh tokens whose revocation KV may not
+/// hold yet: written by [`Revocations::write`], then cleared by [`Store::mirrored`].
+#[derive(Debug, Default)]
+pub struct Unmirrored {
+    pub sessions: Vec<EndedSession>,
     pub sessionless: Vec<SessionlessToken>,
+}
+
+/// A session's end, as its KV revocation is made from it.
+#[derive(Debug, Deserialize)]
+pub struct EndedSession {
+    pub sid: String,
+    pub revoked_at: i64,
 }
 
 /// A refresh token of no session that ending a user's sessions blacklisted.
@@ -134,6 +150,23 @@ pub struct Ended {
 pub struct SessionlessToken {
     pub jti: String,
     pub expires_at: i64,
+}
+
+impl Unmirrored {
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty() && self.sessionless.is_empty()
+    }
+
+    /// The core's revocations: a session's as of its end (the same on every retry), a
+    /// token's as long as it verifies.
+    pub fn revocations(&self, settings: &Settings) -> Vec<Revocation> {
+        let sessions = self.sessions.iter();
+        let tokens = self.sessionless.iter();
+        sessions
+            .map(|s| Revocation::session(&s.sid, s.revoked_at, settings))
+            .chain(tokens.map(|t| Revocation::new(&t.jti, t.expires_at, settings)))
+            .collect()
+    }
 }
 
 /// Which sessions to end.
@@ -415,7 +448,9 @@ impl Store {
 
     /// Ends sessions: marks them revoked with `reason` and blacklists every outstanding
     /// token of them (with [`Sessions::AllOf`], the user's sessionless ones too), in one
-    /// transaction. Returns what this call ended.
+    /// transaction that also marks their KV revocations pending. Returns how many this call
+    /// ended and every revocation of the scope KV may still lack, this call's and those of
+    /// an earlier end whose KV write failed: a retry finishes what the failed attempt did not.
     pub async fn end_sessions(
         &self,
         which: Sessions<'_>,
@@ -434,6 +469,18 @@ impl Store {
                 vec![num(user), opt(except)],
                 Some(user),
             ),
+        };
+        let pending = match which {
+            Sessions::One(sid, user) => self.stmt(
+                "SELECT sid, revoked_at FROM sessions \
+                 WHERE sid = ?1 AND (?2 IS NULL OR user_id = ?2) AND kv_pending = 1",
+                &[sid.into(), user.map_or(JsValue::NULL, num)],
+            )?,
+            Sessions::AllOf(user, _) => self.stmt(
+                "SELECT sid, revoked_at FROM sessions INDEXED BY sessions_kv_pending \
+                 WHERE kv_pending = 1 AND user_id = ?1",
+                &[num(user)],
+            )?,
         };
         let mut bound = vec![num(now), reason.as_str().into()];
         bound.extend(args);
@@ -454,30 +501,37 @@ impl Store {
             )?,
             self.stmt(
                 &format!(
-                    "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2 \
+                    "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2, kv_pending = 1 \
                      WHERE revoked_at IS NULL AND {filter} RETURNING sid, user_id"
                 ),
                 &bound,
             )?,
+            pending,
         ];
         if let Some(user) = sessionless {
             // By the partial index of sessionless tokens (migration 0005): SQLite, without
             // statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every user's.
             statements.push(self.stmt(
-                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                 SELECT jti, ?1, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
+                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at, kv_pending) \
+                 SELECT jti, ?1, expires_at, 1 FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
                  WHERE user_id = ?2 AND sid IS NULL AND expires_at >= ?1 \
-                 ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at",
+                 ON CONFLICT (jti) DO NOTHING",
+                &[num(now), num(user)],
+            )?);
+            statements.push(self.stmt(
+                "SELECT o.jti, o.expires_at FROM outstanding_tokens o INDEXED BY outstanding_tokens_sessionless \
+                 JOIN blacklisted_tokens b ON b.jti = o.jti \
+                 WHERE o.user_id = ?2 AND o.sid IS NULL AND o.expires_at >= ?1 AND b.kv_pending = 1",
                 &[num(now), num(user)],
             )?);
         }
-        let results = self.db.batch(statements).await?;
+        let results = self.batch(statements).await?;
         #[derive(Deserialize)]
-        struct EndedSession {
+        struct Revoked {
             sid: String,
             user_id: Option<i64>,
         }
-        let ended: Vec<EndedSession> = batch_result(results.get(1))?.results()?;
+        let ended: Vec<Revoked> = batch_result(results.get(1))?.results()?;
         let mut events = Vec::with_capacity(ended.len());
         for e in &ended {
             events.push(self.event_stmt(reason.as_str(), e.user_id, Some(&e.sid), client, now)?);
@@ -486,13 +540,66 @@ impl Store {
             self.batch(events).await?;
         }
         let sessionless = match sessionless {
-            Some(_) => batch_result(results.get(2))?.results()?,
+            Some(_) => batch_result(results.get(4))?.results()?,
             None => Vec::new(),
         };
         Ok(Ended {
-            sessions: ended.into_iter().map(|e| e.sid).collect(),
-            sessionless,
+            count: ended.len(),
+            unmirrored: Unmirrored {
+                sessions: batch_result(results.get(2))?.results()?,
+                sessionless,
+            },
         })
+    }
+
+    /// Every revocation KV may still lack (at most `limit` of each kind), for the Cron
+    /// Trigger: by the partial indexes of pending rows, empty unless a KV write failed.
+    pub async fn unmirrored(&self, limit: u32) -> Result<Unmirrored> {
+        let limit = num(i64::from(limit));
+        let results = self
+            .batch(vec![
+                self.stmt(
+                    "SELECT sid, revoked_at FROM sessions INDEXED BY sessions_kv_pending \
+                     WHERE kv_pending = 1 LIMIT ?1",
+                    std::slice::from_ref(&limit),
+                )?,
+                self.stmt(
+                    "SELECT jti, expires_at FROM blacklisted_tokens INDEXED BY blacklisted_tokens_kv_pending \
+                     WHERE kv_pending = 1 LIMIT ?1",
+                    &[limit],
+                )?,
+            ])
+            .await?;
+        Ok(Unmirrored {
+            sessions: batch_result(results.first())?.results()?,
+            sessionless: batch_result(results.get(1))?.results()?,
+        })
+    }
+
+    /// KV holds `done`'s revocations now: their pending marks go, in one round trip.
+    pub async fn mirrored(&self, done: &Unmirrored) -> Result<()> {
+        let ids = |ids: Vec<&str>| JsValue::from(serde_json::to_string(&ids).unwrap_or_default());
+        let mut batch = Vec::with_capacity(2);
+        if !done.sessions.is_empty() {
+            batch.push(self.stmt(
+                "UPDATE sessions SET kv_pending = NULL \
+                 WHERE sid IN (SELECT value FROM json_each(?1)) AND kv_pending = 1",
+                &[ids(done.sessions.iter().map(|s| s.sid.as_str()).collect())],
+            )?);
+        }
+        if !done.sessionless.is_empty() {
+            batch.push(self.stmt(
+                "UPDATE blacklisted_tokens SET kv_pending = NULL \
+                 WHERE jti IN (SELECT value FROM json_each(?1)) AND kv_pending = 1",
+                &[ids(
+                    done.sessionless.iter().map(|t| t.jti.as_str()).collect(),
+                )],
+            )?);
+        }
+        if !batch.is_empty() {
+            self.batch(batch).await?;
+        }
+        Ok(())
     }
 
     /// The user's active sessions, newest first: not revoked, with a refresh token alive.

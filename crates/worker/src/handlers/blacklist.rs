@@ -9,9 +9,9 @@ use edgejwt_core::{
 };
 use serde_json::json;
 
-use super::{refresh_token, App, Result};
+use super::{refresh_token, sessions, App, Result};
 use crate::{
-    storage::Sessions,
+    storage::{Sessions, Unmirrored},
     view::{Input, Reply},
 };
 
@@ -30,17 +30,17 @@ pub async fn blacklist(app: &App, input: Input) -> Result<Reply> {
         }
     };
     let logout = plan.decide(found, won);
-    if let Some(sid) = &logout.end_session {
-        app.store
-            .end_sessions(
-                Sessions::One(sid, None),
-                SessionEnd::Logout,
-                &input.client,
-                app.now,
-            )
-            .await?;
-    }
-    app.revocations.write(&logout.revoke, app.now).await?;
+    let ended = match &logout.end_session {
+        Some(sid) => {
+            let which = Sessions::One(sid, None);
+            let ended = app
+                .store
+                .end_sessions(which, SessionEnd::Logout, &input.client, app.now);
+            ended.await?.unmirrored
+        }
+        None => Unmirrored::default(),
+    };
+    sessions::mirror(app, &ended, &logout.revoke).await?;
     logout.answer?;
     Ok(Reply::from(json!({})).with_cookies(app.clear_refresh_cookie()))
 }

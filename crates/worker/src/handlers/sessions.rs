@@ -2,13 +2,13 @@
 //! sessions, end one, end all. Ending a session blacklists its refresh tokens and revokes its
 //! id in KV, so edge verifiers refuse its access tokens too.
 
-use edgejwt_core::{session_id, Revocation, SessionEnd};
+use edgejwt_core::{session_id, Revocation, SessionEnd, Settings};
 use serde_json::{json, Value};
 
 use super::{protected::authenticated, App, Result};
 use crate::{
     error::ApiError,
-    storage::Sessions,
+    storage::{Revocations, Sessions, Store, Unmirrored},
     view::{Input, Reply},
 };
 
@@ -40,7 +40,8 @@ pub async fn list(app: &App, input: Input) -> Result<Value> {
 }
 
 /// Ends sessions in D1 (their tokens blacklisted) and revokes their ids in KV, and the ids
-/// of the sessionless refresh tokens that ending all of a user's blacklisted.
+/// of the sessionless refresh tokens that ending all of a user's blacklisted. Returns how
+/// many sessions this call ended.
 pub async fn end(
     app: &App,
     input: &Input,
@@ -51,15 +52,50 @@ pub async fn end(
         .store
         .end_sessions(which, reason, &input.client, app.now)
         .await?;
-    let settings = &app.config.settings;
-    let sessions = ended.sessions.iter();
-    let tokens = ended.sessionless.iter();
-    let revoke: Vec<_> = sessions
-        .map(|sid| Revocation::session(sid, app.now, settings))
-        .chain(tokens.map(|t| Revocation::new(&t.jti, t.expires_at, settings)))
-        .collect();
+    mirror(app, &ended.unmirrored, &[]).await?;
+    Ok(ended.count)
+}
+
+/// Writes `unmirrored`'s revocations to KV, with `also` (the core's own for a logout), then
+/// clears their pending marks. A KV failure is the request's 500 and leaves the marks, so
+/// the next end of the same sessions, or the Cron Trigger ([`mirror_pending`]), writes them.
+pub async fn mirror(app: &App, unmirrored: &Unmirrored, also: &[Revocation]) -> Result<()> {
+    let mut revoke = also.to_vec();
+    for r in unmirrored.revocations(&app.config.settings) {
+        if !revoke.iter().any(|a| a.key == r.key) {
+            revoke.push(r);
+        }
+    }
     app.revocations.write(&revoke, app.now).await?;
-    Ok(ended.sessions.len())
+    clear(&app.store, unmirrored).await;
+    Ok(())
+}
+
+/// The Cron Trigger's part: the revocations a request ended in D1 but never wrote to KV
+/// (KV failed, or the isolate went between the two), at most `limit` of each kind a run.
+pub async fn mirror_pending(
+    store: &Store,
+    revocations: &Revocations,
+    settings: &Settings,
+    now: i64,
+    limit: u32,
+) -> Result<usize> {
+    let pending = store.unmirrored(limit).await?;
+    revocations
+        .write(&pending.revocations(settings), now)
+        .await?;
+    clear(store, &pending).await;
+    Ok(pending.sessions.len() + pending.sessionless.len())
+}
+
+/// KV holds them: a mark that fails to clear only costs the Cron one idempotent write.
+async fn clear(store: &Store, done: &Unmirrored) {
+    if done.is_empty() {
+        return;
+    }
+    if let Err(e) = store.mirrored(done).await {
+        worker::console_error!("edgejwt: revocations written, pending marks kept: {e:?}");
+    }
 }
 
 /// `DELETE /api/sessions/<sid>/`: 204; another user's or an unknown session is 404.
