@@ -109,6 +109,35 @@ describe("D1 fails inside a rotation", () => {
   });
 });
 
+describe("D1 fails inside a password change", () => {
+  // Found 2026-12-07: the new hash and the end of the other sessions were two round trips. When
+  // the second failed, the password had changed and the sessions lived on, and the user could
+  // not retry: the old password was gone.
+  test("ending the other sessions fails: the password is unchanged, and the retry with the old one ends them", async () => {
+    await withIssuer({}, async (issuer) => {
+      await installFaults(issuer.db);
+      const current = await issuer.login();
+      const other = await issuer.login();
+      const json = { old_password: "alice-password-1", new_password1: "a-brand-new-Secret-9", new_password2: "a-brand-new-Secret-9" };
+      const change = () => issuer.call("POST", "/api/password/change/", { token: current.access, json });
+      const hash = async () => (await issuer.db.prepare("SELECT password FROM users WHERE username = 'alice'").first()).password;
+      const before = [await snapshot(issuer.db), await hash()];
+      await fault(issuer.db, "session_update", true);
+      try {
+        assertServerError(await change());
+      } finally {
+        await fault(issuer.db, "session_update", false);
+      }
+      assert.deepEqual([await snapshot(issuer.db), await hash()], before, "one transaction, rolled back");
+      const retry = await change();
+      assert.deepEqual([retry.status, retry.json], [200, { detail: "New password has been saved." }]);
+      const dead = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: other.refresh } });
+      assert.deepEqual([dead.status, dead.json.detail], [401, "Token is blacklisted"]);
+      assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: current.refresh } })).status, 200);
+    });
+  });
+});
+
 describe("the login throttle's Durable Object is unreachable", () => {
   test("logins answer 503 throttle_unavailable (fail closed) and write nothing", async () => {
     await withIssuer({ brokenThrottle: true, vars: { LOGIN_THROTTLE_RATE: "5/min", LOGIN_IP_THROTTLE_RATE: "30/min" } }, async (issuer) => {

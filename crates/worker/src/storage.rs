@@ -458,6 +458,39 @@ impl Store {
         client: &Client,
         now: i64,
     ) -> Result<Ended> {
+        self.end_sessions_after(None, which, reason, client, now)
+            .await
+    }
+
+    /// A password change: the new hash and the end of the user's other sessions in one
+    /// transaction. Two round trips would leave, when the second failed, the password
+    /// changed and the sessions alive, with no retry possible (the old password is gone).
+    pub async fn change_password(
+        &self,
+        user: i64,
+        encoded: &str,
+        keep: Option<&str>,
+        client: &Client,
+        now: i64,
+    ) -> Result<Ended> {
+        let set = self.stmt(
+            "UPDATE users SET password = ?2 WHERE id = ?1",
+            &[num(user), encoded.into()],
+        )?;
+        let which = Sessions::AllOf(user, keep);
+        self.end_sessions_after(Some(set), which, SessionEnd::PasswordChange, client, now)
+            .await
+    }
+
+    /// [`Store::end_sessions`], with `first` run first in its transaction.
+    async fn end_sessions_after(
+        &self,
+        first: Option<D1PreparedStatement>,
+        which: Sessions<'_>,
+        reason: SessionEnd,
+        client: &Client,
+        now: i64,
+    ) -> Result<Ended> {
         let (filter, args, sessionless): (&str, Vec<JsValue>, _) = match which {
             Sessions::One(sid, user) => (
                 "sid = ?3 AND (?4 IS NULL OR user_id = ?4)",
@@ -484,11 +517,15 @@ impl Store {
         };
         let mut bound = vec![num(now), reason.as_str().into()];
         bound.extend(args);
-        // One transaction, blacklist first: the tokens of exactly the sessions the UPDATE
-        // then ends (still active, same filter), including any rotated since. Selecting them
-        // after the UPDATE by `revoked_at = now` would also read sessions another request
-        // ended in the same second.
-        let mut statements = vec![
+        // One transaction, blacklist and audit first: the tokens and events of exactly the
+        // sessions the UPDATE then ends (still active, same filter), including any rotated
+        // since. Selecting them after the UPDATE by `revoked_at = now` would also read
+        // sessions another request ended in the same second.
+        let mut event_args = bound.clone();
+        event_args.extend([client.ip.as_str().into(), client.user_agent.as_str().into()]);
+        let mut statements: Vec<_> = first.into_iter().collect();
+        let at = statements.len();
+        statements.extend([
             self.stmt(
                 &format!(
                     "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
@@ -501,13 +538,21 @@ impl Store {
             )?,
             self.stmt(
                 &format!(
+                    "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
+                     SELECT ?1, user_id, sid, ?2, ?5, ?6 FROM sessions \
+                     WHERE revoked_at IS NULL AND {filter}"
+                ),
+                &event_args,
+            )?,
+            self.stmt(
+                &format!(
                     "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2, kv_pending = 1 \
-                     WHERE revoked_at IS NULL AND {filter} RETURNING sid, user_id"
+                     WHERE revoked_at IS NULL AND {filter} RETURNING sid"
                 ),
                 &bound,
             )?,
             pending,
-        ];
+        ]);
         if let Some(user) = sessionless {
             // By the partial index of sessionless tokens (migration 0005): SQLite, without
             // statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every user's.
@@ -526,27 +571,15 @@ impl Store {
             )?);
         }
         let results = self.batch(statements).await?;
-        #[derive(Deserialize)]
-        struct Revoked {
-            sid: String,
-            user_id: Option<i64>,
-        }
-        let ended: Vec<Revoked> = batch_result(results.get(1))?.results()?;
-        let mut events = Vec::with_capacity(ended.len());
-        for e in &ended {
-            events.push(self.event_stmt(reason.as_str(), e.user_id, Some(&e.sid), client, now)?);
-        }
-        if !events.is_empty() {
-            self.batch(events).await?;
-        }
+        let ended: Vec<Value> = batch_result(results.get(at + 2))?.results()?;
         let sessionless = match sessionless {
-            Some(_) => batch_result(results.get(4))?.results()?,
+            Some(_) => batch_result(results.get(at + 5))?.results()?,
             None => Vec::new(),
         };
         Ok(Ended {
             count: ended.len(),
             unmirrored: Unmirrored {
-                sessions: batch_result(results.get(2))?.results()?,
+                sessions: batch_result(results.get(at + 3))?.results()?,
                 sessionless,
             },
         })

@@ -3,12 +3,12 @@
 //! validators, then every other session of the user ends (refresh and access tokens). A
 //! wrong old password counts against the login throttle.
 
-use edgejwt_core::{serializers, SessionEnd, UserAttributes};
+use edgejwt_core::{serializers, UserAttributes};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
 use super::{protected::authenticated, random, sessions, App, Result};
-use crate::{error::ApiError, password, request::char_fields, storage::Sessions, view::Input};
+use crate::{error::ApiError, password, request::char_fields, view::Input};
 
 /// DRF's `CharField(max_length=128)` on each of dj-rest-auth's fields.
 const MAX_LENGTH: usize = 128;
@@ -49,14 +49,11 @@ pub async fn change(app: &App, input: Input) -> Result<Value> {
         .map_err(|(field, messages)| ApiError::Validation(json!({ field: messages })))?;
     let salt = password::salt_from_random(&random()?);
     let encoded = password::make_password(&new2, &salt, iterations).await;
-    app.store.set_password(user.id, &encoded).await?;
     let keep = serializers::password_change_keeps(&auth.token, &app.config.settings);
-    sessions::end(
-        app,
-        &input,
-        Sessions::AllOf(user.id, keep),
-        SessionEnd::PasswordChange,
-    )
-    .await?;
+    let ended = app
+        .store
+        .change_password(user.id, &encoded, keep, &input.client, app.now)
+        .await?;
+    sessions::mirror(app, &ended.unmirrored, &[]).await?;
     Ok(json!({ "detail": "New password has been saved." }))
 }
