@@ -141,6 +141,8 @@ describe("users", () => {
       const sid = claims(aliceTokens.access).sid;
       assert.equal(await issuer.kv.get(`revoked:${sid}`), "1", "edge verifiers refuse the session's access tokens");
       assert.equal(await issuer.kv.get(`revoked:${claims(zedTokens.access).sid}`), "1");
+      const marks = await issuer.db.prepare("SELECT (SELECT COUNT(*) FROM sessions WHERE kv_pending = 1) + (SELECT COUNT(*) FROM blacklisted_tokens WHERE kv_pending = 1) AS n").first();
+      assert.equal(marks.n, 0, "the CLI cleared the marks of what it wrote to KV");
       const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: aliceTokens.refresh } });
       assert.equal(r.json.detail, "Token is blacklisted");
       assert.equal((await login(issuer, "zed", "zed-password-1")).status, 401, "deactivated");
@@ -209,6 +211,20 @@ describe("users", () => {
       assert.deepEqual(read.filter(([rows]) => rows > 100), [], JSON.stringify(read));
       const dave = await db.prepare("SELECT COUNT(*) AS n FROM blacklisted_tokens WHERE jti LIKE 'imported-%'").first();
       assert.equal(dave.n, 0, "none of dave's");
+    });
+  });
+
+  test("--sql's statements, run by hand, leave the KV writes to the issuer's every-minute Cron (kv_pending)", async () => {
+    let sid;
+    await onState(async (issuer) => (sid = claims((await login(issuer, "alice")).json.refresh).sid));
+    const statements = sqlStatements((await ok(["users", "revoke-sessions", "alice", "--sql", ...target])).stdout);
+    await onState(async (issuer) => {
+      await issuer.db.batch(statements.map((sql) => issuer.db.prepare(sql)));
+      assert.equal(await issuer.kv.get(`revoked:${sid}`), null, "no KV write yet");
+      await (await issuer.mf.getWorker()).scheduled({ cron: "* * * * *" });
+      assert.equal(await issuer.kv.get(`revoked:${sid}`), "1");
+      const left = await issuer.db.prepare("SELECT COUNT(*) AS n FROM sessions WHERE kv_pending = 1").first();
+      assert.equal(left.n, 0);
     });
   });
 

@@ -534,12 +534,18 @@ fn end_sessions(username: &str, target: &TargetArgs, first: &str, done: &str) ->
     let now = now();
     let sql = format!("{first}\n{}", users::end_sessions_sql(username, now));
     let Some(results) = execute(target, &sql)? else {
-        eprintln!("-- then write revoked:<id> to KV ({}) for every sid and jti those statements return (RETURNING), as `edgejwt users` does without --sql", target.kv_binding);
+        eprintln!("-- they mark what they end kv_pending: the issuer's every-minute Cron Trigger then writes revoked:<id> to KV ({}) for it; or write it yourself for every sid and jti they return (RETURNING), as `edgejwt users` does without --sql", target.kv_binding);
         return Ok(());
     };
     users::found_user(&results).ok_or_else(|| no_user(username, target))?;
     let ended = users::revocations(&results, 1, &settings, now);
     target.target().kv_put(&ended.kv)?;
+    // Failing here leaves marks only: the issuer's Cron writes those keys again, idempotently.
+    if let Some(sql) = users::mirrored_sql(&ended) {
+        if let Err(e) = target.target().d1_execute(&sql) {
+            eprintln!("edgejwt: KV written; the kv_pending marks stay for the issuer's Cron: {e}");
+        }
+    }
     println!(
         "user {username:?} {done} ({} D1): {} sessions ended, {} refresh tokens blacklisted, {} ids revoked in KV {}",
         target.place(),

@@ -119,7 +119,9 @@ const REASON: SessionEnd = SessionEnd::Revoked;
 /// `revoked_at = now` would also find sessions of the user the issuer ended in the same
 /// second. The sid-less tokens are found by the partial index of them (migration 0005):
 /// SQLite, without statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every
-/// user's imported tokens, and by user alone every token the user ever had.
+/// user's imported tokens, and by user alone every token the user ever had. The ended
+/// sessions and sid-less tokens are marked `kv_pending` (migration 0006), as the issuer marks
+/// them: if the KV write never happens, the issuer's every-minute Cron Trigger makes it.
 pub fn end_sessions_sql(username: &str, now: i64) -> String {
     let user = format!(
         "(SELECT id FROM users WHERE username = {})",
@@ -135,11 +137,11 @@ pub fn end_sessions_sql(username: &str, now: i64) -> String {
          SELECT jti, {now}, expires_at FROM outstanding_tokens \
          WHERE expires_at >= {now} AND sid IN (SELECT sid FROM sessions WHERE {ending}) \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-         SELECT jti, {now}, expires_at FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
+         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at, kv_pending) \
+         SELECT jti, {now}, expires_at, 1 FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
          WHERE user_id = {user} AND sid IS NULL AND expires_at >= {now} \
          ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason} WHERE {ending} RETURNING sid;"
+         UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason}, kv_pending = 1 WHERE {ending} RETURNING sid;"
     )
 }
 
@@ -152,6 +154,31 @@ pub struct Ended {
     pub tokens: Vec<String>,
     /// `revoked:<id>` writes, expiring when the issuer's would.
     pub kv: Vec<KvPut>,
+}
+
+/// Clears the `kv_pending` marks of what KV now holds (after [`end_sessions_sql`]'s writes),
+/// as the issuer's `Store::mirrored`; `None` when nothing was ended.
+pub fn mirrored_sql(ended: &Ended) -> Option<String> {
+    let list = |ids: &[String]| {
+        ids.iter()
+            .map(|id| sql::text(id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::new();
+    if !ended.sessions.is_empty() {
+        out.push_str(&format!(
+            "UPDATE sessions SET kv_pending = NULL WHERE sid IN ({}) AND kv_pending = 1;\n",
+            list(&ended.sessions)
+        ));
+    }
+    if !ended.tokens.is_empty() {
+        out.push_str(&format!(
+            "UPDATE blacklisted_tokens SET kv_pending = NULL WHERE jti IN ({}) AND kv_pending = 1;\n",
+            list(&ended.tokens)
+        ));
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The issuer's write of a revocation (`storage.rs` `Revocations::write`), for wrangler.
