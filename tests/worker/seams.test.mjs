@@ -1,7 +1,8 @@
 // Defects found where a rule was written twice or a request fails between two writes, each
 // with the test that caught it: a logout whose KV write failed, an end of sessions whose KV
-// write failed (logout everywhere, password change, DELETE, reuse detection), the flush inside LEEWAY, KV's 60-second floor, claim settings that
-// overwrite registered claims, a non-string JTI_CLAIM, and 500 bodies that echoed settings.
+// write failed (logout everywhere, password change, DELETE, reuse detection), the flush
+// inside LEEWAY, KV's 60-second floor, claim settings that overwrite registered claims, a
+// non-string JTI_CLAIM, and 500 bodies that echoed settings.
 // The issuer runs in workerd (Miniflare) with real local D1 and KV.
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";

@@ -2,7 +2,8 @@
 //!
 //! The edgejwt issuer: djangorestframework-simplejwt's token API on Cloudflare Workers.
 //! Users and tokens live in D1 (binding `DB`); revoked token and session ids are mirrored
-//! to KV (binding `REVOCATIONS`) for other Workers. A Cron Trigger flushes expired tokens.
+//! to KV (binding `REVOCATIONS`) for other Workers. Cron Triggers flush expired tokens
+//! (daily) and write to KV what an end of sessions left pending in D1 (every minute).
 //!
 //! One `fetch` event matches the path; each route is a [`view::View`] (its name and the
 //! methods it allows) around a handler; every error becomes a response in one place
