@@ -288,13 +288,15 @@ impl Store {
     }
 
     pub async fn set_password(&self, user_id: i64, encoded: &str) -> Result<()> {
+        self.set_password_stmt(user_id, encoded)?.run().await?;
+        Ok(())
+    }
+
+    fn set_password_stmt(&self, user_id: i64, encoded: &str) -> Result<D1PreparedStatement> {
         self.stmt(
             "UPDATE users SET password = ?2 WHERE id = ?1",
             &[num(user_id), encoded.into()],
-        )?
-        .run()
-        .await?;
-        Ok(())
+        )
     }
 
     pub async fn set_last_login(&self, user_id: i64, now: i64) -> Result<()> {
@@ -473,10 +475,7 @@ impl Store {
         client: &Client,
         now: i64,
     ) -> Result<Ended> {
-        let set = self.stmt(
-            "UPDATE users SET password = ?2 WHERE id = ?1",
-            &[num(user), encoded.into()],
-        )?;
+        let set = self.set_password_stmt(user, encoded)?;
         let which = Sessions::AllOf(user, keep);
         self.end_sessions_after(Some(set), which, SessionEnd::PasswordChange, client, now)
             .await
