@@ -162,7 +162,7 @@ const D1_ID = "00000000-0000-4000-8000-000000000000";
  * `meterD1`: a `D1Meter` (d1-meter.mjs): the issuer's `DB` is then the meter around the same
  * local D1, and every round trip is recorded in it.
  */
-async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false, meterD1, failingPbkdf2 = false }) {
+async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true, faultyKv = false, brokenThrottle = false, meterD1, failingPbkdf2 = false, direct = false }) {
   // What the runtime prints, kept for assertions on logs (and still shown).
   const logs = [];
   const keep = (stream, out) => stream.on("data", (chunk) => (logs.push(String(chunk)), out.write(chunk)));
@@ -181,6 +181,9 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     ...(meterD1 ? {} : { d1Databases: { DB: D1_ID } }),
     ...(faultyKv ? {} : { kvNamespaces: { REVOCATIONS: KV_ID } }),
     wrappedBindings: wrapped,
+    // `direct`: a socket of workerd's own for the issuer, past Miniflare's entry Worker (a
+    // JS Worker that proxies every request: bench/issuer-load.mjs).
+    ...(direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
     durableObjects: {
       LOGIN_THROTTLE: brokenThrottle
         ? { className: "Broken", scriptName: "broken-throttle" }
@@ -224,7 +227,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     await mf.dispose().catch(() => {});
     throw error;
   }
-  const base = url.href.replace(/\/$/, "");
+  const base = (direct ? await mf.unsafeGetDirectURL("issuer") : url).href.replace(/\/$/, "");
   return {
     mf,
     db,
