@@ -32,6 +32,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   node bench/verify-workerd.mjs
   echo
+  echo "### What an HS256 verify is made of, in workerd and in Node"
+  echo
+  node bench/hs256-pieces.mjs
+  echo
   echo "## Size and cold start"
   echo
   node bench/sizes.mjs
