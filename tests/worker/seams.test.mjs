@@ -177,6 +177,32 @@ describe("an end of sessions whose KV write failed (kv_pending, the outbox in D1
       assert.equal(await count(), 0, "the daily one does");
     });
   });
+
+  test("a backlog larger than one run (KV down a long time) drains over several runs, 200 sessions and 200 tokens each", async () => {
+    await withIssuer({}, async (issuer) => {
+      const t = now();
+      // 450 ended sessions and 230 sessionless blacklisted tokens, all pending, as D1 holds them
+      // after ends whose KV writes failed.
+      const count = (n) => `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${n})`;
+      await issuer.db.batch([
+        issuer.db.prepare(`INSERT INTO sessions (sid, user_id, created_at, last_used_at, revoked_at, revoked_reason, kv_pending) ${count(450)} SELECT 'backlog-' || i, 1, ?1, ?1, ?1, 'logout_all', 1 FROM n`).bind(t),
+        issuer.db.prepare(`INSERT INTO outstanding_tokens (jti, user_id, created_at, expires_at) ${count(230)} SELECT 'backlog-jti-' || i, 1, ?1, ?1 + 3600 FROM n`).bind(t),
+        issuer.db.prepare(`INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at, kv_pending) ${count(230)} SELECT 'backlog-jti-' || i, ?1, ?1 + 3600, 1 FROM n`).bind(t),
+      ]);
+      assert.equal(await pending(issuer), 680);
+      const written = async () => (await issuer.kv.list({ prefix: "revoked:backlog-" })).keys.length;
+      await minute(issuer);
+      assert.deepEqual([await pending(issuer), await written()], [280, 400], "one run: 200 of each");
+      await minute(issuer);
+      assert.deepEqual([await pending(issuer), await written()], [50, 630], "the second: the 30 tokens left and 200 sessions");
+      await minute(issuer);
+      assert.deepEqual([await pending(issuer), await written()], [0, 680], "the third: the last 50 sessions");
+      for (const key of ["revoked:backlog-1", "revoked:backlog-450", "revoked:backlog-jti-1", "revoked:backlog-jti-230"]) assert.equal(await issuer.kv.get(key), "1", key);
+      assert.ok(issuer.logs().includes("edgejwt: wrote 400 pending revocations to KV"));
+      await minute(issuer);
+      assert.equal(await written(), 680, "a run with nothing pending writes nothing");
+    });
+  });
 });
 
 describe("revocations and the flush follow LEEWAY and KV's limits", () => {
