@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { REFERENCE_KEY, djangoHash, prepareDatabase, startIssuer } from "../tests/worker/harness.mjs";
+import { DIRECT_SOCKET, REFERENCE_KEY, directBase, djangoHash, prepareDatabase, startIssuer } from "../tests/worker/harness.mjs";
 import { cpuMs, pidsOf } from "./proc.mjs";
 import { peerWorker } from "./peer/options.mjs";
 
@@ -26,7 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), "edgejwt-load-"));
 // Every Worker is loaded through a socket of workerd's own, as in production: Miniflare's
 // default socket goes through its entry Worker, a JS Worker that proxies each request, which
 // cut an empty Worker's rate by 3.5× here (2026-12-07) and made every floor mostly its own.
-const DIRECT = { host: "127.0.0.1", port: 0, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+const DIRECT = { host: "127.0.0.1", port: 0, ...DIRECT_SOCKET };
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
 function refreshToken() {
@@ -111,7 +111,7 @@ async function startReference() {
 async function startPeer() {
   const mf = new Miniflare({ ...(await peerWorker(dir)), ...DIRECT });
   await mf.ready;
-  const base = (await mf.unsafeGetDirectURL()).href.replace(/\/$/, "");
+  const base = await directBase(mf);
   const db = await mf.getD1Database("DB");
   await prepareDatabase(db, { seed: false });
   await addAlice(db);
@@ -161,7 +161,7 @@ async function runFloors(issuerBase) {
     const mf = new Miniflare({ modules: true, script: source, compatibilityDate: "2025-06-01", ...DIRECT });
     try {
       await mf.ready;
-      return await measure((await mf.unsafeGetDirectURL()).href.replace(/\/$/, ""), script(name, { method: "GET", path: "/", bodies: [] }));
+      return await measure(await directBase(mf), script(name, { method: "GET", path: "/", bodies: [] }));
     } finally {
       await mf.dispose();
     }

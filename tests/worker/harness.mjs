@@ -78,6 +78,14 @@ export function issuerWorker(bindings = {}) {
   };
 }
 
+/** Miniflare's options for a Worker served on a socket of workerd's own (`directBase`). */
+export const DIRECT_SOCKET = { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+
+/** The base URL of `worker`'s direct socket (`DIRECT_SOCKET`), without a trailing slash. */
+export async function directBase(mf, worker) {
+  return (await mf.unsafeGetDirectURL(worker)).href.replace(/\/$/, "");
+}
+
 /** Applies the migrations to the issuer's D1 and, unless `seed` is false, adds the demo users. */
 export async function prepareDatabase(db, { seed = true } = {}) {
   await db.batch(migrationStatements().map((s) => db.prepare(s)));
@@ -183,7 +191,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     wrappedBindings: wrapped,
     // `direct`: a socket of workerd's own for the issuer, past Miniflare's entry Worker (a
     // JS Worker that proxies every request: bench/issuer-load.mjs).
-    ...(direct ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
+    ...(direct ? DIRECT_SOCKET : {}),
     durableObjects: {
       LOGIN_THROTTLE: brokenThrottle
         ? { className: "Broken", scriptName: "broken-throttle" }
@@ -227,7 +235,7 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     await mf.dispose().catch(() => {});
     throw error;
   }
-  const base = (direct ? await mf.unsafeGetDirectURL("issuer") : url).href.replace(/\/$/, "");
+  const base = direct ? await directBase(mf, "issuer") : url.href.replace(/\/$/, "");
   return {
     mf,
     db,
