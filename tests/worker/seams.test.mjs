@@ -127,7 +127,7 @@ describe("an end of sessions whose KV write failed (kv_pending, the outbox in D1
     });
   });
 
-  test("reuse detection: the minute's Cron writes the session's revocation (a replay of a revoked session ends nothing)", async () => {
+  test("reuse detection: the next replay of the ended session writes its revocation, before the minute's Cron", async () => {
     await withIssuer({ faultyKv: true, vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } }, async (issuer) => {
       const pair = await issuer.login();
       const child = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
@@ -138,8 +138,28 @@ describe("an end of sessions whose KV write failed (kv_pending, the outbox in D1
       const row = await issuer.db.prepare("SELECT revoked_reason FROM sessions WHERE sid = ?1").bind(sid(pair)).first();
       assert.equal(row.revoked_reason, "reuse_detected", "D1 ended the session");
       await issuer.failKvPuts(false);
+      // Found 2026-12-07: this replay wrote nothing, so the session's access tokens passed
+      // every verifier with the REVOCATIONS binding until the minute's Cron.
       const again = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
       assert.deepEqual([again.status, again.json.detail], [401, "Token is blacklisted"]);
+      assert.equal(await issuer.kv.get(`revoked:${sid(pair)}`), "1");
+      assert.equal(await pending(issuer), 0);
+      const events = await issuer.db.prepare("SELECT COUNT(*) AS n FROM auth_events WHERE sid = ?1 AND event = 'reuse_detected'").bind(sid(pair)).first();
+      assert.equal(events.n, 1, "the session was ended once");
+    });
+  });
+
+  test("a replay of the ended session while KV still fails: 401, not 500, and the Cron writes it later", async () => {
+    await withIssuer({ faultyKv: true, vars: { REFRESH_TOKEN_REUSE_INTERVAL: "0" } }, async (issuer) => {
+      const pair = await issuer.login();
+      assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } })).status, 200);
+      await issuer.failKvPuts(true);
+      assert.equal((await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } })).status, 500);
+      const again = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: pair.refresh } });
+      assert.deepEqual([again.status, again.json.detail], [401, "Token is blacklisted"]);
+      assert.equal(await issuer.kv.get(`revoked:${sid(pair)}`), null);
+      assert.equal(await pending(issuer), 1);
+      await issuer.failKvPuts(false);
       await minute(issuer);
       assert.equal(await issuer.kv.get(`revoked:${sid(pair)}`), "1");
       assert.equal(await pending(issuer), 0);

@@ -338,6 +338,15 @@ impl Refreshing {
         .flatten()
     }
 
+    /// A session ended already whose KV revocation was never written (the end's KV write
+    /// failed): a refresh with one of its tokens writes it, so that verifiers refuse its
+    /// access tokens now, not at the minute's Cron Trigger.
+    pub fn unmirrored_session(&self, found: &Found) -> Option<&str> {
+        (found.session_revoked && found.session_unmirrored)
+            .then_some(self.sid.as_deref())
+            .flatten()
+    }
+
     /// The answer, given what storage found (a [`RefreshStorage::Lookup`]) or did (a
     /// [`RefreshStorage::Rotate`]). In simplejwt's order: blacklisted (a revoked session
     /// too; not a replay inside the reuse interval), then the token's own errors, then the

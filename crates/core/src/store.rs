@@ -137,6 +137,9 @@ pub struct Found {
     pub user: Option<Account>,
     /// The session is revoked.
     pub session_revoked: bool,
+    /// The session is revoked and its KV revocation not yet written (that end's KV write
+    /// failed): see [`crate::serializers::Refreshing::unmirrored_session`].
+    pub session_unmirrored: bool,
     /// For a rotation: the old token's child, if it was ever rotated.
     pub child: Option<Child>,
 }

@@ -130,6 +130,19 @@ fn rotation_is_one_atomic_write_and_a_lost_race_is_blacklisted() {
         plan.reuse_detected(&logged_out, Some(false), &settings),
         None
     );
+    assert_eq!(plan.unmirrored_session(&logged_out), None);
+    // A session ended already is not ended again; one whose KV write is pending is told.
+    let ended = Found {
+        session_revoked: true,
+        ..won.clone()
+    };
+    assert_eq!(plan.reuse_detected(&ended, Some(false), &settings), None);
+    assert_eq!(plan.unmirrored_session(&ended), None);
+    let unmirrored = Found {
+        session_unmirrored: true,
+        ..ended
+    };
+    assert_eq!(plan.unmirrored_session(&unmirrored), Some("session-1"));
 }
 
 #[test]

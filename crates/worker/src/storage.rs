@@ -321,7 +321,7 @@ impl Store {
     fn session_revoked_stmt(&self, sid: &str, lookup: bool) -> Result<D1PreparedStatement> {
         self.lookup_stmt(
             lookup,
-            "SELECT 1 AS hit FROM sessions WHERE sid = ?1 AND revoked_at IS NOT NULL",
+            "SELECT kv_pending FROM sessions WHERE sid = ?1 AND revoked_at IS NOT NULL",
             &[sid.into()],
         )
     }
@@ -359,14 +359,15 @@ impl Store {
             Some(_) => account(results.next(), settings)?,
             None => None,
         };
-        let session_revoked = match lookups.session {
-            Some(_) => has_rows(results.next())?,
-            None => false,
+        let (session_revoked, session_unmirrored) = match lookups.session {
+            Some(_) => session_revoked(results.next())?,
+            None => (false, false),
         };
         Ok(Found {
             blacklisted,
             user,
             session_revoked,
+            session_unmirrored,
             child: None,
         })
     }
@@ -785,9 +786,9 @@ impl Store {
             Some(_) => account(results.next(), settings)?,
             None => None,
         };
-        let session_revoked = match sid {
-            Some(_) => has_rows(results.next())?,
-            None => false,
+        let (session_revoked, session_unmirrored) = match sid {
+            Some(_) => session_revoked(results.next())?,
+            None => (false, false),
         };
         let won = has_rows(results.nth(1))?;
         let child = batch_result(results.nth(3))?
@@ -805,6 +806,7 @@ impl Store {
                 blacklisted,
                 user,
                 session_revoked,
+                session_unmirrored,
                 child,
             },
             won,
@@ -870,6 +872,19 @@ fn batch_result(result: Option<&D1Result>) -> Result<&D1Result> {
 
 fn has_rows(result: Option<&D1Result>) -> Result<bool> {
     Ok(!batch_result(result)?.results::<Value>()?.is_empty())
+}
+
+/// A `session_revoked_stmt` answer: whether the session is revoked, and whether its KV
+/// revocation is still pending (`kv_pending`).
+fn session_revoked(result: Option<&D1Result>) -> Result<(bool, bool)> {
+    #[derive(Deserialize)]
+    struct Row {
+        kv_pending: Option<i64>,
+    }
+    let rows = batch_result(result)?.results::<Row>()?;
+    Ok(rows
+        .first()
+        .map_or((false, false), |row| (true, row.kv_pending == Some(1))))
 }
 
 fn account(result: Option<&D1Result>, settings: &Settings) -> Result<Option<Account>> {

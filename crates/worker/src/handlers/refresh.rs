@@ -60,6 +60,13 @@ pub async fn refresh(app: &App, input: Input) -> Result<Reply> {
     if let Some(sid) = plan.reuse_detected(&found, rotated, settings) {
         let which = Sessions::One(sid, None);
         sessions::end(app, &input, which, SessionEnd::ReuseDetected).await?;
+    } else if let Some(sid) = plan.unmirrored_session(&found) {
+        // Ended already, its KV write failed: the end finds it pending and writes it. The
+        // refusal stands either way; a write that fails again stays pending for the Cron.
+        let which = Sessions::One(sid, None);
+        if let Err(e) = sessions::end(app, &input, which, SessionEnd::ReuseDetected).await {
+            worker::console_error!("edgejwt: pending session revocation not written: {e:?}");
+        }
     }
     let out = plan.decide(found, rotated, settings)?;
     if let Some(outstanding) = &out.outstanding {
