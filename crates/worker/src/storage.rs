@@ -360,7 +360,7 @@ impl Store {
             None => None,
         };
         let (session_revoked, session_unmirrored) = match lookups.session {
-            Some(_) => session_revoked(results.next())?,
+            Some(_) => revoked_session(results.next())?,
             None => (false, false),
         };
         Ok(Found {
@@ -787,7 +787,7 @@ impl Store {
             None => None,
         };
         let (session_revoked, session_unmirrored) = match sid {
-            Some(_) => session_revoked(results.next())?,
+            Some(_) => revoked_session(results.next())?,
             None => (false, false),
         };
         let won = has_rows(results.nth(1))?;
@@ -876,7 +876,7 @@ fn has_rows(result: Option<&D1Result>) -> Result<bool> {
 
 /// A `session_revoked_stmt` answer: whether the session is revoked, and whether its KV
 /// revocation is still pending (`kv_pending`).
-fn session_revoked(result: Option<&D1Result>) -> Result<(bool, bool)> {
+fn revoked_session(result: Option<&D1Result>) -> Result<(bool, bool)> {
     #[derive(Deserialize)]
     struct Row {
         kv_pending: Option<i64>,
