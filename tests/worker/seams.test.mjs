@@ -166,6 +166,33 @@ describe("an end of sessions whose KV write failed (kv_pending, the outbox in D1
     });
   });
 
+  // The same path for a session ended otherwise: logout everywhere whose KV write failed,
+  // then a refresh with one of the ended sessions' tokens. Found 2026-12-07: without atomic
+  // rotation the refresh did not look the session up, so it wrote nothing (the Cron did).
+  const rotations = ["true", "false"].flatMap((r) => ["true", "false"].map((b) => ({ ROTATE_REFRESH_TOKENS: r, BLACKLIST_AFTER_ROTATION: b })));
+  for (const vars of rotations) {
+    test(`logout everywhere that failed, then a refresh with an ended session's token writes that session, ${JSON.stringify(vars)}`, async () => {
+      await withIssuer({ faultyKv: true, vars }, async (issuer) => {
+        const current = await issuer.login();
+        const other = await issuer.login();
+        await issuer.failKvPuts(true);
+        const failed = await issuer.call("POST", "/api/sessions/revoke-all/", { token: current.access });
+        assert.equal(failed.status, 500);
+        assert.equal(await pending(issuer), 2);
+        await issuer.failKvPuts(false);
+        const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: other.refresh } });
+        assert.deepEqual([r.status, r.json], [401, { detail: "Token is blacklisted", code: "token_not_valid" }]);
+        assert.equal(await issuer.kv.get(`revoked:${sid(other)}`), "1", "the refreshed session is written");
+        assert.equal(await issuer.kv.get(`revoked:${sid(current)}`), null, "the other stays for its retry or the Cron");
+        assert.equal(await pending(issuer), 1);
+        const row = await issuer.db.prepare("SELECT revoked_reason FROM sessions WHERE sid = ?1").bind(sid(other)).first();
+        assert.equal(row.revoked_reason, "logout_all", "the end's reason stands");
+        const events = await issuer.db.prepare("SELECT event FROM auth_events WHERE sid = ?1 AND event IN ('logout_all', 'reuse_detected')").bind(sid(other)).all();
+        assert.deepEqual(events.results.map((e) => e.event), ["logout_all"], "ended once, by the logout");
+      });
+    });
+  }
+
   test("sessionless refresh tokens: the retry of logout everywhere writes their jti", async () => {
     await withIssuer({ faultyKv: true, vars: { SESSION_CLAIM: "" } }, async (issuer) => {
       const pairs = [await issuer.login(), await issuer.login()];

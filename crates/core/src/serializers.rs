@@ -286,10 +286,12 @@ impl Refreshing {
                     user: user.as_ref(),
                     require_active: settings.check_user_is_active,
                 },
+                // The session too: a session ended with its KV write pending is written
+                // by this refresh (`unmirrored_session`), in every mode.
                 _ => RefreshStorage::Lookup(Lookups {
                     blacklisted: jti,
                     user: user.as_ref(),
-                    session: None,
+                    session: self.sid.as_deref(),
                 }),
             },
             // Only the blacklist can still change the answer.

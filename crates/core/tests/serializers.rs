@@ -212,7 +212,18 @@ fn refresh_without_blacklisting_leaves_the_new_token_to_record() {
     let (settings, backend) = setup(true, false);
     let raw = encode(&backend, &refresh_token(&settings, "1"));
     let plan = serializers::refresh(&raw, &backend, &settings, NOW, jti(2), jti(3)).unwrap();
-    assert!(matches!(plan.storage(&settings), RefreshStorage::Lookup(_)));
+    let RefreshStorage::Lookup(lookups) = plan.storage(&settings) else {
+        panic!("no atomic rotation without blacklisting");
+    };
+    // The session is looked up, so that one ended with its KV write pending is written.
+    assert_eq!(lookups.session, Some("session-1"));
+    let ended = Found {
+        blacklisted: true,
+        session_revoked: true,
+        session_unmirrored: true,
+        ..Default::default()
+    };
+    assert_eq!(plan.unmirrored_session(&ended), Some("session-1"));
     let out = plan
         .decide(
             Found {
