@@ -104,13 +104,13 @@ describe("check-config", () => {
 
   test("every bad setting is named", async () => {
     const toml = join(dir, "bad.toml");
-    writeFileSync(toml, '[vars]\nACCESS_TOKEN_LIFETIME = "5 min"\nLEEWAY = 5\nALGORITHM = "HS257"\nPASSWORD_HASH_ITERATIONS = "10"\n[env.prod.vars]\nALGORITHM = "EdDSA"\n');
+    writeFileSync(toml, '[vars]\nACCESS_TOKEN_LIFETIME = "5 min"\nLEEWAY = 5\nALGORITHM = "HS257"\nPASSWORD_HASH_ITERATIONS = "10"\nLOG_LEVEL = "loud"\n[env.prod.vars]\nALGORITHM = "EdDSA"\n');
     const r = await edgejwt(["check-config", toml]);
     assert.equal(r.code, 1);
-    for (const name of ["ACCESS_TOKEN_LIFETIME", "LEEWAY", "ALGORITHM", "PASSWORD_HASH_ITERATIONS"]) {
+    for (const name of ["ACCESS_TOKEN_LIFETIME", "LEEWAY", "ALGORITHM", "PASSWORD_HASH_ITERATIONS", "LOG_LEVEL"]) {
       assert.match(r.stdout, new RegExp(`problem: ${name}: `), name);
     }
-    assert.match(r.stdout, /4 problem\(s\)/);
+    assert.match(r.stdout, /5 problem\(s\)/);
     const secrets = join(dir, ".dev.vars");
     writeFileSync(secrets, "SIGNING_KEY=short\n");
     const prod = await edgejwt(["check-config", toml, "--env", "prod", "--secrets", secrets]);

@@ -374,6 +374,7 @@ describe("settings", () => {
       [{ ALGORITHM: "none" }, "ALGORITHM"],
       [{ PASSWORD_HASH_ITERATIONS: "10" }, "PASSWORD_HASH_ITERATIONS"],
       [{ AUTH_EVENTS_RETENTION: "soon" }, "AUTH_EVENTS_RETENTION"],
+      [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     ]) {
       const issuer = await startIssuer({ vars, seed: false });
       try {
@@ -387,6 +388,31 @@ describe("settings", () => {
       }
     }
   });
+
+  // django.request's levels: a 4xx is a WARNING line, a 5xx an ERROR line (a D1 write that
+  // fails); LOG_LEVEL is the least level written, INFO when unset.
+  for (const [level, warns, errs] of [[undefined, true, true], ["WARNING", true, true], ["error", false, true], ["CRITICAL", false, false]]) {
+    test(`LOG_LEVEL=${level ?? "(unset)"}: a 404's line ${warns ? "written" : "not written"}, a 500's ${errs ? "written" : "not written"}`, async () => {
+      const issuer = await startIssuer({ vars: level === undefined ? {} : { LOG_LEVEL: level } });
+      try {
+        // The answers are the same at every level.
+        const missing = await issuer.call("GET", "/nothing/");
+        assert.equal(missing.status, 404);
+        await issuer.db.prepare("CREATE TRIGGER logs_fault BEFORE INSERT ON sessions BEGIN SELECT RAISE(ABORT, 'injected fault: logs'); END").run();
+        const failed = await issuer.call("POST", "/api/token/", { json: { username: "alice", password: "alice-password-1" } });
+        assert.deepEqual([failed.status, failed.json], [500, { detail: "A server error occurred.", code: "server_error" }]);
+        // The runtime's output reaches this process through a pipe: wait for the 500's line
+        // (written after the 404's), or a while when none is expected.
+        const errLine = /edgejwt: 500 server_error: [\s\S]*injected fault: logs/;
+        for (let i = 0; i < (errs ? 100 : 10) && !errLine.test(issuer.logs()); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(errLine.test(issuer.logs()), errs, "the 500's line");
+        assert.equal(issuer.logs().includes("edgejwt: 404 not_found"), warns, "the 404's line");
+        assert.doesNotMatch(issuer.logs(), /alice-password-1/, "no password in the log");
+      } finally {
+        await issuer.stop();
+      }
+    });
+  }
 
   test("lifetimes, header types and JWKS follow the settings", async () => {
     const issuer = await startIssuer({ vars: { ACCESS_TOKEN_LIFETIME: "90s", REFRESH_TOKEN_LIFETIME: "2h", AUTH_HEADER_TYPES: "JWT,Bearer" } });

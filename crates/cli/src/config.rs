@@ -15,8 +15,8 @@ use edgejwt_core::{
     browser::{BrowserSettings, BROWSER_SETTING_NAMES},
     password,
     settings::{
-        auth_events_retention, d1_read_replicas, AUTH_EVENTS_RETENTION, D1_READ_REPLICAS,
-        ISSUER_SETTING_NAMES,
+        auth_events_retention, d1_read_replicas, log_level, AUTH_EVENTS_RETENTION,
+        D1_READ_REPLICAS, ISSUER_SETTING_NAMES, LOG_LEVEL,
     },
     Settings, SettingsError, TokenBackend, UserAuthentication, SETTING_NAMES,
 };
@@ -360,6 +360,9 @@ fn check_issuer(vars: &Vars, report: &mut Report) {
         report.problem(e.setting, e.reason.into_owned());
     }
     if let Err(e) = auth_events_retention(vars.get(AUTH_EVENTS_RETENTION).as_deref()) {
+        report.problem(e.setting, e.reason.into_owned());
+    }
+    if let Err(e) = log_level(vars.get(LOG_LEVEL).as_deref()) {
         report.problem(e.setting, e.reason.into_owned());
     }
 }

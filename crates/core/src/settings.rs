@@ -515,6 +515,59 @@ pub fn auth_events_retention(value: Option<&str>) -> Result<Option<u64>, Setting
     }
 }
 
+/// The issuer's `LOG_LEVEL`: the least level of the lines it logs, by Python's level names,
+/// as a Django project sets its `django` logger's (`DJANGO_LOG_LEVEL` in Django's logging
+/// docs). An error answered is logged as `django.request` logs it, a 4xx at WARNING and a 5xx
+/// at ERROR ([`LogLevel::of_status`]); the Cron Triggers' reports are INFO.
+pub const LOG_LEVEL: &str = "LOG_LEVEL";
+
+/// A level of Python's `logging`, least first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`, [`LOG_LEVEL`]'s default: every line.
+    Info,
+    /// `WARNING` (`WARN`).
+    Warning,
+    /// `ERROR`.
+    Error,
+    /// `CRITICAL` (`FATAL`): none of the issuer's lines.
+    Critical,
+}
+
+impl LogLevel {
+    /// The level `django.request` logs a response of `status` at: ERROR for 5xx, WARNING
+    /// for 4xx (a request the client got wrong), INFO below.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            500.. => Self::Error,
+            400..=499 => Self::Warning,
+            _ => Self::Info,
+        }
+    }
+}
+
+/// [`LOG_LEVEL`] from its raw value (`None` or empty: INFO), a name as Python's `logging`
+/// knows it, in any case.
+pub fn log_level(value: Option<&str>) -> Result<LogLevel, SettingsError> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(LogLevel::Info);
+    };
+    match v.to_ascii_uppercase().as_str() {
+        "DEBUG" => Ok(LogLevel::Debug),
+        "INFO" => Ok(LogLevel::Info),
+        "WARNING" | "WARN" => Ok(LogLevel::Warning),
+        "ERROR" => Ok(LogLevel::Error),
+        "CRITICAL" | "FATAL" => Ok(LogLevel::Critical),
+        _ => Err(SettingsError::new(
+            LOG_LEVEL,
+            v,
+            "expected DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        )),
+    }
+}
+
 /// Settings only the issuer reads (the token settings are [`SETTING_NAMES`], the browser's
 /// [`crate::browser::BROWSER_SETTING_NAMES`]): for the Worker and the CLI's `check-config`.
 pub const ISSUER_SETTING_NAMES: &[&str] = &[
@@ -522,6 +575,7 @@ pub const ISSUER_SETTING_NAMES: &[&str] = &[
     crate::authentication::AUTHENTICATION_CLASSES,
     D1_READ_REPLICAS,
     AUTH_EVENTS_RETENTION,
+    LOG_LEVEL,
 ];
 
 pub(crate) fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
@@ -680,6 +734,27 @@ mod tests {
     #[test]
     fn typescript_union_is_the_list() {
         assert_eq!(crate::error::union_members(SETTING_NAMES_TS), SETTING_NAMES);
+    }
+
+    /// Python's level names in any case, unset is INFO; `django.request`'s levels by status.
+    #[test]
+    fn log_levels() {
+        assert_eq!(log_level(None), Ok(LogLevel::Info));
+        assert_eq!(log_level(Some(" ")), Ok(LogLevel::Info));
+        assert_eq!(log_level(Some("error")), Ok(LogLevel::Error));
+        assert_eq!(log_level(Some("WARN")), Ok(LogLevel::Warning));
+        assert_eq!(log_level(Some("Critical")), Ok(LogLevel::Critical));
+        assert_eq!(log_level(Some("DEBUG")), Ok(LogLevel::Debug));
+        let e = log_level(Some("loud")).unwrap_err();
+        assert_eq!(e.setting, LOG_LEVEL);
+        assert!(log_level(Some("30")).is_err(), "numbers are not names");
+        assert_eq!(LogLevel::of_status(404), LogLevel::Warning);
+        assert_eq!(LogLevel::of_status(429), LogLevel::Warning);
+        assert_eq!(LogLevel::of_status(500), LogLevel::Error);
+        assert_eq!(LogLevel::of_status(503), LogLevel::Error);
+        assert_eq!(LogLevel::of_status(200), LogLevel::Info);
+        // A line is written when its level is at least the setting's.
+        assert!(LogLevel::Warning >= LogLevel::Info && LogLevel::Warning < LogLevel::Error);
     }
 
     #[test]

@@ -97,12 +97,15 @@ impl Config {
         let auth_events_retention = settings::auth_events_retention(
             lookup(env, settings::AUTH_EVENTS_RETENTION).as_deref(),
         )?;
+        let log_level = settings::log_level(lookup(env, settings::LOG_LEVEL).as_deref())?;
         if d1_read_replicas {
             // A SPA on another origin reads its bookmark and sends it back.
             browser.cors.carry(crate::storage::BOOKMARK_HEADER);
         }
         let header_names =
             crate::request::header_names(&[&settings.auth_header_name, &browser.csrf_header]);
+        // Every setting read and valid: the level holds from here on.
+        crate::log::set_level(log_level);
         Ok(Self {
             header_names,
             settings,

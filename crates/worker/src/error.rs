@@ -1,12 +1,14 @@
 //! One error type for the issuer, mapped to an HTTP response in one place, in simplejwt's
-//! (Django REST framework's) shapes. Every error answered is logged by its stable code.
+//! (Django REST framework's) shapes. Every error answered is logged by its stable code, at `django.request`'s level for its
+//! status (a 4xx WARNING, a 5xx ERROR; `LOG_LEVEL` sets the least written).
 
 use edgejwt_core::{
-    AuthenticationError, ErrorBody, ErrorCode, SettingsError, TokenError, TokenViewError,
+    settings::LogLevel, AuthenticationError, ErrorBody, ErrorCode, SettingsError, TokenError,
+    TokenViewError,
 };
 use serde_json::{json, Value};
 
-use crate::{config::MAX_BODY_BYTES, response::Answer};
+use crate::{config::MAX_BODY_BYTES, log::log, response::Answer};
 
 /// Everything a request can fail with.
 #[derive(Debug)]
@@ -160,12 +162,14 @@ impl ApiError {
     /// `Bearer realm="api"` for the configured header type). Logs the error's code.
     pub fn into_response(self, allow: &'static str, www_authenticate: &str) -> Answer {
         let (status, body) = self.status_and_body();
+        // At django.request's level for the status: a 4xx WARNING, a 5xx ERROR.
+        let level = LogLevel::of_status(status);
         match &self {
-            Self::Config(err) => worker::console_error!("edgejwt: {status} {}: {err}", self.code()),
+            Self::Config(err) => log!(level, "edgejwt: {status} {}: {err}", self.code()),
             Self::Internal(msg) | Self::ThrottleUnavailable(msg) => {
-                worker::console_error!("edgejwt: {status} {}: {msg}", self.code())
+                log!(level, "edgejwt: {status} {}: {msg}", self.code())
             }
-            _ => worker::console_log!("edgejwt: {status} {}", self.code()),
+            _ => log!(level, "edgejwt: {status} {}", self.code()),
         }
         let allow = match &self {
             Self::MethodNotAllowed { allow, .. } => allow,

@@ -13,6 +13,7 @@
 mod config;
 mod error;
 mod handlers;
+mod log;
 mod parse;
 mod password;
 mod request;
@@ -244,10 +245,10 @@ const MIRROR_LIMIT: u32 = 200;
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let (db, config) = match (env.d1("DB"), Config::get(&env)) {
         (Ok(db), Ok(config)) => (db, config),
-        (Err(e), _) => return worker::console_error!("edgejwt: scheduled run failed: {e:?}"),
+        (Err(e), _) => return crate::log::error!("edgejwt: scheduled run failed: {e:?}"),
         (_, Err(e)) => {
             let e = ApiError::Config(e);
-            return worker::console_error!("edgejwt: scheduled run failed: {e:?}");
+            return crate::log::error!("edgejwt: scheduled run failed: {e:?}");
         }
     };
     let store = Store::new(db, None, false);
@@ -263,8 +264,8 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     .await;
     match mirrored {
         Ok(0) => {}
-        Ok(n) => worker::console_log!("edgejwt: wrote {n} pending revocations to KV"),
-        Err(e) => worker::console_error!("edgejwt: pending revocations not written: {e:?}"),
+        Ok(n) => crate::log::info!("edgejwt: wrote {n} pending revocations to KV"),
+        Err(e) => crate::log::error!("edgejwt: pending revocations not written: {e:?}"),
     }
     if event.cron() == MIRROR_CRON {
         return;
@@ -276,7 +277,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         .flush_expired(config.settings.flush_before(now), now, events_before)
         .await;
     match flushed {
-        Ok(n) => worker::console_log!("edgejwt: flushed {n} expired tokens"),
-        Err(e) => worker::console_error!("edgejwt: flush failed: {e:?}"),
+        Ok(n) => crate::log::info!("edgejwt: flushed {n} expired tokens"),
+        Err(e) => crate::log::error!("edgejwt: flush failed: {e:?}"),
     }
 }

@@ -25,7 +25,7 @@ async fn derive(derivation: &Derivation<'_>, password: &str) -> Zeroizing<Vec<u8
         match derive_natively(derivation, password).await {
             Ok(key) => return key,
             // The runtime's error names neither the password nor the key.
-            Err(e) => worker::console_error!("edgejwt: WebCrypto PBKDF2 failed, using wasm: {e:?}"),
+            Err(e) => crate::log::error!("edgejwt: WebCrypto PBKDF2 failed, using wasm: {e:?}"),
         }
     }
     derivation.derive(password)

@@ -939,7 +939,7 @@ impl Revocations {
         let this = self.clone();
         ctx.wait_until(async move {
             if let Err(e) = this.write(&revocations, now).await {
-                worker::console_error!("edgejwt: revocation not written: {e:?}");
+                crate::log::error!("edgejwt: revocation not written: {e:?}");
             }
         });
     }

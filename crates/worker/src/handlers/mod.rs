@@ -79,7 +79,7 @@ impl App {
         if let Some(slot) = slot {
             self.ctx.wait_until(async move {
                 if let Err(e) = slot.release().await {
-                    worker::console_error!("edgejwt: login throttle release failed: {e:?}");
+                    crate::log::error!("edgejwt: login throttle release failed: {e:?}");
                 }
             });
         }

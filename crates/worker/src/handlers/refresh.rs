@@ -65,7 +65,7 @@ pub async fn refresh(app: &App, input: Input) -> Result<Reply> {
         // refusal stands either way; a write that fails again stays pending for the Cron.
         let which = Sessions::One(sid, None);
         if let Err(e) = sessions::end(app, &input, which, SessionEnd::ReuseDetected).await {
-            worker::console_error!("edgejwt: pending session revocation not written: {e:?}");
+            crate::log::error!("edgejwt: pending session revocation not written: {e:?}");
         }
     }
     let out = plan.decide(found, rotated, settings)?;

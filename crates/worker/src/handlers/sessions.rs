@@ -94,7 +94,7 @@ async fn clear(store: &Store, done: &Unmirrored) {
         return;
     }
     if let Err(e) = store.mirrored(done).await {
-        worker::console_error!("edgejwt: revocations written, pending marks kept: {e:?}");
+        crate::log::error!("edgejwt: revocations written, pending marks kept: {e:?}");
     }
 }
 

@@ -1,0 +1,57 @@
+//! The issuer's log lines, each at a level of Python's `logging`: a line below `LOG_LEVEL`
+//! (edgejwt-core's [`edgejwt_core::settings::log_level`], read with the rest of the configuration) is
+//! neither formatted nor written. Until a configuration is read, and when it cannot be, the
+//! level is the setting's default, INFO: every line.
+
+use std::cell::Cell;
+
+use edgejwt_core::settings::LogLevel;
+use worker::worker_sys::web_sys::console;
+
+thread_local! {
+    static LEVEL: Cell<LogLevel> = const { Cell::new(LogLevel::Info) };
+}
+
+/// The configured `LOG_LEVEL`, for every line after.
+pub fn set_level(level: LogLevel) {
+    LEVEL.with(|l| l.set(level));
+}
+
+/// Whether a line at `level` is written.
+pub fn enabled(level: LogLevel) -> bool {
+    level >= LEVEL.with(Cell::get)
+}
+
+/// Writes `line` with the console method of its level (a log store keeps the level).
+pub fn write(level: LogLevel, line: &str) {
+    let line = line.into();
+    match level {
+        LogLevel::Debug => console::debug_1(&line),
+        LogLevel::Info => console::log_1(&line),
+        LogLevel::Warning => console::warn_1(&line),
+        LogLevel::Error | LogLevel::Critical => console::error_1(&line),
+    }
+}
+
+/// `log!(level, "format", args…)`: a line at `level` (a [`LogLevel`]), if it is enabled.
+macro_rules! log {
+    ($level:expr, $($arg:tt)*) => {{
+        let level: edgejwt_core::settings::LogLevel = $level;
+        if $crate::log::enabled(level) {
+            $crate::log::write(level, &format!($($arg)*));
+        }
+    }};
+}
+pub(crate) use log;
+
+/// `error!("format", args…)`: a failure the operator must see (ERROR).
+macro_rules! error {
+    ($($arg:tt)*) => { $crate::log::log!(edgejwt_core::settings::LogLevel::Error, $($arg)*) };
+}
+pub(crate) use error;
+
+/// `info!("format", args…)`: a report of work done (INFO).
+macro_rules! info {
+    ($($arg:tt)*) => { $crate::log::log!(edgejwt_core::settings::LogLevel::Info, $($arg)*) };
+}
+pub(crate) use info;
