@@ -201,6 +201,15 @@ export async function benchIssuerLoad() {
   } finally {
     await issuer.stop();
   }
+  // The same 404 at LOG_LEVEL=ERROR: no log line for a client's error (the issuer's own knob).
+  if (floors) {
+    const quiet = await startIssuer({ vars: { LOG_LEVEL: "ERROR" }, seed: false, direct: true });
+    try {
+      floors.notFoundQuiet = await warmed(quiet.base, script("floor-404-quiet", { method: "GET", path: "/nothing/", bodies: [] }), 16);
+    } finally {
+      await quiet.stop();
+    }
+  }
   // simplejwt's JWTStatelessUserAuthentication: the user from the token's claims, no D1 read
   let statelessProtected = null;
   if (wants("protected")) {
@@ -262,7 +271,8 @@ export async function benchIssuerLoad() {
     md += row("the issuer's 404 written in JS, without its log line (headers and body)", floors.js404Quiet);
     md += row("the issuer's 404 written in JS (same headers, body and log line)", floors.js404);
     md += row("the issuer's 404 (wasm, DRF headers; no token, no storage)", floors.notFound);
-    md += `\nIssuer 404 / empty JS Worker: ${(floors.notFound.rps / floors.bare.rps).toFixed(2)}×; / the same 404 in JS: ${(floors.notFound.rps / floors.js404.rps).toFixed(2)}×\n`;
+    md += row("the issuer's 404 at `LOG_LEVEL=ERROR` (no log line)", floors.notFoundQuiet);
+    md += `\nIssuer 404 / empty JS Worker: ${(floors.notFound.rps / floors.bare.rps).toFixed(2)}×; / the same 404 in JS: ${(floors.notFound.rps / floors.js404.rps).toFixed(2)}×. At \`LOG_LEVEL=ERROR\`: ${(floors.notFoundQuiet.rps / floors.bare.rps).toFixed(2)}× the empty Worker; / the same 404 in JS without its log line: ${(floors.notFoundQuiet.rps / floors.js404Quiet.rps).toFixed(2)}×\n`;
   }
   return md;
 }
