@@ -4,7 +4,7 @@
 //! blacklisted, an audit event each, `revoked:<sid>` in KV so verifiers refuse their
 //! access tokens at once).
 
-use edgejwt_core::{password, Revocation, SessionEnd, Settings};
+use edgejwt_core::{password, store::EndSessions, Revocation, SessionEnd, Settings};
 use serde_json::Value;
 
 use crate::{
@@ -110,39 +110,32 @@ pub fn set_active_sql(username: &str, active: bool) -> String {
 /// audit event): the issuer's own name for a session ended on purpose.
 const REASON: SessionEnd = SessionEnd::Revoked;
 
-/// Ends every active session of `username` at `now`, as the issuer's `end_sessions`
-/// does, and blacklists the user's refresh tokens that belong to no session (imported
-/// from Django, or minted with `SESSION_CLAIM` off). Four statements, whose results
-/// [`revocations`] reads: the blacklisted token ids (of sessions, then sid-less), then the
-/// ended sessions' ids. The audit events and the blacklist select the sessions while they
-/// are still active, before the `UPDATE` ends them: selecting them after it by
-/// `revoked_at = now` would also find sessions of the user the issuer ended in the same
-/// second. The sid-less tokens are found by the partial index of them (migration 0005):
-/// SQLite, without statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every
-/// user's imported tokens, and by user alone every token the user ever had. The ended
-/// sessions and sid-less tokens are marked `kv_pending` (migration 0006), as the issuer marks
-/// them: if the KV write never happens, the issuer's every-minute Cron Trigger makes it.
+/// Ends every active session of `username` at `now` with the issuer's own statements
+/// (edgejwt-core's [`EndSessions`], values written in place of its parameters), and
+/// blacklists the user's refresh tokens that belong to no session (imported from Django, or
+/// minted with `SESSION_CLAIM` off). Four statements, whose results [`revocations`] reads:
+/// the blacklisted token ids of the sessions, the audit events, the ended sessions' ids,
+/// then the blacklisted sid-less token ids. What they end is marked `kv_pending`, as the
+/// issuer marks it: if the KV write never happens, the issuer's every-minute Cron Trigger
+/// makes it.
 pub fn end_sessions_sql(username: &str, now: i64) -> String {
     let user = format!(
         "(SELECT id FROM users WHERE username = {})",
         sql::text(username)
     );
+    let now = now.to_string();
     let reason = sql::text(REASON.as_str());
-    // The sessions this call ends, in each statement before the UPDATE and by the UPDATE.
-    let ending = format!("user_id = {user} AND revoked_at IS NULL");
-    format!(
-        "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
-         SELECT {now}, user_id, sid, {reason}, '', 'edgejwt-cli' FROM sessions WHERE {ending};\n\
-         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-         SELECT jti, {now}, expires_at FROM outstanding_tokens \
-         WHERE expires_at >= {now} AND sid IN (SELECT sid FROM sessions WHERE {ending}) \
-         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at, kv_pending) \
-         SELECT jti, {now}, expires_at, 1 FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
-         WHERE user_id = {user} AND sid IS NULL AND expires_at >= {now} \
-         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at;\n\
-         UPDATE sessions SET revoked_at = {now}, revoked_reason = {reason}, kv_pending = 1 WHERE {ending} RETURNING sid;"
-    )
+    let client = [sql::text(""), sql::text("edgejwt-cli")];
+    // ?1 now, ?2 the reason, ?3 the user, ?4 no session excepted, ?5 and ?6 the audit's client.
+    let values: [&str; 6] = [&now, &reason, &user, "NULL", &client[0], &client[1]];
+    let end = EndSessions::new(EndSessions::ALL_OF_USER);
+    let sessionless = sql::inline(EndSessions::BLACKLIST_SESSIONLESS, &[&now, &user]);
+    [&end.blacklist, &end.events, &end.end]
+        .map(|statement| sql::inline(statement, &values))
+        .into_iter()
+        .chain([sessionless])
+        .map(|statement| statement + ";\n")
+        .collect()
 }
 
 /// What [`end_sessions_sql`] ended, and the KV writes that make verifiers refuse it.
@@ -199,7 +192,7 @@ pub fn revocations(
 ) -> Ended {
     let rows = |i: usize| results.get(first + i).map(Vec::as_slice).unwrap_or(&[]);
     let mut ended = Ended::default();
-    for row in rows(3) {
+    for row in rows(2) {
         if let Some(sid) = row.get("sid").and_then(Value::as_str) {
             ended
                 .kv
@@ -207,7 +200,7 @@ pub fn revocations(
             ended.sessions.push(sid.to_owned());
         }
     }
-    for row in rows(1).iter().chain(rows(2)) {
+    for row in rows(0).iter().chain(rows(3)) {
         let jti = row.get("jti").and_then(Value::as_str);
         let exp = row.get("expires_at").and_then(Value::as_i64);
         if let (Some(jti), Some(exp)) = (jti, exp) {
@@ -254,18 +247,23 @@ mod tests {
         let sql = create_sql(&user, "pbkdf2_sha256$1$s$h", 5);
         assert!(sql.contains("'o''brien'"), "{sql}");
         assert!(sql.starts_with("INSERT INTO users"));
-        assert!(end_sessions_sql("o'brien", 7).contains("username = 'o''brien'"));
+        let end = end_sessions_sql("o'brien", 7);
+        assert!(end.contains("username = 'o''brien'"), "{end}");
+        // Every parameter of the issuer's statements has its value.
+        assert!(!end.contains('?'), "{end}");
+        assert_eq!(end.matches(";\n").count(), 4, "{end}");
     }
 
     #[test]
     fn revocations_expire_as_the_issuers() {
         let settings = Settings::default();
         let now = 1_700_000_000;
+        // end_sessions_sql's order: the sessions' tokens, the events, the sessions, sid-less tokens.
         let results = vec![
-            vec![],
             vec![json!({"jti": "j1", "expires_at": now + 100})],
-            vec![json!({"jti": "j2", "expires_at": now + 10})],
+            vec![],
             vec![json!({"sid": "s1"})],
+            vec![json!({"jti": "j2", "expires_at": now + 10})],
         ];
         let ended = revocations(&results, 0, &settings, now);
         assert_eq!(ended.sessions, ["s1"]);

@@ -228,6 +228,69 @@ impl SessionEnd {
     }
 }
 
+/// The D1 statements that end sessions, run in one transaction, in this order: the issuer's
+/// logout, logout everywhere, session delete and password change, and the CLI's
+/// `revoke-sessions`, which binds no parameters and writes values in their place. Parameters:
+/// `?1` now, `?2` the [`SessionEnd`] reason, `?3` and `?4` the filter's, `?5` and `?6` the
+/// client's address and user agent (the audit events). The blacklist and the audit events
+/// select the sessions while they are still active, before `end` ends them: selecting them
+/// after it by `revoked_at = now` would also find sessions another request ended in the same
+/// second. An ended session is marked `kv_pending` (migration 0006) until its revocation is
+/// in KV; its refresh tokens need no mark, as the session's revocation covers them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndSessions {
+    /// Blacklists the refresh tokens still presentable of the sessions ending (`RETURNING
+    /// jti, expires_at`).
+    pub blacklist: String,
+    /// One audit event per session ending.
+    pub events: String,
+    /// Ends the sessions, marked `kv_pending` (`RETURNING sid`).
+    pub end: String,
+}
+
+impl EndSessions {
+    /// For the active sessions `filter` selects (a condition on `sessions`, in `?3`, `?4`).
+    pub fn new(filter: &str) -> Self {
+        Self {
+            blacklist: format!(
+                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
+                 SELECT jti, ?1, expires_at FROM outstanding_tokens \
+                 WHERE expires_at >= ?1 AND sid IN \
+                 (SELECT sid FROM sessions WHERE revoked_at IS NULL AND {filter}) \
+                 ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at"
+            ),
+            events: format!(
+                "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
+                 SELECT ?1, user_id, sid, ?2, ?5, ?6 FROM sessions \
+                 WHERE revoked_at IS NULL AND {filter}"
+            ),
+            end: format!(
+                "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2, kv_pending = 1 \
+                 WHERE revoked_at IS NULL AND {filter} RETURNING sid"
+            ),
+        }
+    }
+
+    /// The sessions of user `?3`, except session `?4` (`NULL`: none excepted).
+    pub const ALL_OF_USER: &'static str = "user_id = ?3 AND (?4 IS NULL OR sid <> ?4)";
+
+    /// Session `?3`, if it is user `?4`'s (`NULL`: anyone's).
+    pub const ONE: &'static str = "sid = ?3 AND (?4 IS NULL OR user_id = ?4)";
+
+    /// With the sessions of a user, ended by [`EndSessions::ALL_OF_USER`]: blacklists the
+    /// user's (`?2`) refresh tokens of no session still presentable at `?1` (imported from
+    /// Django, or minted with `SESSION_CLAIM` off), marked `kv_pending` as no session's
+    /// revocation covers them (`RETURNING jti, expires_at`). By the partial index of them
+    /// (migration 0005): SQLite, without statistics, would walk `(sid, expires_at)` for
+    /// `sid IS NULL`, every user's imported tokens, and by user alone every token the user
+    /// ever had.
+    pub const BLACKLIST_SESSIONLESS: &'static str =
+        "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at, kv_pending) \
+         SELECT jti, ?1, expires_at, 1 FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
+         WHERE user_id = ?2 AND sid IS NULL AND expires_at >= ?1 \
+         ON CONFLICT (jti) DO NOTHING RETURNING jti, expires_at";
+}
+
 /// An id (`jti` or session) to mark revoked for verifiers (KV: [`revoked_key`]), until the
 /// last moment a token carrying it could still be accepted: its `exp` plus `LEEWAY`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 //! core's plans ([`Lookups`], [`Outstanding`], [`Revocation`]).
 
 use edgejwt_core::{
-    serializers::Rotated, Account, Child, Found, Lookups, NewSession, Outstanding, Revocation,
-    SessionEnd, Settings, UserKey,
+    serializers::Rotated, store::EndSessions, Account, Child, Found, Lookups, NewSession,
+    Outstanding, Revocation, SessionEnd, Settings, UserKey,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -493,12 +493,12 @@ impl Store {
     ) -> Result<Ended> {
         let (filter, args, sessionless): (&str, Vec<JsValue>, _) = match which {
             Sessions::One(sid, user) => (
-                "sid = ?3 AND (?4 IS NULL OR user_id = ?4)",
+                EndSessions::ONE,
                 vec![sid.into(), user.map_or(JsValue::NULL, num)],
                 None,
             ),
             Sessions::AllOf(user, except) => (
-                "user_id = ?3 AND (?4 IS NULL OR sid <> ?4)",
+                EndSessions::ALL_OF_USER,
                 vec![num(user), opt(except)],
                 Some(user),
             ),
@@ -517,52 +517,21 @@ impl Store {
         };
         let mut bound = vec![num(now), reason.as_str().into()];
         bound.extend(args);
-        // One transaction, blacklist and audit first: the tokens and events of exactly the
-        // sessions the UPDATE then ends (still active, same filter), including any rotated
-        // since. Selecting them after the UPDATE by `revoked_at = now` would also read
-        // sessions another request ended in the same second.
+        // One transaction (edgejwt-core's `EndSessions`, which the CLI runs too), then the
+        // revocations KV still lacks of what it ended.
         let mut event_args = bound.clone();
         event_args.extend([client.ip.as_str().into(), client.user_agent.as_str().into()]);
+        let end = EndSessions::new(filter);
         let mut statements: Vec<_> = first.into_iter().collect();
         let at = statements.len();
         statements.extend([
-            self.stmt(
-                &format!(
-                    "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at) \
-                     SELECT jti, ?1, expires_at FROM outstanding_tokens \
-                     WHERE expires_at >= ?1 AND sid IN \
-                     (SELECT sid FROM sessions WHERE revoked_at IS NULL AND {filter}) \
-                     ON CONFLICT (jti) DO NOTHING"
-                ),
-                &bound,
-            )?,
-            self.stmt(
-                &format!(
-                    "INSERT INTO auth_events (at, user_id, sid, event, client_ip, user_agent) \
-                     SELECT ?1, user_id, sid, ?2, ?5, ?6 FROM sessions \
-                     WHERE revoked_at IS NULL AND {filter}"
-                ),
-                &event_args,
-            )?,
-            self.stmt(
-                &format!(
-                    "UPDATE sessions SET revoked_at = ?1, revoked_reason = ?2, kv_pending = 1 \
-                     WHERE revoked_at IS NULL AND {filter} RETURNING sid"
-                ),
-                &bound,
-            )?,
+            self.stmt(&end.blacklist, &bound)?,
+            self.stmt(&end.events, &event_args)?,
+            self.stmt(&end.end, &bound)?,
             pending,
         ]);
         if let Some(user) = sessionless {
-            // By the partial index of sessionless tokens (migration 0005): SQLite, without
-            // statistics, would walk `(sid, expires_at)` for `sid IS NULL`, every user's.
-            statements.push(self.stmt(
-                "INSERT INTO blacklisted_tokens (jti, blacklisted_at, expires_at, kv_pending) \
-                 SELECT jti, ?1, expires_at, 1 FROM outstanding_tokens INDEXED BY outstanding_tokens_sessionless \
-                 WHERE user_id = ?2 AND sid IS NULL AND expires_at >= ?1 \
-                 ON CONFLICT (jti) DO NOTHING",
-                &[num(now), num(user)],
-            )?);
+            statements.push(self.stmt(EndSessions::BLACKLIST_SESSIONLESS, &[num(now), num(user)])?);
             statements.push(self.stmt(
                 "SELECT o.jti, o.expires_at FROM outstanding_tokens o INDEXED BY outstanding_tokens_sessionless \
                  JOIN blacklisted_tokens b ON b.jti = o.jti \
