@@ -50,21 +50,22 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "## Issuer under load: edgejwt in workerd vs a hand-written Hono + jose + D1 Worker and simplejwt"
   echo
-  # The issuer's own log lines (workerd's stdout, relayed by Miniflare) are not part of the table.
-  node bench/issuer-load.mjs | grep -v '^edgejwt: '
+  # The issuer's own log lines (workerd's stdout and stderr, relayed by Miniflare: a 4xx is a
+  # console.warn) are not part of the table, nor of the terminal's output.
+  node bench/issuer-load.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
   echo
   echo "## Login throttling's cost (the Durable Object)"
   echo
   # The issuer's own log lines (workerd's stdout) are not part of the table.
-  node bench/throttle-cost.mjs | grep -v '^edgejwt: '
+  node bench/throttle-cost.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
   echo
   echo "## Costs that grow (tables of 1 vs 100,000 rows, one session rotated 10,000 times)"
   echo
-  node bench/growth.mjs | grep -v '^edgejwt: '
+  node bench/growth.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
   echo
   echo "## Login's CPU: WebCrypto's PBKDF2 against the pure-Rust one"
   echo
-  node bench/login-cost.mjs | grep -v '^edgejwt: '
+  node bench/login-cost.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
   echo
   echo "## Native core (criterion, ns per operation)"
   echo
