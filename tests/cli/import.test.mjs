@@ -3,14 +3,14 @@
 // with the signing key of the recorded Django project. The exports were recorded from a
 // real Django 6.1 + simplejwt 5.5.1 project (scripts/record-django-exports.py).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { claims, startIssuer, TEST_ITERATIONS, withIssuer } from "../worker/harness.mjs";
 import { planProblem } from "../worker/plans.mjs";
-import { edgejwt, FIXTURES, ok } from "./cli.mjs";
+import { edgejwt, FIXTURES, ok, ROOT } from "./cli.mjs";
 
 const manifest = JSON.parse(readFileSync(`${FIXTURES}manifest.json`, "utf8"));
 const state = mkdtempSync(join(tmpdir(), "edgejwt-cli-"));
@@ -156,6 +156,51 @@ describe("users", () => {
       assert.equal(zed.status, 200);
       assert.deepEqual(claims(zed.json.access).user_id, (await issuer.db.prepare("SELECT id FROM users WHERE username = 'zed'").first()).id.toString());
     });
+  });
+
+  // The remote D1 and KV need a Cloudflare account: a wrangler in front of the real one
+  // records each call and runs it on this test's local state instead (`--remote` rewritten
+  // to `--local --persist-to`), so the CLI's whole remote path runs and only the flag differs.
+  test("--remote: every wrangler call the CLI makes is --remote, never --local or --persist-to", async () => {
+    const calls = join(state, "wrangler-calls.jsonl");
+    const wrapper = join(state, "wrangler-remote.mjs");
+    writeFileSync(
+      wrapper,
+      `#!/usr/bin/env node
+import { appendFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+const args = process.argv.slice(2);
+appendFileSync(${JSON.stringify(calls)}, JSON.stringify(args) + "\\n");
+const local = args.flatMap((a) => (a === "--remote" ? ["--local", "--persist-to", ${JSON.stringify(state)}] : [a]));
+process.exitCode = spawnSync(${JSON.stringify(join(ROOT, "node_modules/.bin/wrangler"))}, local, { stdio: "inherit" }).status ?? 1;
+`,
+    );
+    chmodSync(wrapper, 0o755);
+    const remote = (args, input) => ok(["users", ...args, "--remote", "--config", "wrangler.toml"], { input, env: { EDGEJWT_WRANGLER: wrapper } });
+    const created = await remote(["create", "remy", "--password-stdin"], "remy-password-1\n");
+    assert.match(created.stdout, /user "remy" created/);
+    let tokens;
+    await onState(async (issuer) => {
+      tokens = (await login(issuer, "remy", "remy-password-1")).json;
+    });
+    const revoked = await remote(["revoke-sessions", "remy"]);
+    assert.match(revoked.stdout, /user "remy" sessions revoked \(remote D1\): 1 sessions ended, 1 refresh tokens blacklisted, 2 ids revoked in KV/);
+    const made = readFileSync(calls, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    // create; revoke-sessions: its statements, the KV writes, the pending marks cleared.
+    assert.deepEqual(made.map((args) => args.slice(0, 2).join(" ")), ["d1 execute", "d1 execute", "kv bulk", "d1 execute"]);
+    for (const args of made) {
+      assert.ok(args.includes("--remote"), args.join(" "));
+      assert.ok(!args.includes("--local") && !args.includes("--persist-to"), args.join(" "));
+    }
+    await onState(async (issuer) => {
+      assert.equal(await issuer.kv.get(`revoked:${claims(tokens.access).sid}`), "1", "the remote path's KV write landed");
+      const r = await issuer.call("POST", "/api/token/refresh/", { json: { refresh: tokens.refresh } });
+      assert.equal(r.json.detail, "Token is blacklisted");
+    });
+    // Local state and the remote database cannot both be meant.
+    const both = await edgejwt(["users", "revoke-sessions", "remy", "--remote", "--persist-to", state]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /'--remote' cannot be used with '--persist-to/);
   });
 
   test("revoke-sessions ends only the sessions still active, not those the issuer ended in the same second", async () => {

@@ -100,7 +100,7 @@ struct TargetArgs {
     #[arg(long)]
     local: bool,
     /// Local state directory (wrangler --persist-to).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "remote")]
     persist_to: Option<PathBuf>,
     /// wrangler.toml (bindings for wrangler, settings for the CLI).
     #[arg(long)]
