@@ -383,6 +383,11 @@ describe("settings", () => {
         assert.equal(r.json.code, "improperly_configured");
         assert.match(r.json.detail, new RegExp(setting));
         assert.doesNotMatch(r.json.detail, /tiny-secret-value/, "secret echoed");
+        // The log names the setting too, and its value unless it is a key.
+        const line = new RegExp(`edgejwt: 500 improperly_configured: .*${setting}`);
+        for (let i = 0; i < 100 && !line.test(issuer.logs()); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.match(issuer.logs(), line);
+        assert.doesNotMatch(issuer.logs(), /tiny-secret-value/, "key logged");
       } finally {
         await issuer.stop();
       }
