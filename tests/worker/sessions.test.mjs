@@ -211,6 +211,29 @@ describe("the session API", () => {
   });
 });
 
+// An ended session is the authority, not only its blacklist: a refresh token of it that D1
+// never recorded (as one a concurrent refresh records after the logout's transaction, which
+// its blacklist could not hold) is refused too, in every rotation setting.
+describe("a refresh token of an ended session that escaped its blacklist", () => {
+  const settings = ["true", "false"].flatMap((r) => ["true", "false"].map((b) => ({ ROTATE_REFRESH_TOKENS: r, BLACKLIST_AFTER_ROTATION: b })));
+  for (const vars of settings) {
+    test(`ROTATE_REFRESH_TOKENS=${vars.ROTATE_REFRESH_TOKENS}, BLACKLIST_AFTER_ROTATION=${vars.BLACKLIST_AFTER_ROTATION}: refused`, async () => {
+      await withIssuer({ vars }, async (issuer) => {
+        const pair = await issuer.login();
+        const signed = claims(pair.refresh);
+        const escaped = signHS256({ ...signed, jti: randomBytes(16).toString("hex") }, REFERENCE_KEY);
+        // Its twin, before the session ends: the token itself is good.
+        assert.equal((await refresh(issuer, signHS256({ ...signed, jti: randomBytes(16).toString("hex") }, REFERENCE_KEY))).status, 200);
+        assert.equal((await issuer.call("POST", "/api/sessions/revoke-all/", { token: pair.access })).status, 200);
+        const blacklisted = await issuer.db.prepare("SELECT COUNT(*) AS n FROM blacklisted_tokens WHERE jti = ?1").bind(claims(escaped).jti).first();
+        assert.equal(blacklisted.n, 0, "not on the blacklist");
+        const r = await refresh(issuer, escaped);
+        assert.deepEqual([r.status, r.json], [401, BLACKLISTED]);
+      });
+    });
+  }
+});
+
 describe("audit events", () => {
   test("logins, failed logins and refreshes are recorded with the client", async () => {
     await withIssuer({}, async (issuer) => {
