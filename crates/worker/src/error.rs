@@ -1,6 +1,7 @@
 //! One error type for the issuer, mapped to an HTTP response in one place, in simplejwt's
-//! (Django REST framework's) shapes. Every error answered is logged by its stable code, at `django.request`'s level for its
-//! status (a 4xx WARNING, a 5xx ERROR; `LOG_LEVEL` sets the least written).
+//! (Django REST framework's) shapes. Every error answered is logged by its stable code, at
+//! `django.request`'s level for its status (a 4xx WARNING, a 5xx ERROR; `LOG_LEVEL` sets the
+//! least written).
 
 use edgejwt_core::{
     settings::LogLevel, AuthenticationError, ErrorBody, ErrorCode, SettingsError, TokenError,

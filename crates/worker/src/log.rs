@@ -1,5 +1,5 @@
 //! The issuer's log lines, each at a level of Python's `logging`: a line below `LOG_LEVEL`
-//! (edgejwt-core's [`edgejwt_core::settings::log_level`], read with the rest of the configuration) is
+//! ([`edgejwt_core::settings::log_level`], read with the rest of the configuration) is
 //! neither formatted nor written. Until a configuration is read, and when it cannot be, the
 //! level is the setting's default, INFO: every line.
 
