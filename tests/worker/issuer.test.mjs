@@ -396,10 +396,12 @@ describe("settings", () => {
 
   // django.request's levels: a 4xx is a WARNING line, a 5xx an ERROR line (a D1 write that
   // fails); LOG_LEVEL is the least level written, INFO when unset.
-  for (const [level, warns, errs] of [[undefined, true, true], ["WARNING", true, true], ["error", false, true], ["CRITICAL", false, false]]) {
-    test(`LOG_LEVEL=${level ?? "(unset)"}: a 404's line ${warns ? "written" : "not written"}, a 500's ${errs ? "written" : "not written"}`, async () => {
+  for (const [level, informs, warns, errs] of [[undefined, true, true, true], ["WARNING", false, true, true], ["error", false, false, true], ["CRITICAL", false, false, false]]) {
+    test(`LOG_LEVEL=${level ?? "(unset)"}: the flush's report ${informs ? "written" : "not written"}, a 404's line ${warns ? "written" : "not written"}, a 500's ${errs ? "written" : "not written"}`, async () => {
       const issuer = await startIssuer({ vars: level === undefined ? {} : { LOG_LEVEL: level } });
       try {
+        // The daily flush (INFO), first: it reads the configuration as a request does.
+        await (await issuer.mf.getWorker()).scheduled({ cron: "17 3 * * *" });
         // The answers are the same at every level.
         const missing = await issuer.call("GET", "/nothing/");
         assert.equal(missing.status, 404);
@@ -412,6 +414,9 @@ describe("settings", () => {
         for (let i = 0; i < (errs ? 100 : 10) && !errLine.test(issuer.logs()); i++) await new Promise((r) => setTimeout(r, 100));
         assert.equal(errLine.test(issuer.logs()), errs, "the 500's line");
         assert.equal(issuer.logs().includes("edgejwt: 404 not_found"), warns, "the 404's line");
+        const flushed = /edgejwt: flushed \d+ expired tokens/;
+        for (let i = 0; i < (informs ? 100 : 0) && !flushed.test(issuer.logs()); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(flushed.test(issuer.logs()), informs, "the flush's report");
         assert.doesNotMatch(issuer.logs(), /alice-password-1/, "no password in the log");
       } finally {
         await issuer.stop();
