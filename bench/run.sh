@@ -16,6 +16,13 @@ command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo ap
 bash scripts/build-worker.sh
 bash scripts/build-pkg.sh
 
+# A bench script's output without the issuer's own log lines (workerd's stdout and stderr,
+# relayed by Miniflare: a 4xx is a console.warn): they are not part of the tables, nor of the
+# terminal's output.
+without_issuer_logs() {
+  node "$@" 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
+}
+
 out=bench/RESULTS.md
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
@@ -50,22 +57,20 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo
   echo "## Issuer under load: edgejwt in workerd vs a hand-written Hono + jose + D1 Worker and simplejwt"
   echo
-  # The issuer's own log lines (workerd's stdout and stderr, relayed by Miniflare: a 4xx is a
-  # console.warn) are not part of the table, nor of the terminal's output.
-  node bench/issuer-load.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
+  without_issuer_logs bench/issuer-load.mjs
   echo
   echo "## Login throttling's cost (the Durable Object)"
   echo
   # The issuer's own log lines (workerd's stdout) are not part of the table.
-  node bench/throttle-cost.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
+  without_issuer_logs bench/throttle-cost.mjs
   echo
   echo "## Costs that grow (tables of 1 vs 100,000 rows, one session rotated 10,000 times)"
   echo
-  node bench/growth.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
+  without_issuer_logs bench/growth.mjs
   echo
   echo "## Login's CPU: WebCrypto's PBKDF2 against the pure-Rust one"
   echo
-  node bench/login-cost.mjs 2> >(grep -v '^edgejwt: ' >&2) | grep -v '^edgejwt: '
+  without_issuer_logs bench/login-cost.mjs
   echo
   echo "## Native core (criterion, ns per operation)"
   echo

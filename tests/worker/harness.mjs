@@ -267,6 +267,14 @@ async function startIssuerOnce({ vars = {}, persist, migrate = true, seed = true
     },
     /** Everything the runtime has printed so far (console.log / console.error of the Worker). */
     logs: () => logs.join(""),
+    /**
+     * Whether `pattern` is in the logs within `ms`: the runtime's output reaches this process
+     * through a pipe, after the response that caused it.
+     */
+    async logged(pattern, ms = 5000) {
+      for (const until = Date.now() + ms; !pattern.test(logs.join("")) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+      return pattern.test(logs.join(""));
+    },
     stop: () => mf.dispose(),
   };
 }

@@ -4,8 +4,11 @@
 use std::{cell::RefCell, rc::Rc};
 
 use edgejwt_core::{
-    authentication::AUTHENTICATION_CLASSES, browser::BrowserSettings, password, settings, Settings,
-    SettingsError, TokenBackend, UserAuthentication,
+    authentication::AUTHENTICATION_CLASSES,
+    browser::BrowserSettings,
+    password,
+    settings::{self, LogLevel},
+    Settings, SettingsError, TokenBackend, UserAuthentication,
 };
 use worker::Env;
 
@@ -40,6 +43,8 @@ pub struct Config {
     pub d1_read_replicas: bool,
     /// `AUTH_EVENTS_RETENTION` in seconds; `None`: kept forever.
     pub auth_events_retention: Option<u64>,
+    /// `LOG_LEVEL`: the least level written (`crate::log`).
+    pub log_level: LogLevel,
     /// The request headers the issuer reads (`crate::request::header_names`).
     pub header_names: js_sys::Array,
 }
@@ -66,6 +71,12 @@ impl Config {
         let config = Rc::new(Self::from_env(env)?);
         CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
         Ok(config)
+    }
+
+    /// The `LOG_LEVEL` of the configuration this isolate built; INFO (the setting's default)
+    /// before one is built, or while none can be.
+    pub fn log_level() -> LogLevel {
+        CONFIG.with(|c| c.borrow().as_ref().map_or(LogLevel::Info, |c| c.log_level))
     }
 
     fn from_env(env: &Env) -> Result<Self, SettingsError> {
@@ -104,8 +115,6 @@ impl Config {
         }
         let header_names =
             crate::request::header_names(&[&settings.auth_header_name, &browser.csrf_header]);
-        // Every setting read and valid: the level holds from here on.
-        crate::log::set_level(log_level);
         Ok(Self {
             header_names,
             settings,
@@ -116,6 +125,7 @@ impl Config {
             www_authenticate,
             d1_read_replicas,
             auth_events_retention,
+            log_level,
         })
     }
 }

@@ -1,25 +1,14 @@
 //! The issuer's log lines, each at a level of Python's `logging`: a line below `LOG_LEVEL`
-//! ([`edgejwt_core::settings::log_level`], read with the rest of the configuration) is
-//! neither formatted nor written. Until a configuration is read, and when it cannot be, the
-//! level is the setting's default, INFO: every line.
-
-use std::cell::Cell;
+//! ([`edgejwt_core::settings::log_level`], part of the isolate's configuration) is neither
+//! formatted nor written. Until a configuration is built, and while none can be, the level
+//! is the setting's default, INFO: every line.
 
 use edgejwt_core::settings::LogLevel;
 use worker::worker_sys::web_sys::console;
 
-thread_local! {
-    static LEVEL: Cell<LogLevel> = const { Cell::new(LogLevel::Info) };
-}
-
-/// The configured `LOG_LEVEL`, for every line after.
-pub fn set_level(level: LogLevel) {
-    LEVEL.with(|l| l.set(level));
-}
-
 /// Whether a line at `level` is written.
 pub fn enabled(level: LogLevel) -> bool {
-    level >= LEVEL.with(Cell::get)
+    level >= crate::config::Config::log_level()
 }
 
 /// Writes `line` with the console method of its level (a log store keeps the level).
